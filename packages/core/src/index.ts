@@ -1,0 +1,10 @@
+export * from './diagnostics.js';
+export * from './resources/document.js';
+export * from './resources/types.js';
+export * from './resources/decode.js';
+export * from './ir/types.js';
+export * from './compile/status.js';
+export * from './compile/index.js';
+export * from './match/types.js';
+export * from './balance/swrr.js';
+export const VERSION = '0.1.0';
