@@ -8,3 +8,4 @@ export * from './compile/index.js';
 export * from './match/types.js';
 export * from './balance/swrr.js';
 export const VERSION = '0.1.0';
+export * from './compile/precedence.js';

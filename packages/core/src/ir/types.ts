@@ -109,7 +109,13 @@ export interface HttpMatchEntry {
    * from the method match (`/svc/method` Exact, `/svc/` PathPrefix, or a regex).
    */
   grpc: boolean;
-  /** Index into the group's `rules`. */
+  /** GRPCRoute entries: the method match as written (for gRPC precedence: service chars, then method chars). */
+  grpcMethod: { service: string | null; method: string | null } | null;
+  /**
+   * Index into the group's `rules`. `rules` are ordered by route age rank (creationTimestamp, then load
+   * order, then `namespace/name`) and then rule index, so a smaller `rule` means an older route or an
+   * earlier rule: precedence steps 6–8 reduce to comparing `rule`, then `matchIndex`.
+   */
   rule: number;
   /** Which match of the rule this is (for explain). */
   matchIndex: number;
