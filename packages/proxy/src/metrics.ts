@@ -1,0 +1,372 @@
+/**
+ * Prometheus metrics (DESIGN.md §7, names are a contract) on a private prom-client Registry, and the
+ * Telemetry implementation the data plane calls on every request.
+ *
+ * Hot path: `prepare(table)` binds one object per listener, per route rule and per backend; `onRequest`
+ * finds them with one Map lookup each and keeps a small per-status-code cache of the counter children,
+ * so steady-state requests do no label hashing. Labels never carry a path, a host or a client address;
+ * `method` is one of the standard methods or `OTHER`.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RoutingTable } from '@gatehouse/core';
+import type { L4Record, RequestRecord, Telemetry } from './api.js';
+import type { AccessLog } from './access-log.js';
+
+export const STANDARD_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+const METHOD_SET = new Set(STANDARD_METHODS);
+
+/** Request-duration buckets in seconds: 0.5 ms to 60 s. */
+export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export function normaliseMethod(m: string): string {
+  return METHOD_SET.has(m) ? m : METHOD_SET.has(m.toUpperCase()) ? m.toUpperCase() : 'OTHER';
+}
+
+type CounterChild = ReturnType<Counter<string>['labels']>;
+type GaugeChild = ReturnType<Gauge<string>['labels']>;
+type HistogramChild = ReturnType<Histogram<string>['labels']>;
+
+interface ListenerBound {
+  gateway: string;
+  listener: string;
+  duration: HistogramChild;
+  /** method → status → child */
+  byMethod: Map<string, Map<number, CounterChild>>;
+}
+
+interface RuleBound {
+  route: string;
+  rule: string;
+  byCode: Map<number, CounterChild>;
+}
+
+interface BackendBound {
+  backend: string;
+  byCode: Map<number, CounterChild>;
+  errors: Map<string, CounterChild>;
+}
+
+export interface MetricsOptions {
+  version: string;
+  /** Collect Node.js process metrics (prefixed `gatehouse_`). Default true. */
+  processMetrics?: boolean;
+  /** Labels on every series (e.g. `{ worker: '1' }`); none by default. */
+  defaultLabels?: Record<string, string>;
+}
+
+export class Metrics {
+  readonly registry: Registry;
+  readonly listenerRequests: Counter<'gateway' | 'listener' | 'method' | 'code'>;
+  readonly listenerDuration: Histogram<'gateway' | 'listener'>;
+  readonly listenerConnections: Gauge<'listener'>;
+  readonly routeRequests: Counter<'route' | 'rule' | 'code'>;
+  readonly backendRequests: Counter<'backend' | 'code'>;
+  readonly backendErrors: Counter<'backend' | 'reason'>;
+  readonly tcpConnections: Counter<'listener' | 'result'>;
+  readonly udpDatagrams: Counter<'listener' | 'direction' | 'result'>;
+  readonly configReloads: Counter<'result'>;
+  readonly configLastReloadSuccessful: Gauge;
+  readonly configLastReloadTimestamp: Gauge;
+  readonly buildInfo: Gauge<'version' | 'node'>;
+  readonly accessLogDropped: Counter;
+
+  private listeners = new Map<string, ListenerBound>();
+  private routes = new Map<string, RuleBound[]>();
+  private backends = new Map<string, BackendBound>();
+  private connections = new Map<string, GaugeChild>();
+  private tcp = new Map<string, Map<string, CounterChild>>();
+  private udp = new Map<string, CounterChild[]>();
+
+  constructor(opts: MetricsOptions) {
+    const registry = new Registry();
+    if (opts.defaultLabels) registry.setDefaultLabels(opts.defaultLabels);
+    this.registry = registry;
+    const registers = [registry];
+    this.listenerRequests = new Counter({
+      name: 'gatehouse_listener_requests_total',
+      help: 'HTTP requests answered, per Gateway listener, method and status code.',
+      labelNames: ['gateway', 'listener', 'method', 'code'] as const,
+      registers,
+    });
+    this.listenerDuration = new Histogram({
+      name: 'gatehouse_listener_request_duration_seconds',
+      help: 'Time from the first request byte to the last response byte, per Gateway listener.',
+      labelNames: ['gateway', 'listener'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.listenerConnections = new Gauge({
+      name: 'gatehouse_listener_connections_open',
+      help: 'Client connections currently open, per listener.',
+      labelNames: ['listener'] as const,
+      registers,
+    });
+    this.routeRequests = new Counter({
+      name: 'gatehouse_route_requests_total',
+      help: 'HTTP requests matched by a route rule, per status code.',
+      labelNames: ['route', 'rule', 'code'] as const,
+      registers,
+    });
+    this.backendRequests = new Counter({
+      name: 'gatehouse_backend_requests_total',
+      help: 'HTTP requests sent to a backend, per status code answered.',
+      labelNames: ['backend', 'code'] as const,
+      registers,
+    });
+    this.backendErrors = new Counter({
+      name: 'gatehouse_backend_errors_total',
+      help: 'Upstream failures per backend and reason (connect_refused, reset, timeout, dns, ...).',
+      labelNames: ['backend', 'reason'] as const,
+      registers,
+    });
+    this.tcpConnections = new Counter({
+      name: 'gatehouse_tcp_connections_total',
+      help: 'TCP and TLS (passthrough/terminated) connections handled by L4 listeners, per result.',
+      labelNames: ['listener', 'result'] as const,
+      registers,
+    });
+    this.udpDatagrams = new Counter({
+      name: 'gatehouse_udp_datagrams_total',
+      help: 'UDP datagrams per listener, direction (in = client to backend) and result.',
+      labelNames: ['listener', 'direction', 'result'] as const,
+      registers,
+    });
+    this.configReloads = new Counter({
+      name: 'gatehouse_config_reloads_total',
+      help: 'Configuration reloads attempted, per result (success, failure).',
+      labelNames: ['result'] as const,
+      registers,
+    });
+    this.configLastReloadSuccessful = new Gauge({
+      name: 'gatehouse_config_last_reload_successful',
+      help: '1 when the last configuration reload succeeded, 0 when it was rejected.',
+      registers,
+    });
+    this.configLastReloadTimestamp = new Gauge({
+      name: 'gatehouse_config_last_reload_timestamp_seconds',
+      help: 'Unix time of the last successful configuration reload.',
+      registers,
+    });
+    this.buildInfo = new Gauge({
+      name: 'gatehouse_build_info',
+      help: 'Build information (always 1).',
+      labelNames: ['version', 'node'] as const,
+      registers,
+    });
+    this.accessLogDropped = new Counter({
+      name: 'gatehouse_access_log_dropped_total',
+      help: 'Access-log lines dropped because the destination could not keep up.',
+      registers,
+    });
+    this.buildInfo.labels(opts.version, process.version).set(1);
+    this.configReloads.labels('success').inc(0);
+    this.configReloads.labels('failure').inc(0);
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
+  }
+
+  /** Pre-binds label children for every listener, route rule and backend of the table. */
+  prepare(table: RoutingTable): void {
+    for (const port of table.ports) {
+      for (const l of port.listeners) {
+        this.listenerBound(l.id, l.gateway);
+        this.connectionGauge(l.id);
+        if (port.protocol === 'TCP' || port.protocol === 'TLS') this.tcpChildren(l.id);
+        if (port.protocol === 'UDP') this.udpChildren(l.id);
+      }
+      for (const g of port.httpGroups) for (const r of g.rules) this.ruleBound(r.route, r.ruleIndex);
+    }
+    for (const b of table.backends) this.backendBound(b.id);
+  }
+
+  private listenerBound(id: string, gateway: string): ListenerBound {
+    let lb = this.listeners.get(id);
+    if (lb === undefined) {
+      lb = { gateway, listener: id, duration: this.listenerDuration.labels(gateway, id), byMethod: new Map() };
+      this.listeners.set(id, lb);
+    }
+    return lb;
+  }
+
+  private ruleBound(route: string, rule: number): RuleBound {
+    let arr = this.routes.get(route);
+    if (arr === undefined) {
+      arr = [];
+      this.routes.set(route, arr);
+    }
+    let rb = arr[rule];
+    if (rb === undefined) {
+      rb = { route, rule: String(rule), byCode: new Map() };
+      arr[rule] = rb;
+    }
+    return rb;
+  }
+
+  private backendBound(id: string): BackendBound {
+    let bb = this.backends.get(id);
+    if (bb === undefined) {
+      bb = { backend: id, byCode: new Map(), errors: new Map() };
+      this.backends.set(id, bb);
+    }
+    return bb;
+  }
+
+  private connectionGauge(listener: string): GaugeChild {
+    let g = this.connections.get(listener);
+    if (g === undefined) {
+      g = this.listenerConnections.labels(listener);
+      this.connections.set(listener, g);
+    }
+    return g;
+  }
+
+  private tcpChildren(listener: string): Map<string, CounterChild> {
+    let m = this.tcp.get(listener);
+    if (m === undefined) {
+      const ok = this.tcpConnections.labels(listener, 'ok');
+      ok.inc(0);
+      m = new Map([['ok', ok]]);
+      this.tcp.set(listener, m);
+    }
+    return m;
+  }
+
+  /** [in/forwarded, in/dropped, out/forwarded, out/dropped] */
+  private udpChildren(listener: string): CounterChild[] {
+    let a = this.udp.get(listener);
+    if (a === undefined) {
+      a = [
+        this.udpDatagrams.labels(listener, 'in', 'forwarded'),
+        this.udpDatagrams.labels(listener, 'in', 'dropped'),
+        this.udpDatagrams.labels(listener, 'out', 'forwarded'),
+        this.udpDatagrams.labels(listener, 'out', 'dropped'),
+      ];
+      for (const c of a) c.inc(0);
+      this.udp.set(listener, a);
+    }
+    return a;
+  }
+
+  onRequest(rec: RequestRecord): void {
+    const status = rec.status;
+    const lb = this.listeners.get(rec.listener) ?? this.listenerBound(rec.listener, rec.gateway);
+    const method = METHOD_SET.has(rec.method) ? rec.method : normaliseMethod(rec.method);
+    let byCode = lb.byMethod.get(method);
+    if (byCode === undefined) {
+      byCode = new Map();
+      lb.byMethod.set(method, byCode);
+    }
+    let c = byCode.get(status);
+    if (c === undefined) {
+      c = this.listenerRequests.labels(lb.gateway, lb.listener, method, String(status));
+      byCode.set(status, c);
+    }
+    c.inc();
+    lb.duration.observe(rec.durationMs / 1000);
+
+    if (rec.route !== null && rec.rule >= 0) {
+      const rb = this.routes.get(rec.route)?.[rec.rule] ?? this.ruleBound(rec.route, rec.rule);
+      let rc = rb.byCode.get(status);
+      if (rc === undefined) {
+        rc = this.routeRequests.labels(rb.route, rb.rule, String(status));
+        rb.byCode.set(status, rc);
+      }
+      rc.inc();
+    }
+    if (rec.backend !== null) {
+      const bb = this.backends.get(rec.backend) ?? this.backendBound(rec.backend);
+      let bc = bb.byCode.get(status);
+      if (bc === undefined) {
+        bc = this.backendRequests.labels(bb.backend, String(status));
+        bb.byCode.set(status, bc);
+      }
+      bc.inc();
+    }
+  }
+
+  onL4(rec: L4Record): void {
+    if (rec.protocol === 'UDP') return; // UDP is counted per datagram (onUdpDatagram)
+    const m = this.tcp.get(rec.listener) ?? this.tcpChildren(rec.listener);
+    let c = m.get(rec.result);
+    if (c === undefined) {
+      c = this.tcpConnections.labels(rec.listener, rec.result);
+      m.set(rec.result, c);
+    }
+    c.inc();
+  }
+
+  onConnection(listenerId: string, delta: 1 | -1): void {
+    (this.connections.get(listenerId) ?? this.connectionGauge(listenerId)).inc(delta);
+  }
+
+  onBackendError(backendId: string, reason: string): void {
+    const bb = this.backends.get(backendId) ?? this.backendBound(backendId);
+    let c = bb.errors.get(reason);
+    if (c === undefined) {
+      c = this.backendErrors.labels(bb.backend, reason);
+      bb.errors.set(reason, c);
+    }
+    c.inc();
+  }
+
+  onUdpDatagram(listenerId: string, direction: 'in' | 'out', result: 'forwarded' | 'dropped'): void {
+    const a = this.udp.get(listenerId) ?? this.udpChildren(listenerId);
+    a[(direction === 'in' ? 0 : 2) + (result === 'forwarded' ? 0 : 1)].inc();
+  }
+
+  /** Records one reload attempt (`unchanged` saves are not counted). */
+  onReload(ok: boolean, at: number = Date.now()): void {
+    this.configReloads.labels(ok ? 'success' : 'failure').inc();
+    this.configLastReloadSuccessful.set(ok ? 1 : 0);
+    if (ok) this.configLastReloadTimestamp.set(Math.floor(at / 1000));
+  }
+
+  /** Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/**
+ * The data plane's Telemetry: metrics plus the access log, called directly (no fan-out loop).
+ */
+export class GatewayTelemetry implements Telemetry {
+  constructor(
+    readonly metrics: Metrics,
+    readonly accessLog: AccessLog | null,
+  ) {}
+
+  prepare(table: RoutingTable): void {
+    this.metrics.prepare(table);
+  }
+  onRequest(rec: RequestRecord): void {
+    this.metrics.onRequest(rec);
+    this.accessLog?.request(rec);
+  }
+  onL4(rec: L4Record): void {
+    this.metrics.onL4(rec);
+    this.accessLog?.l4(rec);
+  }
+  onConnection(listenerId: string, delta: 1 | -1): void {
+    this.metrics.onConnection(listenerId, delta);
+  }
+  onBackendError(backendId: string, reason: string): void {
+    this.metrics.onBackendError(backendId, reason);
+  }
+  onUdpDatagram(listenerId: string, direction: 'in' | 'out', result: 'forwarded' | 'dropped'): void {
+    this.metrics.onUdpDatagram(listenerId, direction, result);
+  }
+}
+
+/** A Telemetry that records nothing (tests, benchmarks of the bare data plane). */
+export const nullTelemetry: Telemetry = {
+  prepare() {},
+  onRequest() {},
+  onL4() {},
+  onConnection() {},
+  onBackendError() {},
+  onUdpDatagram() {},
+};
