@@ -2,6 +2,8 @@ export * from './diagnostics.js';
 export * from './resources/document.js';
 export * from './resources/types.js';
 export * from './resources/decode.js';
+export * from './resources/selector.js';
+export { parseDuration } from './resources/schema.js';
 export * from './ir/types.js';
 export * from './compile/status.js';
 export * from './compile/index.js';

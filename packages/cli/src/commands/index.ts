@@ -8,6 +8,8 @@ type Loader = () => Promise<CommandModule>;
 
 export const COMMANDS: Record<string, Loader> = {
   version: () => import('./version.js'),
+  validate: () => import('./validate.js'),
+  convert: () => import('./convert.js'),
 };
 
 export function printUsage(out: NodeJS.WritableStream): void {

@@ -1,0 +1,183 @@
+/**
+ * Reading a configuration directory.
+ *
+ * Which files: every `.yaml`, `.yml` and `.json` file under the directory, recursively, sorted by
+ * path (plain code-point order of the `/`-separated relative path). Skipped: names starting with `.`
+ * (dotfiles, dot-directories, Kubernetes ConfigMap-mount `..data` links, editor temp files), editor
+ * backups ending in `~`, `.swp`/`.swx` swap files, and `node_modules`. Symlinks are followed.
+ *
+ * How files are named in diagnostics: relative to the loaded directory's parent, so loading
+ * `fixtures/quickstart` prints `quickstart/gateway.yaml`. When the directory is the current working
+ * directory (`gatehouse validate .`), paths are printed relative to it (`gateway.yaml`). A single
+ * file may be loaded too; it is printed as given.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
+import {
+  compareDiagnostics,
+  decodeDocuments,
+  type Diagnostic,
+  type RawDocument,
+  type ResourceSet,
+} from '@gatehouse/core';
+import { parseFile } from './parse.js';
+
+export interface LoadedDirectory {
+  docs: RawDocument[];
+  diagnostics: Diagnostic[];
+  /** Printed file names, in load order. */
+  files: string[];
+  /** sha256 over every file's printed path and content: equal hashes mean nothing changed. */
+  hash: string;
+}
+
+export interface LoadedResources {
+  resources: ResourceSet;
+  /** Loader and decoder diagnostics together, sorted by file, line, column, code. */
+  diagnostics: Diagnostic[];
+  files: string[];
+  hash: string;
+}
+
+/** The path does not exist or is neither a directory nor a file. Callers print `message` and exit. */
+export class LoadError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'ENOENT' | 'ENOTDIR' | 'EACCES' | 'EIO',
+  ) {
+    super(message);
+    this.name = 'LoadError';
+  }
+}
+
+const EXTENSIONS = /\.(ya?ml|json)$/i;
+
+function skipped(name: string): boolean {
+  return name.startsWith('.') || name.endsWith('~') || name === 'node_modules' || /\.sw[px]$/i.test(name);
+}
+
+interface Found {
+  abs: string;
+  /** Relative to the loaded directory, `/`-separated. */
+  rel: string;
+}
+
+async function listFiles(root: string, diagnostics: Diagnostic[], display: (rel: string) => string): Promise<Found[]> {
+  const out: Found[] = [];
+  const visited = new Set<string>();
+  async function walkDir(abs: string, rel: string): Promise<void> {
+    let real: string;
+    try {
+      real = await realpath(abs);
+    } catch {
+      real = abs;
+    }
+    if (visited.has(real)) return; // symlink loop
+    visited.add(real);
+    let entries;
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch (e) {
+      diagnostics.push({ severity: 'error', code: 'READ_ERROR', message: `cannot read directory: ${errText(e)}`, file: display(rel || '.'), line: 0, col: 0 });
+      return;
+    }
+    for (const ent of entries) {
+      if (skipped(ent.name)) continue;
+      const childAbs = join(abs, ent.name);
+      const childRel = rel ? `${rel}/${ent.name}` : ent.name;
+      let isDir = ent.isDirectory();
+      let isFile = ent.isFile();
+      if (ent.isSymbolicLink()) {
+        try {
+          const st = await stat(childAbs);
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+        } catch {
+          continue; // dangling link
+        }
+      }
+      if (isDir) await walkDir(childAbs, childRel);
+      else if (isFile && EXTENSIONS.test(ent.name)) out.push({ abs: childAbs, rel: childRel });
+    }
+  }
+  await walkDir(root, '');
+  return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err?.code ? `${err.code}: ${err.message.replace(/^\w+: /, '')}` : String(e);
+}
+
+/** Reads and parses every configuration file under `dir` (or the one file `dir`). Throws LoadError only for a bad path. */
+export async function loadDirectory(dir: string): Promise<LoadedDirectory> {
+  const abs = resolve(dir);
+  let st;
+  try {
+    st = await stat(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LoadError(`${dir}: no such file or directory`, 'ENOENT');
+    if (code === 'EACCES') throw new LoadError(`${dir}: permission denied`, 'EACCES');
+    throw new LoadError(`${dir}: ${errText(e)}`, 'EIO');
+  }
+  const diagnostics: Diagnostic[] = [];
+  let found: Found[];
+  let display: (rel: string) => string;
+  if (st.isDirectory()) {
+    const base = abs === process.cwd() ? '' : basename(abs);
+    display = (rel) => (base ? `${base}/${rel}` : rel);
+    found = await listFiles(abs, diagnostics, display);
+  } else if (st.isFile()) {
+    const shown = dir.split(sep).join('/');
+    display = () => shown;
+    found = [{ abs, rel: basename(abs) }];
+  } else {
+    throw new LoadError(`${dir}: not a directory or a regular file`, 'ENOTDIR');
+  }
+
+  const hash = createHash('sha256');
+  const texts = await Promise.all(
+    found.map((f) =>
+      readFile(f.abs, 'utf8').then(
+        (text) => ({ f, text, error: undefined as unknown }),
+        (error: unknown) => ({ f, text: undefined, error }),
+      ),
+    ),
+  );
+  const docs: RawDocument[] = [];
+  const files: string[] = [];
+  for (const { f, text, error } of texts) {
+    const file = display(f.rel);
+    files.push(file);
+    hash.update(f.rel).update('\0');
+    if (text === undefined) {
+      hash.update('<unreadable>\0');
+      diagnostics.push({ severity: 'error', code: 'READ_ERROR', message: `cannot read file: ${errText(error)}`, file, line: 0, col: 0 });
+      continue;
+    }
+    hash.update(text).update('\0');
+    const parsed = parseFile(file, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, docs.length);
+    docs.push(...parsed.docs);
+    diagnostics.push(...parsed.diagnostics);
+  }
+  return { docs, diagnostics, files, hash: hash.digest('hex') };
+}
+
+/** loadDirectory + decodeDocuments: what run, validate, routes, explain and status start from. */
+export async function loadResources(dir: string): Promise<LoadedResources> {
+  const loaded = await loadDirectory(dir);
+  const decoded = decodeDocuments(loaded.docs);
+  const diagnostics = [...loaded.diagnostics, ...decoded.diagnostics].sort(compareDiagnostics);
+  return { resources: decoded.resources, diagnostics, files: loaded.files, hash: loaded.hash };
+}
+
+/** Number of objects in a ResourceSet. */
+export function countObjects(set: ResourceSet): number {
+  let n = 0;
+  for (const list of Object.values(set)) n += (list as unknown[]).length;
+  return n;
+}
+
+

@@ -1,0 +1,137 @@
+/**
+ * One file's text → RawDocuments with positions. YAML 1.2 (JSON is a subset, so `.json` goes the
+ * same way). Syntax errors become `YAML_SYNTAX` diagnostics for the document they are in; the file's
+ * other documents still load. Unquoted YAML 1.1 booleans (`yes`, `on`, ...) get a `YAML11_BOOLEAN`
+ * warning: they are strings in YAML 1.2, which is rarely what the author meant.
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import type { Diagnostic, FieldPath, Position, RawDocument } from '@gatehouse/core';
+
+const YAML11_BOOL = /^(y|yes|n|no|on|off)$/i;
+const CLUSTER_SCOPED = new Set(['GatewayClass', 'Namespace']);
+
+function objectLabel(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, any>;
+  if (typeof o.kind !== 'string') return undefined;
+  const name = typeof o.metadata?.name === 'string' ? o.metadata.name : '<unnamed>';
+  if (CLUSTER_SCOPED.has(o.kind)) return `${o.kind} ${name}`;
+  const ns = typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : 'default';
+  return `${o.kind} ${ns}/${name}`;
+}
+
+function fmtPath(p: FieldPath): string {
+  let out = '';
+  for (const x of p) out += typeof x === 'number' ? `[${x}]` : out ? `.${x}` : x;
+  return out;
+}
+
+/** Finds the node at `path` (for the last step that is a key: the key), or the nearest ancestor. */
+function locateIn(doc: Document, lc: LineCounter, file: string, path: FieldPath): Position {
+  const at = (offset: number | undefined): Position => {
+    const { line, col } = lc.linePos(offset ?? 0);
+    return { file, line, col };
+  };
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0] ?? doc.range?.[0] ?? 0;
+  for (const step of path) {
+    if (typeof step === 'number') {
+      if (!isSeq(node)) break;
+      const item = node.items[step] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else {
+      if (!isMap(node)) break;
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === step);
+      if (!pair) break;
+      offset = (pair.key as Node).range?.[0] ?? offset;
+      node = pair.value;
+    }
+  }
+  return at(offset);
+}
+
+export interface ParsedFile {
+  docs: RawDocument[];
+  diagnostics: Diagnostic[];
+}
+
+/** `order` is the global load order of the first document; the caller adds the count of docs returned. */
+export function parseFile(file: string, text: string, firstOrder: number): ParsedFile {
+  const lc = new LineCounter();
+  const docs: RawDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
+  const all = Array.isArray(parsed) ? parsed : [];
+  all.forEach((doc, index) => {
+    const pos = (offset: number) => lc.linePos(offset);
+    if (doc.errors.length) {
+      for (const e of doc.errors) {
+        const { line, col } = pos(e.pos[0]);
+        diagnostics.push({
+          severity: 'error',
+          code: 'YAML_SYNTAX',
+          message: `${yamlMessage(e.code, e.message)}${all.length > 1 ? ` (document ${index + 1} of this file is skipped)` : ''}`,
+          file,
+          line,
+          col,
+        });
+      }
+      return;
+    }
+    for (const w of doc.warnings) {
+      const { line, col } = pos(w.pos[0]);
+      diagnostics.push({ severity: 'warning', code: 'YAML_WARNING', message: w.message, file, line, col });
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      const { line, col } = pos(doc.range?.[0] ?? 0);
+      diagnostics.push({ severity: 'error', code: 'YAML_SYNTAX', message: e instanceof Error ? e.message : String(e), file, line, col });
+      return;
+    }
+    const object = objectLabel(value);
+    visit(doc, {
+      Scalar(key, node, path) {
+        if (key === 'key' || node.type !== 'PLAIN' || typeof node.value !== 'string' || !YAML11_BOOL.test(node.value)) return;
+        const fieldPath: (string | number)[] = [];
+        for (let i = 0; i < path.length; i++) {
+          const p = path[i];
+          if (isPair(p) && isScalar(p.key)) fieldPath.push(String(p.key.value));
+          else if (isSeq(p)) {
+            const next = path[i + 1] ?? node;
+            fieldPath.push(p.items.indexOf(next as never));
+          }
+        }
+        const v = node.value;
+        const meant = /^(y|yes|on)$/i.test(v) ? 'true' : 'false';
+        const { line, col } = pos(node.range?.[0] ?? 0);
+        diagnostics.push({
+          severity: 'warning',
+          code: 'YAML11_BOOLEAN',
+          message: `unquoted ${v} is the string "${v}" in YAML 1.2, not the boolean ${meant}: write ${meant} for a boolean, or quote it ("${v}") to keep the string`,
+          file,
+          line,
+          col,
+          ...(object ? { object } : {}),
+          ...(fieldPath.length ? { path: fmtPath(fieldPath) } : {}),
+        });
+      },
+    });
+    docs.push({ file, index, order: firstOrder + docs.length, value, locate: (p) => locateIn(doc, lc, file, p) });
+  });
+  return { docs, diagnostics };
+}
+
+function yamlMessage(code: string, message: string): string {
+  switch (code) {
+    case 'TAB_AS_INDENT':
+      return 'tabs are not allowed for indentation in YAML; indent with spaces';
+    case 'DUPLICATE_KEY':
+      return `duplicate key: ${message.replace(/^Map keys must be unique;?\s*/i, '') || 'a map key appears twice'}`.replace(/: $/, '');
+    default:
+      return message.replace(/\s+/g, ' ').trim();
+  }
+}
