@@ -11,3 +11,7 @@ export * from './match/types.js';
 export * from './balance/swrr.js';
 export const VERSION = '0.1.0';
 export * from './compile/precedence.js';
+export * from './match/path.js';
+export * from './match/host.js';
+export * from './match/http-matcher.js';
+export * from './match/linear.js';

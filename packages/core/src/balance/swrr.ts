@@ -1,15 +1,114 @@
 /**
  * Smooth weighted round-robin, as nginx defines it (ngx_http_upstream_get_peer): every pick adds each
- * weight to its current value, takes the largest, and subtracts the total from the winner.
- * 5:1:1 gives a a b a c a a. Weight 0 is never picked; all zero → -1.
+ * weight to its current value, takes the largest (the first on a tie), and subtracts the total from the
+ * winner. 5:1:1 gives a a b a c a a. Weight 0 is never picked; all zero → -1.
+ *
+ * Over any window of `sum(weights)` consecutive picks each item is picked exactly `weight` times, and
+ * the picks are spread out rather than bunched (unlike plain weighted round-robin).
+ *
+ * State lives in typed arrays and `next()` allocates nothing: it runs once per request.
  */
 export class SmoothWeightedRoundRobin {
+  /** Effective weights (negative, NaN and non-finite count as 0; fractions are kept). */
+  readonly weights: Float64Array;
+  private readonly current: Float64Array;
+  /** Indices of the items with weight > 0: the only ones a pick looks at. */
+  private readonly live: Int32Array;
+  private readonly total: number;
+
   constructor(weights: readonly number[]) {
-    void weights;
-    throw new Error('SmoothWeightedRoundRobin: not implemented yet');
+    const n = weights.length;
+    this.weights = new Float64Array(n);
+    this.current = new Float64Array(n);
+    let live = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const w = weights[i]!;
+      const v = Number.isFinite(w) && w > 0 ? w : 0;
+      this.weights[i] = v;
+      if (v > 0) live++;
+      total += v;
+    }
+    this.live = new Int32Array(live);
+    for (let i = 0, k = 0; i < n; i++) if (this.weights[i]! > 0) this.live[k++] = i;
+    this.total = total;
   }
+
+  get size(): number {
+    return this.weights.length;
+  }
+
   /** Index of the next item, or -1 when every weight is 0. No allocation. */
   next(): number {
+    const live = this.live;
+    const n = live.length;
+    if (n === 0) return -1;
+    if (n === 1) return live[0]!;
+    const cur = this.current, w = this.weights;
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let k = 0; k < n; k++) {
+      const i = live[k]!;
+      const v = cur[i]! + w[i]!;
+      cur[i] = v;
+      if (v > bestValue) {
+        bestValue = v;
+        best = i;
+      }
+    }
+    cur[best] = bestValue - this.total;
+    return best;
+  }
+
+  /**
+   * Like `next()`, over only the items for which `usable(i)` is true (nginx skips peers that are down
+   * the same way: they take no part in the round, and the total is that of the usable ones). -1 when no
+   * usable item has a weight. Pass a long-lived function to keep this allocation-free.
+   */
+  nextUsable(usable: (index: number) => boolean): number {
+    const live = this.live;
+    const cur = this.current, w = this.weights;
+    let best = -1;
+    let bestValue = -Infinity;
+    let total = 0;
+    for (let k = 0; k < live.length; k++) {
+      const i = live[k]!;
+      if (!usable(i)) continue;
+      const v = cur[i]! + w[i]!;
+      cur[i] = v;
+      total += w[i]!;
+      if (v > bestValue) {
+        bestValue = v;
+        best = i;
+      }
+    }
+    if (best >= 0) cur[best] = bestValue - total;
+    return best;
+  }
+
+  /** Forget the position (the next picks start the sequence again). */
+  reset(): void {
+    this.current.fill(0);
+  }
+}
+
+/**
+ * Plain round-robin over `count` endpoints (the endpoints of one backend), optionally skipping the ones
+ * a predicate rejects (unhealthy, ejected). Allocation-free.
+ */
+export class EndpointPicker {
+  private cursor = 0;
+  constructor(readonly count: number) {}
+
+  /** Next endpoint index, or -1 when there are none (or none is usable). */
+  next(usable?: (index: number) => boolean): number {
+    const n = this.count;
+    if (n <= 0) return -1;
+    for (let tries = 0; tries < n; tries++) {
+      const i = this.cursor;
+      this.cursor = i + 1 === n ? 0 : i + 1;
+      if (usable === undefined || usable(i)) return i;
+    }
     return -1;
   }
 }

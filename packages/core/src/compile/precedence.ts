@@ -6,7 +6,8 @@
  * Order (first difference wins):
  *  1. hostname: an exact hostname before any wildcard; longer before shorter (`*` last);
  *  2. path type: Exact, then RegularExpression, then PathPrefix
- *     (gRPC: method matches compare by service characters, then method characters);
+ *     (gRPC: method matches come before plain path matches, and compare by service characters, then
+ *     method characters);
  *  3. PathPrefix: more characters first (a trailing `/` not counted); regex: longer pattern first;
  *  4. a method match before none;
  *  5. more header matches;
@@ -33,6 +34,12 @@ export function compareHttpEntries(a: HttpMatchEntry, b: HttpMatchEntry): number
   if (aw !== bw) return aw - bw;
   if (al !== bl) return bl - al;
 
+  // A gRPC method match and a plain path match are ranked on different scales (characters of
+  // service/method vs path type and length). Mixing the two scales pairwise is not a total order
+  // (A<B<C<A cycles when a GRPCRoute and an HTTPRoute share a hostname), so gRPC method matches come
+  // first as a class: they are also the more specific ones (they require content-type application/grpc).
+  const ag = a.grpcMethod ? 0 : 1, bg = b.grpcMethod ? 0 : 1;
+  if (ag !== bg) return ag - bg;
   if (a.grpcMethod && b.grpcMethod) {
     const as = a.grpcMethod.service?.length ?? 0, bs = b.grpcMethod.service?.length ?? 0;
     if (as !== bs) return bs - as;
