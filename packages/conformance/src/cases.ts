@@ -1,0 +1,448 @@
+/**
+ * Conformance test cases as data. One YAML file per upstream test in `cases/`, written from what the
+ * upstream Go test checks (see cases/README.md for the format). This module types them, loads them and
+ * normalises the short forms (condition strings, default namespace, phase 0 at the top level).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+export const INFRA_NS = 'gateway-conformance-infra';
+export const DEFAULT_GATEWAY = `${INFRA_NS}/same-namespace`;
+
+/** `True`, `False`, `True:Accepted`, `False:NoMatchingParent` (reason optional = any reason). */
+export interface ConditionExpectation {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  /** null = any reason. */
+  reason: string | null;
+}
+
+export interface ListenerExpectation {
+  name: string;
+  attachedRoutes?: number;
+  /** Route kinds (group gateway.networking.k8s.io), compared as a set. */
+  supportedKinds?: string[];
+  conditions?: ConditionExpectation[];
+}
+
+export interface GatewayExpectation {
+  /** `ns/name`. */
+  name: string;
+  conditions?: ConditionExpectation[];
+  /** When given, the listener list must have exactly these names in this order (upstream listenersMatch). */
+  listeners?: ListenerExpectation[];
+}
+
+export interface RouteParentExpectation {
+  /** `ns/name` of the parent Gateway. */
+  gateway: string;
+  sectionName?: string;
+  port?: number;
+  conditions: ConditionExpectation[];
+}
+
+export interface RouteExpectation {
+  kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
+  /** `ns/name`. */
+  name: string;
+  /** Expected parent statuses (each must be found). */
+  parents?: RouteParentExpectation[];
+  /** The route must have no parent status with Accepted=True. */
+  noAcceptedParents?: boolean;
+}
+
+export interface StatusExpectation {
+  gateways?: GatewayExpectation[];
+  routes?: RouteExpectation[];
+}
+
+export interface RequestSpec {
+  method: string;
+  /** Empty = the gateway address itself (`127.0.0.1`, plus `:port` when the listener port is not 80/443). */
+  host: string;
+  path: string;
+  headers: [string, string][];
+  body?: string;
+  /** `ns/name` of the Gateway to send to. */
+  gateway: string;
+  /** Listener name: picks the port (default: the Gateway's first listener, as upstream does). */
+  listener?: string;
+  /** Override the TLS server name (default: host without port, when the listener is HTTPS). */
+  sni?: string;
+  /** Send as HTTP/2 (over TLS with ALPN h2, or h2c prior knowledge). */
+  http2?: boolean;
+  /** Sent to the echo server as `X-Echo-Set-Header`. */
+  backendSetResponseHeaders?: [string, string][];
+}
+
+export interface ExpectedBackendRequest {
+  method?: string;
+  /** Compared only when set. */
+  host?: string;
+  path?: string;
+  headers?: [string, string][];
+  absentHeaders?: string[];
+}
+
+export interface RedirectExpectation {
+  scheme?: string;
+  host?: string;
+  /** '' = absent or the scheme's default port. */
+  port?: string;
+  path?: string;
+}
+
+export interface Expectation {
+  /** Accepted statuses (default [200]). */
+  status: number[];
+  /** Echoed `pod` must start with this (implies 200/204). */
+  backend?: string;
+  /** Echoed `namespace` (default gateway-conformance-infra when a backend is given). */
+  namespace?: string;
+  /** What the backend must have seen (default: the request's method and path). */
+  request?: ExpectedBackendRequest;
+  responseHeaders?: [string, string][];
+  responseAbsentHeaders?: string[];
+  redirect?: RedirectExpectation;
+  /** Mirror backends whose log must show the request (`ns/name`). */
+  mirroredTo?: string[];
+}
+
+export interface RequestCase {
+  /** Short label printed on failure, e.g. `#6 /v2 Version: two`. */
+  label: string;
+  request: RequestSpec;
+  expect: Expectation;
+  /** Mirror tests add a unique `gateway-api-conformance-request-id` query parameter. */
+  addRequestId?: boolean;
+}
+
+export interface DistributionCheck {
+  request: RequestSpec;
+  /** Total requests (default 500). */
+  requests: number;
+  /** Parallel requests (default 10). */
+  concurrency: number;
+  /** Allowed absolute deviation of each share (default 0.05). */
+  tolerance: number;
+  /** Backend name (pod name without its last two segments) → expected share; 0 = must get nothing. */
+  shares: Record<string, number>;
+  /** How many times the whole check may be retried (default 3). */
+  attempts: number;
+}
+
+/** A change the upstream test makes to the applied objects between phases. */
+export type Mutation =
+  | { op: 'delete'; kind: string; namespace: string | null; name: string }
+  /** JSON merge patch (RFC 7386) applied to the object. */
+  | { op: 'patch'; kind: string; namespace: string | null; name: string; patch: unknown };
+
+export interface Phase {
+  mutate: Mutation[];
+  status?: StatusExpectation;
+  requests: RequestCase[];
+  distributions: DistributionCheck[];
+}
+
+export interface ConformanceCase {
+  /** Upstream ShortName. */
+  name: string;
+  description: string;
+  /** Upstream feature names (besides Gateway). */
+  features: string[];
+  /** Manifest files relative to the conformance dir, e.g. `tests/httproute-matching.yaml`. */
+  manifests: string[];
+  /** SKIP with this reason (never run). */
+  skip?: string;
+  provisional?: boolean;
+  phases: Phase[];
+  /** Source file of the case. */
+  file: string;
+}
+
+// ---------------------------------------------------------------------------------------------- parsing
+
+export class CaseError extends Error {}
+
+type Raw = Record<string, unknown>;
+
+function asRecord(v: unknown, where: string): Raw {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new CaseError(`${where}: expected a mapping`);
+  return v as Raw;
+}
+
+function asList(v: unknown, where: string): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new CaseError(`${where}: expected a list`);
+  return v;
+}
+
+function str(v: unknown, where: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new CaseError(`${where}: expected a string`);
+}
+
+function optStr(v: unknown, where: string): string | undefined {
+  return v === undefined || v === null ? undefined : str(v, where);
+}
+
+/** `{a: b}` or `[[a, b]]` or `["a: b"]` → ordered pairs. */
+export function parsePairs(v: unknown, where: string): [string, string][] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) {
+    return v.map((e, i) => {
+      if (Array.isArray(e) && e.length === 2) return [str(e[0], where), str(e[1], where)];
+      if (typeof e === 'string') {
+        const c = e.indexOf(':');
+        if (c < 0) throw new CaseError(`${where}[${i}]: expected "Name: value"`);
+        return [e.slice(0, c).trim(), e.slice(c + 1).trim()];
+      }
+      throw new CaseError(`${where}[${i}]: expected "Name: value" or [name, value]`);
+    });
+  }
+  return Object.entries(asRecord(v, where)).map(([k, val]) => [k, str(val, `${where}.${k}`)]);
+}
+
+/** `Accepted: True`, `ResolvedRefs: False:RefNotPermitted` (a mapping of type → status[:reason]). */
+export function parseConditions(v: unknown, where: string): ConditionExpectation[] {
+  if (v === undefined || v === null) return [];
+  return Object.entries(asRecord(v, where)).map(([type, raw]) => {
+    const s = typeof raw === 'boolean' ? (raw ? 'True' : 'False') : str(raw, `${where}.${type}`);
+    const [status, reason] = s.split(':', 2).map((x) => x.trim());
+    if (status !== 'True' && status !== 'False' && status !== 'Unknown') {
+      throw new CaseError(`${where}.${type}: status must be True, False or Unknown, got "${status}"`);
+    }
+    return { type, status, reason: reason ? reason : null };
+  });
+}
+
+function parseStatus(v: unknown, where: string): StatusExpectation | undefined {
+  if (v === undefined || v === null) return undefined;
+  const r = asRecord(v, where);
+  const out: StatusExpectation = {};
+  if (r.gateways !== undefined) {
+    out.gateways = asList(r.gateways, `${where}.gateways`).map((g, i) => {
+      const w = `${where}.gateways[${i}]`;
+      const gr = asRecord(g, w);
+      const ge: GatewayExpectation = { name: qualify(str(gr.name, `${w}.name`)) };
+      if (gr.conditions !== undefined) ge.conditions = parseConditions(gr.conditions, `${w}.conditions`);
+      if (gr.listeners !== undefined) {
+        ge.listeners = asList(gr.listeners, `${w}.listeners`).map((l, j) => {
+          const lw = `${w}.listeners[${j}]`;
+          const lr = asRecord(l, lw);
+          const le: ListenerExpectation = { name: str(lr.name, `${lw}.name`) };
+          if (lr.attachedRoutes !== undefined) le.attachedRoutes = Number(lr.attachedRoutes);
+          if (lr.supportedKinds !== undefined) le.supportedKinds = asList(lr.supportedKinds, `${lw}.supportedKinds`).map((k) => str(k, lw));
+          if (lr.conditions !== undefined) le.conditions = parseConditions(lr.conditions, `${lw}.conditions`);
+          return le;
+        });
+      }
+      return ge;
+    });
+  }
+  if (r.routes !== undefined) {
+    out.routes = asList(r.routes, `${where}.routes`).map((x, i) => {
+      const w = `${where}.routes[${i}]`;
+      const rr = asRecord(x, w);
+      const re: RouteExpectation = {
+        kind: (optStr(rr.kind, `${w}.kind`) ?? 'HTTPRoute') as RouteExpectation['kind'],
+        name: qualify(str(rr.name, `${w}.name`)),
+      };
+      if (rr.noAcceptedParents === true) re.noAcceptedParents = true;
+      if (rr.parents !== undefined) {
+        re.parents = asList(rr.parents, `${w}.parents`).map((p, j) => {
+          const pw = `${w}.parents[${j}]`;
+          const pr = asRecord(p, pw);
+          const pe: RouteParentExpectation = {
+            gateway: qualify(str(pr.gateway, `${pw}.gateway`)),
+            conditions: parseConditions(pr.conditions, `${pw}.conditions`),
+          };
+          if (pr.sectionName !== undefined) pe.sectionName = str(pr.sectionName, pw);
+          if (pr.port !== undefined) pe.port = Number(pr.port);
+          return pe;
+        });
+      }
+      return re;
+    });
+  }
+  return out;
+}
+
+/** `name` → `gateway-conformance-infra/name`; `ns/name` unchanged. */
+export function qualify(name: string): string {
+  return name.includes('/') ? name : `${INFRA_NS}/${name}`;
+}
+
+function parseStatusCodes(v: unknown, where: string): number[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  const list = Array.isArray(v) ? v : [v];
+  return list.map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 100 || n > 599) throw new CaseError(`${where}: bad status ${String(x)}`);
+    return n;
+  });
+}
+
+interface Defaults {
+  gateway: string;
+  listener?: string;
+  host: string;
+  namespace?: string;
+}
+
+function parseRequestSpec(r: Raw, d: Defaults, where: string): RequestSpec {
+  const spec: RequestSpec = {
+    method: (optStr(r.method, `${where}.method`) ?? 'GET').toUpperCase(),
+    host: optStr(r.host, `${where}.host`) ?? d.host,
+    path: optStr(r.path, `${where}.path`) ?? '/',
+    headers: parsePairs(r.headers, `${where}.headers`),
+    gateway: qualify(optStr(r.gateway, `${where}.gateway`) ?? d.gateway),
+  };
+  const listener = optStr(r.listener, `${where}.listener`) ?? (r.gateway === undefined ? d.listener : undefined);
+  if (listener !== undefined) spec.listener = listener;
+  const sni = optStr(r.sni, `${where}.sni`);
+  if (sni !== undefined) spec.sni = sni;
+  if (r.http2 === true) spec.http2 = true;
+  if (r.body !== undefined) spec.body = str(r.body, `${where}.body`);
+  if (r.backendSetResponseHeaders !== undefined) {
+    spec.backendSetResponseHeaders = parsePairs(r.backendSetResponseHeaders, `${where}.backendSetResponseHeaders`);
+  }
+  return spec;
+}
+
+function parseRequestCase(v: unknown, idx: number, d: Defaults, where: string): RequestCase {
+  const r = asRecord(v, where);
+  const request = parseRequestSpec(r, d, where);
+  const status = parseStatusCodes(r.status, `${where}.status`);
+  const backend = optStr(r.backend, `${where}.backend`);
+  const expect: Expectation = { status: status ?? [200] };
+  if (backend !== undefined) {
+    expect.backend = backend;
+    expect.namespace = optStr(r.namespace, `${where}.namespace`) ?? d.namespace ?? INFRA_NS;
+  } else if (r.namespace !== undefined) {
+    expect.namespace = str(r.namespace, `${where}.namespace`);
+  }
+  if (r.backendSees !== undefined) {
+    const b = asRecord(r.backendSees, `${where}.backendSees`);
+    const eb: ExpectedBackendRequest = {};
+    const bh = optStr(b.host, `${where}.backendSees.host`);
+    if (bh !== undefined) eb.host = bh;
+    const bp = optStr(b.path, `${where}.backendSees.path`);
+    if (bp !== undefined) eb.path = bp;
+    const bm = optStr(b.method, `${where}.backendSees.method`);
+    if (bm !== undefined) eb.method = bm;
+    if (b.headers !== undefined) eb.headers = parsePairs(b.headers, `${where}.backendSees.headers`);
+    if (b.absentHeaders !== undefined) eb.absentHeaders = asList(b.absentHeaders, where).map((x) => str(x, where));
+    expect.request = eb;
+  }
+  if (r.responseHeaders !== undefined) expect.responseHeaders = parsePairs(r.responseHeaders, `${where}.responseHeaders`);
+  if (r.responseAbsentHeaders !== undefined) {
+    expect.responseAbsentHeaders = asList(r.responseAbsentHeaders, where).map((x) => str(x, where));
+  }
+  if (r.redirect !== undefined) {
+    const rd = asRecord(r.redirect, `${where}.redirect`);
+    const re: RedirectExpectation = {};
+    for (const k of ['scheme', 'host', 'port', 'path'] as const) {
+      const val = optStr(rd[k], `${where}.redirect.${k}`);
+      if (val !== undefined) re[k] = val;
+    }
+    expect.redirect = re;
+    if (status === undefined) expect.status = [302];
+  }
+  if (r.mirroredTo !== undefined) {
+    expect.mirroredTo = asList(r.mirroredTo, `${where}.mirroredTo`).map((x) => qualify(str(x, where)));
+  }
+  const label =
+    optStr(r.label, `${where}.label`) ??
+    `#${idx + 1} ${request.method} ${request.host || '<gateway>'}${request.path}` +
+      (request.headers.length ? ` [${request.headers.map(([k, val]) => `${k}: ${val}`).join(', ')}]` : '');
+  const rc: RequestCase = { label, request, expect };
+  if (r.addRequestId === true || expect.mirroredTo) rc.addRequestId = true;
+  return rc;
+}
+
+function parseMutation(v: unknown, where: string): Mutation {
+  const r = asRecord(v, where);
+  const kind = str(r.kind, `${where}.kind`);
+  const name = str(r.name, `${where}.name`);
+  const namespace = r.namespace === null ? null : (optStr(r.namespace, `${where}.namespace`) ?? INFRA_NS);
+  if (r.delete === true) return { op: 'delete', kind, namespace, name };
+  if (r.patch !== undefined) return { op: 'patch', kind, namespace, name, patch: r.patch };
+  throw new CaseError(`${where}: a mutation needs "delete: true" or "patch: {...}"`);
+}
+
+function parsePhase(r: Raw, d: Defaults, where: string): Phase {
+  const pd: Defaults = { ...d };
+  const g = optStr(r.gateway, `${where}.gateway`);
+  if (g !== undefined) {
+    pd.gateway = qualify(g);
+    delete pd.listener;
+  }
+  const l = optStr(r.listener, `${where}.listener`);
+  if (l !== undefined) pd.listener = l;
+  const h = optStr(r.host, `${where}.host`);
+  if (h !== undefined) pd.host = h;
+  const ns = optStr(r.namespace, `${where}.namespace`);
+  if (ns !== undefined) pd.namespace = ns;
+  const phase: Phase = {
+    mutate: asList(r.mutate, `${where}.mutate`).map((m, i) => parseMutation(m, `${where}.mutate[${i}]`)),
+    requests: asList(r.requests, `${where}.requests`).map((x, i) => parseRequestCase(x, i, pd, `${where}.requests[${i}]`)),
+    distributions: asList(r.distributions, `${where}.distributions`).map((x, i) => {
+      const w = `${where}.distributions[${i}]`;
+      const dr = asRecord(x, w);
+      const shares: Record<string, number> = {};
+      for (const [k, val] of Object.entries(asRecord(dr.shares, `${w}.shares`))) shares[k] = Number(val);
+      return {
+        request: parseRequestSpec(dr, pd, w),
+        requests: dr.requests === undefined ? 500 : Number(dr.requests),
+        concurrency: dr.concurrency === undefined ? 10 : Number(dr.concurrency),
+        tolerance: dr.tolerance === undefined ? 0.05 : Number(dr.tolerance),
+        attempts: dr.attempts === undefined ? 3 : Number(dr.attempts),
+        shares,
+      };
+    }),
+  };
+  const status = parseStatus(r.status, `${where}.status`);
+  if (status) phase.status = status;
+  return phase;
+}
+
+export function parseCase(text: string, file: string): ConformanceCase {
+  const r = asRecord(parse(text), file);
+  const name = str(r.name, `${file}: name`);
+  const defaults: Defaults = { gateway: DEFAULT_GATEWAY, host: '' };
+  const c: ConformanceCase = {
+    name,
+    description: optStr(r.description, `${file}: description`) ?? '',
+    features: asList(r.features, `${file}: features`).map((f) => str(f, file)),
+    manifests: asList(r.manifests, `${file}: manifests`).map((m) => str(m, file)),
+    phases: [],
+    file,
+  };
+  const skip = optStr(r.skip, `${file}: skip`);
+  if (skip !== undefined) c.skip = skip;
+  if (r.provisional === true) c.provisional = true;
+  c.phases.push(parsePhase(r, defaults, file));
+  const first = c.phases[0]!;
+  if (first.mutate.length) throw new CaseError(`${file}: "mutate" belongs in a "then" phase`);
+  // Later phases inherit the top-level gateway/listener/host defaults.
+  const top: Defaults = { ...defaults };
+  if (typeof r.gateway === 'string') top.gateway = qualify(r.gateway);
+  if (typeof r.listener === 'string') top.listener = r.listener;
+  if (typeof r.host === 'string') top.host = r.host;
+  if (typeof r.namespace === 'string') top.namespace = r.namespace;
+  asList(r.then, `${file}: then`).forEach((p, i) => c.phases.push(parsePhase(asRecord(p, `${file}: then[${i}]`), top, `${file}: then[${i}]`)));
+  return c;
+}
+
+export function loadCases(dir: string): ConformanceCase[] {
+  const out: ConformanceCase[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    if (!f.endsWith('.yaml') || f.startsWith('_')) continue;
+    const file = join(dir, f);
+    out.push(parseCase(readFileSync(file, 'utf8'), f));
+  }
+  return out;
+}

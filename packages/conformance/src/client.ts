@@ -1,0 +1,188 @@
+/**
+ * The client side: one request to the gateway on 127.0.0.1, with an explicit Host header (and SNI for
+ * HTTPS listeners), bounded by a timeout. Reads the echo JSON the way the upstream round-tripper does:
+ * only when Content-Type is exactly `application/json`.
+ */
+import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { connect as h2connect, constants as h2c } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
+
+export interface EchoBody {
+  path: string;
+  host: string;
+  method: string;
+  proto: string;
+  headers: Record<string, string[]>;
+  namespace: string;
+  pod: string;
+  httpPort?: string;
+  tls?: { version?: string; serverName?: string; negotiatedProtocol?: string };
+}
+
+export interface Target {
+  port: number;
+  tls: boolean;
+  /** TLS server name; undefined = none. */
+  sni?: string;
+  http2?: boolean;
+}
+
+export interface OutgoingRequest {
+  method: string;
+  /** Host header / :authority. */
+  host: string;
+  /** Path with query. */
+  path: string;
+  headers: [string, string][];
+  body?: string;
+}
+
+export interface RoundTrip {
+  status: number;
+  /** Response headers, lowercased name → values. */
+  headers: Map<string, string[]>;
+  echo: EchoBody | null;
+  /** Raw body (truncated) when it was not an echo. */
+  bodySnippet: string;
+  protocol: string;
+}
+
+export class RequestError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_BODY = 1 << 20;
+
+function collectHeaders(h: IncomingHttpHeaders): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || k.startsWith(':')) continue;
+    out.set(k.toLowerCase(), Array.isArray(v) ? v : [String(v)]);
+  }
+  return out;
+}
+
+function finish(status: number, headers: Map<string, string[]>, body: Buffer, protocol: string): RoundTrip {
+  let echo: EchoBody | null = null;
+  const ct = headers.get('content-type');
+  const text = body.toString('utf8');
+  if (ct && ct.length === 1 && ct[0] === 'application/json') {
+    try {
+      echo = JSON.parse(text) as EchoBody;
+    } catch {
+      echo = null;
+    }
+  }
+  return { status, headers, echo, bodySnippet: echo ? '' : text.slice(0, 200), protocol };
+}
+
+function outgoingHeaders(req: OutgoingRequest): OutgoingHttpHeaders {
+  const h: Record<string, string | string[]> = {};
+  for (const [k, v] of req.headers) {
+    const existing = Object.keys(h).find((x) => x.toLowerCase() === k.toLowerCase());
+    if (existing !== undefined) {
+      const cur = h[existing]!;
+      h[existing] = Array.isArray(cur) ? [...cur, v] : [cur, v];
+    } else h[k] = v;
+  }
+  return h;
+}
+
+function h1(target: Target, req: OutgoingRequest, timeoutMs: number): Promise<RoundTrip> {
+  return new Promise((resolve, reject) => {
+    const headers: OutgoingHttpHeaders = { ...outgoingHeaders(req), Host: req.host };
+    if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
+    const common = {
+      host: '127.0.0.1',
+      port: target.port,
+      method: req.method,
+      path: req.path,
+      headers,
+      setHost: false,
+      agent: false as const,
+      timeout: timeoutMs,
+    };
+    const r = target.tls
+      ? httpsRequest({ ...common, servername: target.sni ?? '', rejectUnauthorized: false })
+      : httpRequest(common);
+    const timer = setTimeout(() => r.destroy(new RequestError(`no response within ${timeoutMs}ms`, 'TIMEOUT')), timeoutMs);
+    r.on('timeout', () => r.destroy(new RequestError(`no response within ${timeoutMs}ms`, 'TIMEOUT')));
+    r.on('error', (e: Error & { code?: string }) => {
+      clearTimeout(timer);
+      reject(e instanceof RequestError ? e : new RequestError(e.message, e.code ?? 'ERROR'));
+    });
+    r.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY) chunks.push(c);
+      });
+      res.on('error', (e: Error & { code?: string }) => {
+        clearTimeout(timer);
+        reject(new RequestError(e.message, e.code ?? 'ERROR'));
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve(finish(res.statusCode ?? 0, collectHeaders(res.headers), Buffer.concat(chunks), `HTTP/${res.httpVersion}`));
+      });
+    });
+    if (req.body !== undefined) r.write(req.body);
+    r.end();
+  });
+}
+
+function h2(target: Target, req: OutgoingRequest, timeoutMs: number): Promise<RoundTrip> {
+  return new Promise((resolve, reject) => {
+    const authority = `${target.tls ? 'https' : 'http'}://127.0.0.1:${target.port}`;
+    const session = h2connect(
+      authority,
+      target.tls ? { servername: target.sni ?? '', rejectUnauthorized: false, ALPNProtocols: ['h2'] } : {},
+    );
+    let done = false;
+    const fail = (e: Error & { code?: string }): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      session.destroy();
+      reject(e instanceof RequestError ? e : new RequestError(e.message, e.code ?? 'ERROR'));
+    };
+    const timer = setTimeout(() => fail(new RequestError(`no response within ${timeoutMs}ms`, 'TIMEOUT')), timeoutMs);
+    session.on('error', fail);
+    const headers: OutgoingHttpHeaders = {
+      [h2c.HTTP2_HEADER_METHOD]: req.method,
+      [h2c.HTTP2_HEADER_PATH]: req.path,
+      [h2c.HTTP2_HEADER_SCHEME]: target.tls ? 'https' : 'http',
+      [h2c.HTTP2_HEADER_AUTHORITY]: req.host,
+    };
+    for (const [k, v] of Object.entries(outgoingHeaders(req))) headers[k.toLowerCase()] = v;
+    const stream = session.request(headers, { endStream: req.body === undefined });
+    let status = 0;
+    let resHeaders = new Map<string, string[]>();
+    const chunks: Buffer[] = [];
+    stream.on('response', (h) => {
+      status = Number(h[h2c.HTTP2_HEADER_STATUS] ?? 0);
+      resHeaders = collectHeaders(h as IncomingHttpHeaders);
+    });
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('error', fail);
+    stream.on('end', () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      session.close();
+      resolve(finish(status, resHeaders, Buffer.concat(chunks), 'HTTP/2.0'));
+    });
+    if (req.body !== undefined) stream.end(req.body);
+  });
+}
+
+/** One request; rejects with RequestError on connection errors and timeouts. */
+export function roundTrip(target: Target, req: OutgoingRequest, timeoutMs: number): Promise<RoundTrip> {
+  return target.http2 ? h2(target, req, timeoutMs) : h1(target, req, timeoutMs);
+}

@@ -1,0 +1,290 @@
+/**
+ * Local stand-ins for the conformance echo server (echo-basic): same JSON reply, same special paths,
+ * same log line for mirror checks (conformance.md §3). One EchoPod is one "pod" of a backend Deployment;
+ * it opens one socket per container port that a Service targets, always on 127.0.0.1 and a free port.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createH2Server, createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { KeyPair } from './certs.js';
+
+export const LOOPBACK = '127.0.0.1';
+
+/** What a container port speaks. */
+export type EchoPortKind = 'http' | 'h2c' | 'https' | 'tcp' | 'tls-tcp' | 'grpc';
+
+export interface EchoPodInfo {
+  namespace: string;
+  /** `infra-backend-v1-7d9c6b5f4-x8k2p`: the Deployment name plus two segments, as in Kubernetes. */
+  pod: string;
+  /** Deployment (app) name. */
+  app: string;
+}
+
+/** Go's textproto.CanonicalMIMEHeaderKey: `x-header-set` → `X-Header-Set`. Names with odd bytes stay as they are. */
+export function canonicalHeaderName(name: string): string {
+  if (!/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/.test(name)) return name;
+  let upper = true;
+  let out = '';
+  for (const ch of name) {
+    out += upper ? ch.toUpperCase() : ch.toLowerCase();
+    upper = ch === '-';
+  }
+  return out;
+}
+
+/** Go duration subset used by `?delay=` (`1s`, `500ms`, `1m30s`); null when malformed. */
+export function parseGoDuration(s: string): number | null {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    const n = Number(m[1]);
+    const unit = m[2]!;
+    total += n * ({ ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as Record<string, number>)[unit]!;
+    consumed = re.lastIndex;
+  }
+  return consumed === s.length && s.length > 0 ? total : null;
+}
+
+type AnyReq = IncomingMessage | Http2ServerRequest;
+type AnyRes = ServerResponse | Http2ServerResponse;
+
+export interface EchoPod extends EchoPodInfo {
+  /** Log lines (`Echoing back request made to … to client (…)`), newest last, capped. */
+  logs: string[];
+  /** container port → bound local port. */
+  ports: Map<number, number>;
+  /** Start (or reuse) the socket for a container port. */
+  listen(containerPort: number, kind: EchoPortKind, tls?: KeyPair): Promise<number>;
+  close(): Promise<void>;
+}
+
+const MAX_LOG_LINES = 20_000;
+
+export function createEchoPod(info: EchoPodInfo): EchoPod {
+  const servers: { close(): Promise<void> }[] = [];
+  const sockets = new Set<Socket>();
+  const logs: string[] = [];
+  const ports = new Map<number, number>();
+  const retryCounts = new Map<string, number>();
+
+  const log = (line: string): void => {
+    logs.push(line);
+    if (logs.length > MAX_LOG_LINES) logs.splice(0, logs.length - MAX_LOG_LINES);
+  };
+
+  const handle = (containerPort: number) => (req: AnyReq, res: AnyRes): void => {
+    const rawUrl = req.url ?? '/';
+    const url = new URL(rawUrl, 'http://x');
+    if (url.pathname === '/health') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('OK');
+      return;
+    }
+    const status = /^\/status\/(\d+)$/.exec(url.pathname);
+    if (status) {
+      const code = Number(status[1]);
+      res.writeHead(code >= 100 && code <= 599 ? code : 400);
+      res.end();
+      return;
+    }
+    if (url.pathname.startsWith('/retry')) {
+      const uuid = url.searchParams.get('uuid') ?? '';
+      const succeedAfter = Number(url.searchParams.get('succeedAfter') ?? '0');
+      const n = (retryCounts.get(uuid) ?? 0) + 1;
+      retryCounts.set(uuid, n);
+      if (n <= succeedAfter) {
+        const code = url.searchParams.get('responseCode');
+        const delay = parseGoDuration(url.searchParams.get('delayRetry') ?? '') ?? 0;
+        setTimeout(() => {
+          if (code) {
+            res.writeHead(Number(code));
+            res.end();
+          } else {
+            const sock = (req as IncomingMessage).socket as Socket | undefined;
+            if (sock && typeof sock.resetAndDestroy === 'function') sock.resetAndDestroy();
+            else res.destroy();
+          }
+        }, delay);
+        return;
+      }
+    }
+    const delayParam = url.searchParams.get('delay');
+    const delay = delayParam === null ? 0 : parseGoDuration(delayParam);
+    if (delay === null) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `invalid delay ${delayParam}` }));
+      return;
+    }
+    const reply = (): void => {
+      if (res.destroyed) return;
+      const headers: Record<string, string[]> = {};
+      const raw = req.rawHeaders;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const name = raw[i]!;
+        if (name.startsWith(':') || name.toLowerCase() === 'host') continue;
+        (headers[canonicalHeaderName(name)] ??= []).push(raw[i + 1]!);
+      }
+      const h2 = req.httpVersionMajor === 2;
+      const host = h2 ? ((req as Http2ServerRequest).authority ?? req.headers.host ?? '') : (req.headers.host ?? '');
+      const body: Record<string, unknown> = {
+        path: rawUrl,
+        host,
+        method: req.method,
+        proto: h2 ? 'HTTP/2.0' : `HTTP/${req.httpVersion}`,
+        headers,
+        httpPort: String(containerPort),
+        namespace: info.namespace,
+        ingress: '',
+        service: '',
+        pod: info.pod,
+      };
+      const sock = req.socket as Socket & Partial<TLSSocket>;
+      if (typeof sock.getProtocol === 'function' && sock.encrypted) {
+        body.tls = {
+          version: sock.getProtocol(),
+          serverName: (sock as unknown as { servername?: string }).servername || '',
+          negotiatedProtocol: sock.alpnProtocol || undefined,
+          cipherSuite: sock.getCipher?.()?.standardName ?? '',
+        };
+      }
+      // Headers the client asked the backend to send back (X-Echo-Set-Header: Name1:val1,Name2:val2).
+      const setHeaders = new Map<string, { name: string; values: string[] }>();
+      const echoSet = req.headers['x-echo-set-header'];
+      for (const item of (Array.isArray(echoSet) ? echoSet.join(',') : (echoSet ?? '')).split(',')) {
+        const c = item.indexOf(':');
+        if (c <= 0) continue;
+        const name = item.slice(0, c).trim();
+        const e = setHeaders.get(name.toLowerCase()) ?? { name, values: [] };
+        e.values.push(item.slice(c + 1).trim());
+        setHeaders.set(name.toLowerCase(), e);
+      }
+      for (const { name, values } of setHeaders.values()) res.setHeader(name, values.join(','));
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      log(`Echoing back request made to ${rawUrl} to client (${sock.remoteAddress}:${sock.remotePort})`);
+      res.writeHead(200);
+      res.end(JSON.stringify(body, null, ' '));
+    };
+    // Drain the request body before answering (the echo server ignores it).
+    req.on('data', () => {});
+    req.on('end', () => (delay > 0 ? setTimeout(reply, delay) : reply()));
+  };
+
+  const track = (srv: Server | NetServer | ReturnType<typeof createH2Server>): void => {
+    srv.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    servers.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          srv.close(() => resolve());
+          for (const s of sockets) s.destroy();
+        }),
+    });
+  };
+
+  const bind = (srv: { listen(port: number, host: string, cb: () => void): unknown; address(): unknown; once(ev: string, cb: (e: Error) => void): unknown }): Promise<number> =>
+    new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(0, LOOPBACK, () => resolve((srv.address() as { port: number }).port));
+    });
+
+  const tcpEcho = (socket: Socket, isTls: boolean, containerPort: number): void => {
+    socket.setEncoding('utf8');
+    socket.write('Gateway API Test TCP Server\n');
+    let buf = '';
+    socket.on('data', (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (line === 'PING') socket.write('PONG\n');
+        else if (line === 'IS_TLS') socket.write(`${isTls}\n`);
+        else if (line === 'TEST') {
+          const t = socket as TLSSocket;
+          const payload: Record<string, unknown> = {
+            namespace: info.namespace,
+            ingress: '',
+            service: '',
+            pod: info.pod,
+            tcpport: String(containerPort),
+            isTLS: isTls,
+          };
+          if (isTls) {
+            payload.tlsport = String(containerPort);
+            payload.tls = {
+              version: t.getProtocol?.(),
+              serverName: (t as unknown as { servername?: string }).servername || '',
+              cipherSuite: t.getCipher?.()?.standardName ?? '',
+            };
+          }
+          socket.write(`${JSON.stringify(payload)}\n`);
+        } else if (line) socket.write(`${line}\n`);
+      }
+    });
+    socket.on('error', () => {});
+  };
+
+  const pod: EchoPod = {
+    ...info,
+    logs,
+    ports,
+    async listen(containerPort, kind, tls) {
+      const existing = ports.get(containerPort);
+      if (existing !== undefined) return existing;
+      let port: number;
+      switch (kind) {
+        case 'http': {
+          const srv = createHttpServer(handle(containerPort));
+          srv.keepAliveTimeout = 5000;
+          track(srv);
+          port = await bind(srv);
+          break;
+        }
+        case 'h2c': {
+          const srv = createH2Server(handle(containerPort));
+          track(srv);
+          port = await bind(srv);
+          break;
+        }
+        case 'grpc': {
+          // gRPC echo is not implemented yet: answer like an h2c echo so routing can still be observed.
+          const srv = createH2Server(handle(containerPort));
+          track(srv);
+          port = await bind(srv);
+          break;
+        }
+        case 'https': {
+          if (!tls) throw new Error(`echo ${info.pod}: https port ${containerPort} needs a certificate`);
+          const srv = createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true }, handle(containerPort));
+          track(srv as unknown as Server);
+          port = await bind(srv);
+          break;
+        }
+        case 'tcp': {
+          const srv = createNetServer((s) => tcpEcho(s, false, containerPort));
+          track(srv);
+          port = await bind(srv);
+          break;
+        }
+        case 'tls-tcp': {
+          if (!tls) throw new Error(`echo ${info.pod}: TLS port ${containerPort} needs a certificate`);
+          const srv = createTlsServer({ cert: tls.cert, key: tls.key }, (s) => tcpEcho(s, true, containerPort));
+          track(srv as unknown as NetServer);
+          port = await bind(srv);
+          break;
+        }
+      }
+      ports.set(containerPort, port);
+      return port;
+    },
+    async close() {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+  return pod;
+}

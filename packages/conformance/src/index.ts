@@ -1,0 +1,150 @@
+/**
+ * `runConformance`: load the cases and the catalogue, start the suite, run every selected test within
+ * the suite deadline, report. Used by the `gatehouse-conformance` bin and by this package's tests.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCatalogue, isCoreIn, type CatalogueEntry } from './catalogue.js';
+import { loadCases, type ConformanceCase } from './cases.js';
+import { CONTROLLER_NAME, GATEWAY_CLASS_NAME } from './manifests.js';
+import { loadProduct, ProductUnavailable, type Product } from './product.js';
+import { markdown, summarise, summaryLines, testLines, type RunReport } from './report.js';
+import { DEFAULT_RUN_OPTIONS, Suite, type RunOptions, type TestResult } from './runner.js';
+
+export * from './cases.js';
+export * from './catalogue.js';
+export * from './compare.js';
+export * from './report.js';
+export * from './runner.js';
+
+export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const CASES_DIR = join(PACKAGE_DIR, 'cases');
+export const DEFAULT_CONFORMANCE_DIR = process.env.GATEHOUSE_CONFORMANCE_DIR ?? '/work/shared/conformance';
+
+export interface ConformanceOptions extends Partial<Omit<RunOptions, 'log'>> {
+  /** Test names to run (default all). */
+  only?: string[];
+  /** `expected`: the names in cases/expected-pass.json must pass; `core`: every Core GATEWAY-HTTP test must pass. */
+  mustPass?: 'expected' | 'core' | 'none';
+  suiteTimeoutMs?: number;
+  /** Write results/latest.json and RESULTS.md. */
+  write?: boolean;
+  log?: (line: string) => void;
+  /** Inject a product (tests); default: the real one via product.ts. */
+  product?: Product;
+}
+
+export interface ConformanceRun {
+  report: RunReport;
+  exitCode: number;
+}
+
+export function expectedPass(): string[] {
+  const f = join(CASES_DIR, 'expected-pass.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as string[]) : [];
+}
+
+function revisionOf(dir: string): string {
+  try {
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    const m = /`main` @ ([0-9a-f]{7,40})/.exec(readme);
+    return m ? `kubernetes-sigs/gateway-api main @ ${m[1]!.slice(0, 12)}` : dir;
+  } catch {
+    return dir;
+  }
+}
+
+export async function runConformance(o: ConformanceOptions = {}): Promise<ConformanceRun> {
+  const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const opts: RunOptions = {
+    ...DEFAULT_RUN_OPTIONS,
+    conformanceDir: o.conformanceDir ?? DEFAULT_CONFORMANCE_DIR,
+    ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k in DEFAULT_RUN_OPTIONS)),
+    log,
+  };
+  const suiteTimeoutMs = o.suiteTimeoutMs ?? 8 * 60_000;
+  const catalogue = loadCatalogue(CASES_DIR);
+  const cases = loadCases(CASES_DIR);
+  const caseByName = new Map(cases.map((c) => [c.name, c]));
+  for (const c of cases) if (!catalogue.some((e) => e.name === c.name)) throw new Error(`${c.file}: "${c.name}" is not an upstream test name`);
+
+  const selected: CatalogueEntry[] = catalogue.filter((e) => !o.only || o.only.includes(e.name));
+  let product: Product | null = o.product ?? null;
+  let productProblem = '';
+  if (!product) {
+    try {
+      product = await loadProduct({ gatewayClass: GATEWAY_CLASS_NAME, controllerName: CONTROLLER_NAME });
+    } catch (e) {
+      productProblem = e instanceof ProductUnavailable ? e.message : `could not load the product: ${String(e)}`;
+    }
+  }
+  const manifestsMissing = !existsSync(join(opts.conformanceDir, 'base', 'manifests.yaml'));
+  log(`gatehouse conformance: ${selected.length} tests, manifests ${opts.conformanceDir}, product ${product?.description ?? `unavailable (${productProblem})`}`);
+
+  const results: TestResult[] = [];
+  const skip = (name: string, reason: string): TestResult => ({
+    name, outcome: 'SKIP', reason, failures: [], requestsChecked: 0, requestsFailed: 0, statusChecks: 0, durationMs: 0, diagnostics: [],
+  });
+  const deadline = Date.now() + suiteTimeoutMs;
+  let suite: Suite | null = null;
+  try {
+    for (const e of selected) {
+      const c: ConformanceCase | undefined = caseByName.get(e.name);
+      let r: TestResult;
+      if (!c) r = skip(e.name, 'no case written yet');
+      else if (c.skip) r = skip(e.name, c.skip);
+      else if (manifestsMissing) r = skip(e.name, `upstream manifests not found in ${opts.conformanceDir}`);
+      else if (!product) r = skip(e.name, `product not available: ${productProblem}`);
+      else if (Date.now() > deadline) r = skip(e.name, `suite timeout (${suiteTimeoutMs}ms) reached`);
+      else {
+        suite ??= await Suite.start(opts, product);
+        r = await suite.run(c, e);
+      }
+      results.push(r);
+      for (const l of testLines(r)) log(l);
+    }
+  } finally {
+    await suite?.close();
+  }
+
+  const summary = summarise(results, catalogue);
+  log('');
+  for (const l of summaryLines(summary)) log(l);
+  const mode = o.mustPass ?? 'expected';
+  const mustPass =
+    mode === 'none' ? [] : mode === 'core' ? catalogue.filter((e) => isCoreIn(e, 'GATEWAY-HTTP')).map((e) => e.name) : expectedPass();
+  const mustPassFailed = mustPass.filter((n) => {
+    const r = results.find((x) => x.name === n);
+    return r !== undefined && r.outcome !== 'PASS';
+  });
+  if (mustPassFailed.length) log(`\nmust-pass tests not passing (${mode}): ${mustPassFailed.join(', ')}`);
+  const byName = new Map(catalogue.map((e) => [e.name, e]));
+  const report: RunReport = {
+    generatedAt: new Date().toISOString(),
+    product: product?.description ?? `unavailable (${productProblem})`,
+    conformanceDir: opts.conformanceDir,
+    upstreamRevision: revisionOf(opts.conformanceDir),
+    options: {
+      requestTimeoutMs: opts.requestTimeoutMs,
+      testTimeoutMs: opts.testTimeoutMs,
+      consistencyMs: opts.consistencyMs,
+      consecutive: opts.consecutive,
+      suiteTimeoutMs,
+      mustPass: mode,
+    },
+    mustPass,
+    mustPassFailed,
+    summary,
+    results: results.map((r) => {
+      const e = byName.get(r.name);
+      return { ...r, features: e?.features ?? [], profiles: e?.profiles ?? [], provisional: e?.provisional ?? false };
+    }),
+  };
+  if (o.write !== false) {
+    mkdirSync(join(PACKAGE_DIR, 'results'), { recursive: true });
+    writeFileSync(join(PACKAGE_DIR, 'results', 'latest.json'), `${JSON.stringify(report, null, 1)}\n`);
+    writeFileSync(join(PACKAGE_DIR, 'RESULTS.md'), markdown(report, catalogue));
+  }
+  return { report, exitCode: mustPassFailed.length ? 1 : 0 };
+}

@@ -1,0 +1,145 @@
+/**
+ * The one place that knows how to drive the product in-process: the cli loader (`loadResources`),
+ * `compile` from @gatehouse/core and the proxy Runtime. Everything else in the harness talks to the
+ * `Product` interface, so a change in those entry points is a change here only.
+ *
+ * Listener ports: the manifests say 80/443/8080/…; the runner must not edit them and cannot bind them.
+ * So the runner rewrites the COMPILED table before `runtime.apply`: every `PortIR` gets `port: 0` and
+ * `address: 127.0.0.1` (its `key` is kept), the runtime binds a free port per key and reports it through
+ * `boundPorts()`. Nothing else changes: `ListenerIR.port` and `HttpGroupIR.listenerPort` keep the
+ * manifest ports, so redirect `Location` ports are still computed from the Listener port (features.md
+ * §9.6) and the harness compares them with the manifest values.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { RoutingTable, StatusReport, Runtime, Diagnostic, RawDocument } from './product-types.js';
+import { LineCounter, parseAllDocuments, isMap, isSeq, type Node as YamlNode } from 'yaml';
+
+export interface BuildResult {
+  table: RoutingTable;
+  status: StatusReport;
+  /** Error diagnostics, formatted (`file:line:col Kind ns/name CODE: message`). */
+  errors: string[];
+  warnings: string[];
+}
+
+export interface Product {
+  /** Which entry points were found, e.g. `loadResources+compile+createRuntime`. */
+  readonly description: string;
+  build(dir: string): Promise<BuildResult>;
+  newRuntime(): Promise<Runtime>;
+}
+
+export class ProductUnavailable extends Error {}
+
+/** PortIR.port → 0 and address → 127.0.0.1, keys kept (see the header comment). */
+export function remapPorts(table: RoutingTable): RoutingTable {
+  return { ...table, ports: table.ports.map((p) => ({ ...p, port: 0, address: '127.0.0.1' })) };
+}
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+async function tryImport(spec: string): Promise<Record<string, unknown> | null> {
+  try {
+    return (await import(spec)) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** A minimal loader, used only while the cli loader is not there yet: YAML with positions → RawDocument. */
+export function readRawDocuments(dir: string): RawDocument[] {
+  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  const out: RawDocument[] = [];
+  let order = 0;
+  for (const f of files) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    const lc = new LineCounter();
+    const docs = parseAllDocuments(text, { lineCounter: lc });
+    docs.forEach((doc, index) => {
+      const value = doc.toJS() as unknown;
+      if (value === null || value === undefined) return;
+      const file = relative(dir, join(dir, f));
+      out.push({
+        file,
+        index,
+        order: order++,
+        value,
+        locate(path) {
+          let node: unknown = doc.contents;
+          let last = node;
+          for (const p of path) {
+            if (isMap(node)) node = node.get(p as string, true);
+            else if (isSeq(node)) node = node.get(p as number, true);
+            else break;
+            if (node) last = node;
+            else break;
+          }
+          const range = (last as YamlNode | null)?.range;
+          const pos = lc.linePos(range ? range[0] : 0);
+          return { file, line: pos.line, col: pos.col };
+        },
+      });
+    });
+  }
+  return out;
+}
+
+function formatDiag(d: Diagnostic): string {
+  const where = d.file ? `${d.file}:${d.line ?? 0}:${d.col ?? 0}` : '<config>';
+  return `${where}${d.object ? ` ${d.object}` : ''} ${d.code}: ${d.message}${d.path ? ` (${d.path})` : ''}`;
+}
+
+export async function loadProduct(opts: { gatewayClass: string; controllerName: string }): Promise<Product> {
+  const core = await tryImport('@gatehouse/core');
+  const proxy = await tryImport('@gatehouse/proxy');
+  const cliLoad = (await tryImport('@gatehouse/cli/dist/load/index.js')) ?? (await tryImport('@gatehouse/cli'));
+  const compile = core?.compile as AnyFn | undefined;
+  const decode = core?.decodeDocuments as AnyFn | undefined;
+  const loadResources = cliLoad?.loadResources as AnyFn | undefined;
+  const createRuntime = (proxy?.createRuntime ?? proxy?.newRuntime) as AnyFn | undefined;
+  const RuntimeClass = proxy?.ProxyRuntime as (new (...a: unknown[]) => Runtime) | undefined;
+  if (!compile) throw new ProductUnavailable('@gatehouse/core does not export compile()');
+  if (!createRuntime && !RuntimeClass) throw new ProductUnavailable('@gatehouse/proxy does not export createRuntime() yet');
+
+  const parts = [loadResources ? 'loadResources' : 'harness-loader+decodeDocuments', 'compile', createRuntime ? 'createRuntime' : 'ProxyRuntime'];
+  return {
+    description: parts.join(' + '),
+    async build(dir) {
+      let resources: unknown;
+      const diags: Diagnostic[] = [];
+      if (loadResources) {
+        const r = (await loadResources(dir)) as Record<string, unknown>;
+        diags.push(...((r.diagnostics as Diagnostic[] | undefined) ?? []));
+        if (r.resources) resources = r.resources;
+        else if (r.documents && decode) {
+          const d = decode(r.documents) as { resources: unknown; diagnostics: Diagnostic[] };
+          resources = d.resources;
+          diags.push(...d.diagnostics);
+        } else throw new ProductUnavailable('loadResources returned neither resources nor documents');
+      } else {
+        if (!decode) throw new ProductUnavailable('neither loadResources nor decodeDocuments is available');
+        const d = decode(readRawDocuments(dir)) as { resources: unknown; diagnostics: Diagnostic[] };
+        resources = d.resources;
+        diags.push(...d.diagnostics);
+      }
+      const c = compile(resources, { gatewayClasses: [opts.gatewayClass], controllerName: opts.controllerName }) as {
+        table: RoutingTable;
+        status: StatusReport;
+        diagnostics: Diagnostic[];
+      };
+      diags.push(...c.diagnostics);
+      return {
+        table: c.table,
+        status: c.status,
+        errors: diags.filter((d) => d.severity === 'error').map(formatDiag),
+        warnings: diags.filter((d) => d.severity === 'warning').map(formatDiag),
+      };
+    },
+    async newRuntime() {
+      const options = { bindAddress: '127.0.0.1', logLevel: 'error', accessLog: false };
+      if (createRuntime) return (await createRuntime(options)) as Runtime;
+      return new RuntimeClass!(options);
+    },
+  };
+}

@@ -1,0 +1,364 @@
+/**
+ * Runs the cases: for each test, assemble the directory (upstream manifests unchanged + generated
+ * GatewayClass, TLS Secrets, EndpointSlices), build it with the product, check status, apply the table
+ * to a fresh Runtime (ports remapped, see product.ts), send the traffic, compare, record. Every step is
+ * bounded: per request, per test, and for the whole suite.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBackendSet, backendNameOfPod, type BackendSet } from './backends.js';
+import type { CatalogueEntry } from './catalogue.js';
+import type { ConformanceCase, DistributionCheck, Phase, RequestCase, RequestSpec } from './cases.js';
+import { generateTls, type GeneratedTls } from './certs.js';
+import { roundTrip, RequestError, type OutgoingRequest, type RoundTrip, type Target } from './client.js';
+import { compareRoundTrip, type Mismatch } from './compare.js';
+import {
+  CONTROLLER_NAME,
+  allObjects,
+  applyMutation,
+  gatewayClassObject,
+  generatedFile,
+  readManifest,
+  writeDir,
+  type K8sObject,
+  type ManifestFile,
+} from './manifests.js';
+import { remapPorts, type BuildResult, type Product } from './product.js';
+import type { RoutingTable, Runtime } from './product-types.js';
+import { checkStatus } from './status-check.js';
+
+export type Outcome = 'PASS' | 'FAIL' | 'SKIP';
+
+export interface Failure {
+  /** 0 = the initial state; n = after the n-th `then` phase's mutations. */
+  phase: number;
+  kind: 'status' | 'request' | 'distribution' | 'mirror' | 'setup' | 'timeout';
+  /** The request, e.g. `GET example.com/v2 [Version: two] → listener same-namespace/http`. */
+  request?: string;
+  what: string;
+  expected: string;
+  got: string;
+}
+
+export interface TestResult {
+  name: string;
+  outcome: Outcome;
+  /** SKIP reason, or a one-line FAIL summary. */
+  reason: string;
+  failures: Failure[];
+  /** Requests checked (each must pass `consecutive` times in a row). */
+  requestsChecked: number;
+  requestsFailed: number;
+  statusChecks: number;
+  durationMs: number;
+  /** Error diagnostics the product reported while loading this test's directory. */
+  diagnostics: string[];
+}
+
+export interface RunOptions {
+  conformanceDir: string;
+  requestTimeoutMs: number;
+  testTimeoutMs: number;
+  /** Max time for one request case to become consistent (upstream: 30s; the runtime applies synchronously). */
+  consistencyMs: number;
+  consecutive: number;
+  /** Keep the assembled directories (for debugging) instead of deleting them. */
+  keepDirs: boolean;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_RUN_OPTIONS: Omit<RunOptions, 'conformanceDir' | 'log'> = {
+  requestTimeoutMs: 5000,
+  testTimeoutMs: 60_000,
+  consistencyMs: 2000,
+  consecutive: 3,
+  keepDirs: false,
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Shared {
+  opts: RunOptions;
+  product: Product;
+  tls: GeneratedTls;
+  backends: BackendSet;
+  workDir: string;
+}
+
+/** Everything a test run needs once (certificates, echo pods); close() releases it. */
+export class Suite {
+  private constructor(private readonly s: Shared) {}
+
+  static async start(opts: RunOptions, product: Product): Promise<Suite> {
+    const tls = generateTls();
+    const backends = createBackendSet(tls.secrets);
+    const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
+    return new Suite({ opts, product, tls, backends, workDir });
+  }
+
+  get workDir(): string {
+    return this.s.workDir;
+  }
+
+  async close(): Promise<void> {
+    await this.s.backends.close();
+    if (!this.s.opts.keepDirs) rmSync(this.s.workDir, { recursive: true, force: true });
+  }
+
+  async run(c: ConformanceCase, entry: CatalogueEntry | undefined): Promise<TestResult> {
+    const started = Date.now();
+    const result: TestResult = {
+      name: c.name,
+      outcome: 'PASS',
+      reason: '',
+      failures: [],
+      requestsChecked: 0,
+      requestsFailed: 0,
+      statusChecks: 0,
+      durationMs: 0,
+      diagnostics: [],
+    };
+    if (c.skip) return { ...result, outcome: 'SKIP', reason: c.skip };
+    void entry;
+    const state: RunState = { cancelled: false, runtime: null };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        state.cancelled = true;
+        result.failures.push({ phase: -1, kind: 'timeout', what: 'test', expected: `done within ${this.s.opts.testTimeoutMs}ms`, got: 'still running' });
+        resolve();
+      }, this.s.opts.testTimeoutMs);
+    });
+    try {
+      await Promise.race([this.runPhases(c, result, state), timeout]);
+    } catch (e) {
+      result.failures.push({ phase: -1, kind: 'setup', what: 'harness/product error', expected: 'no exception', got: e instanceof Error ? (e.stack ?? e.message).split('\n').slice(0, 4).join(' | ') : String(e) });
+    } finally {
+      clearTimeout(timer);
+      state.cancelled = true;
+      if (state.runtime) await state.runtime.close(0).catch(() => {});
+    }
+    result.durationMs = Date.now() - started;
+    if (result.failures.length) {
+      result.outcome = 'FAIL';
+      const f = result.failures[0]!;
+      result.reason = `${f.request ? `${f.request}: ` : ''}${f.what}: expected ${f.expected}, got ${f.got}`;
+    }
+    return result;
+  }
+
+  private async runPhases(c: ConformanceCase, result: TestResult, state: RunState): Promise<void> {
+    const { opts, product, tls, backends } = this.s;
+    const dir = join(this.s.workDir, c.name);
+    const files: ManifestFile[] = [
+      generatedFile('00-gatewayclass.yaml', [gatewayClassObject()]),
+      readManifest(opts.conformanceDir, 'base/manifests.yaml', 1),
+      ...c.manifests.map((m, i) => readManifest(opts.conformanceDir, m, 10 + i)),
+      generatedFile('90-generated-tls.yaml', tls.objects as K8sObject[]),
+    ];
+    for (let pi = 0; pi < c.phases.length && !state.cancelled; pi++) {
+      const phase = c.phases[pi]!;
+      for (const m of phase.mutate) applyMutation(files, m);
+      const withoutSlices = files.filter((f) => f.name !== '91-generated-endpointslices.yaml');
+      const slices = await backends.endpointSlicesFor(allObjects(withoutSlices));
+      files.splice(0, files.length, ...withoutSlices, generatedFile('91-generated-endpointslices.yaml', slices));
+      writeDir(dir, files);
+      const built = await product.build(dir);
+      for (const d of built.errors) if (!result.diagnostics.includes(d)) result.diagnostics.push(d);
+      if (phase.status) {
+        result.statusChecks++;
+        for (const m of checkStatus(built.status, phase.status, CONTROLLER_NAME)) result.failures.push({ phase: pi, kind: 'status', ...m });
+      }
+      if (!phase.requests.length && !phase.distributions.length) continue;
+      if (!state.runtime) state.runtime = await product.newRuntime();
+      const applied = await state.runtime.apply(remapPorts(built.table), built.status);
+      for (const f of applied.failed) {
+        result.failures.push({ phase: pi, kind: 'setup', what: `bind ${f.key}`, expected: 'bound', got: f.error });
+      }
+      await this.runTraffic(phase, pi, built, state, result, objectsOf(files));
+    }
+  }
+
+  private async runTraffic(phase: Phase, pi: number, built: BuildResult, state: RunState, result: TestResult, objects: K8sObject[]): Promise<void> {
+    const bound = state.runtime!.boundPorts();
+    for (const rc of phase.requests) {
+      if (state.cancelled) return;
+      result.requestsChecked++;
+      const failure = await this.checkRequest(rc, built.table, bound, objects, state);
+      if (failure) {
+        result.requestsFailed++;
+        result.failures.push({ phase: pi, ...failure });
+      }
+    }
+    for (const d of phase.distributions) {
+      if (state.cancelled) return;
+      const failure = await this.checkDistribution(d, built.table, bound, objects, state);
+      if (failure) result.failures.push({ phase: pi, ...failure });
+    }
+  }
+
+  private async checkRequest(
+    rc: RequestCase,
+    table: RoutingTable,
+    bound: Map<string, number>,
+    objects: K8sObject[],
+    state: RunState,
+  ): Promise<Omit<Failure, 'phase'> | null> {
+    const { opts } = this.s;
+    const t = resolveTarget(table, bound, objects, rc.request);
+    const label = describeRequest(rc.request, t.ok ? t.host : rc.request.host);
+    if (!t.ok) return { kind: 'request', request: label, what: 'listener', expected: 'bound by the runtime', got: t.error };
+    let path = rc.request.path;
+    if (rc.addRequestId) path += `${path.includes('?') ? '&' : '?'}gateway-api-conformance-request-id=${randomUUID()}`;
+    const out = outgoing(rc.request, t.host, path);
+    const deadline = Date.now() + opts.consistencyMs;
+    let successes = 0;
+    let last: Mismatch | null = null;
+    for (;;) {
+      if (state.cancelled) return { kind: 'request', request: label, what: 'test', expected: 'finished', got: 'cancelled (test timeout)' };
+      let rt: RoundTrip | null = null;
+      try {
+        rt = await roundTrip(t.target, out, opts.requestTimeoutMs);
+        last = compareRoundTrip({ ...rc.request, host: t.host, ...(t.target.tls ? { sni: t.target.sni ?? '' } : {}) }, path, rc.expect, rt);
+      } catch (e) {
+        const code = e instanceof RequestError ? e.code : 'ERROR';
+        last = { what: 'response', expected: `status ${rc.expect.status.join(' or ')}`, got: `${code}: ${e instanceof Error ? e.message : String(e)}` };
+      }
+      if (!last) {
+        successes++;
+        if (successes >= opts.consecutive) break;
+        continue;
+      }
+      successes = 0;
+      if (Date.now() >= deadline) return { kind: 'request', request: label, ...last };
+      await sleep(100);
+    }
+    for (const svc of rc.expect.mirroredTo ?? []) {
+      const pods = this.s.backends.podsOfService(svc);
+      const needle = `Echoing back request made to ${path} to client`;
+      const until = Date.now() + 3000;
+      let seen = false;
+      while (!seen && Date.now() < until && !state.cancelled) {
+        seen = pods.some((p) => p.logs.some((l) => l.startsWith(needle)));
+        if (!seen) await sleep(100);
+      }
+      if (!seen) {
+        return { kind: 'mirror', request: label, what: `mirror to ${svc}`, expected: `log line "${needle} (…)"`, got: pods.length ? 'not logged within 3s' : 'no echo pod serves that Service' };
+      }
+    }
+    return null;
+  }
+
+  private async checkDistribution(
+    d: DistributionCheck,
+    table: RoutingTable,
+    bound: Map<string, number>,
+    objects: K8sObject[],
+    state: RunState,
+  ): Promise<Omit<Failure, 'phase'> | null> {
+    const t = resolveTarget(table, bound, objects, d.request);
+    const label = `${describeRequest(d.request, t.ok ? t.host : d.request.host)} ×${d.requests}`;
+    if (!t.ok) return { kind: 'distribution', request: label, what: 'listener', expected: 'bound by the runtime', got: t.error };
+    let lastProblem = '';
+    for (let attempt = 0; attempt < d.attempts && !state.cancelled; attempt++) {
+      const counts = new Map<string, number>();
+      let errors = 0;
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < d.requests && !state.cancelled) {
+          next++;
+          const out = outgoing(d.request, t.host, d.request.path);
+          out.headers.push(['X-Jitter', randomUUID().slice(0, 8)]);
+          try {
+            const rt = await roundTrip(t.target, out, this.s.opts.requestTimeoutMs);
+            if (rt.status !== 200 || !rt.echo) errors++;
+            else {
+              const name = backendNameOfPod(rt.echo.pod);
+              counts.set(name, (counts.get(name) ?? 0) + 1);
+            }
+          } catch {
+            errors++;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: d.concurrency }, worker));
+      const total = [...counts.values()].reduce((a, b) => a + b, 0);
+      const seen = [...counts.entries()].map(([k, v]) => `${k}=${v}`).join(', ') || 'none';
+      const problems: string[] = [];
+      if (errors) problems.push(`${errors} requests did not return a 200 echo`);
+      for (const [name, share] of Object.entries(d.shares)) {
+        const got = counts.get(name) ?? 0;
+        if (share === 0 && got > 0) problems.push(`${name} has weight 0 but got ${got}`);
+        else if (total > 0 && Math.abs(got / total - share) > d.tolerance) {
+          problems.push(`${name} got ${(got / total).toFixed(3)}, expected ${share}±${d.tolerance}`);
+        }
+      }
+      for (const name of counts.keys()) if (!(name in d.shares)) problems.push(`unexpected backend ${name}`);
+      if (!problems.length) return null;
+      lastProblem = `${problems.join('; ')} (counts: ${seen})`;
+    }
+    return { kind: 'distribution', request: label, what: 'traffic split', expected: Object.entries(d.shares).map(([k, v]) => `${k}=${v}`).join(', '), got: lastProblem };
+  }
+}
+
+interface RunState {
+  cancelled: boolean;
+  runtime: Runtime | null;
+}
+
+function objectsOf(files: ManifestFile[]): K8sObject[] {
+  return allObjects(files);
+}
+
+type TargetResolution = { ok: true; target: Target; host: string } | { ok: false; error: string };
+
+/** The gateway listener a request goes to, its real (bound) port, and the Host header to send. */
+export function resolveTarget(table: RoutingTable, bound: Map<string, number>, objects: K8sObject[], spec: RequestSpec): TargetResolution {
+  const [ns, name] = spec.gateway.split('/') as [string, string];
+  let listenerName = spec.listener;
+  if (listenerName === undefined) {
+    const gw = objects.find((o) => o.kind === 'Gateway' && o.metadata?.name === name && o.metadata?.namespace === ns);
+    const listeners = (gw?.spec?.listeners ?? []) as { name?: string }[];
+    listenerName = listeners[0]?.name;
+    if (!listenerName) return { ok: false, error: `Gateway ${spec.gateway} not found in the manifests` };
+  }
+  const id = `${spec.gateway}/${listenerName}`;
+  for (const p of table.ports) {
+    const l = p.listeners.find((x) => x.id === id);
+    if (!l) continue;
+    const port = bound.get(p.key);
+    if (port === undefined) return { ok: false, error: `listener ${id} is in the table (port key ${p.key}) but the runtime reports no bound port for it` };
+    const tls = l.protocol === 'HTTPS';
+    const defaultPort = tls ? 443 : 80;
+    const host = spec.host || (l.port === defaultPort ? '127.0.0.1' : `127.0.0.1:${l.port}`);
+    const hostOnly = host.replace(/:\d+$/, '');
+    const target: Target = { port, tls };
+    if (tls) {
+      const sni = spec.sni ?? (/^[\d.]+$/.test(hostOnly) ? undefined : hostOnly);
+      if (sni !== undefined) target.sni = sni;
+    }
+    if (spec.http2) target.http2 = true;
+    return { ok: true, target, host };
+  }
+  return { ok: false, error: `listener ${id} is not in the compiled table (not programmed)` };
+}
+
+function outgoing(spec: RequestSpec, host: string, path: string): OutgoingRequest {
+  const setHeader = (spec.backendSetResponseHeaders ?? []).map(([k, v]) => `${k}:${v}`).join(',');
+  const out: OutgoingRequest = {
+    method: spec.method,
+    host,
+    path,
+    headers: [...spec.headers, ['X-Echo-Set-Header', setHeader]],
+  };
+  if (spec.body !== undefined) out.body = spec.body;
+  return out;
+}
+
+export function describeRequest(spec: RequestSpec, host: string): string {
+  const headers = spec.headers.length ? ` [${spec.headers.map(([k, v]) => `${k}: ${v}`).join(', ')}]` : '';
+  const via = `${spec.gateway}${spec.listener ? `#${spec.listener}` : ''}`;
+  return `${spec.method} ${host || '<gateway>'}${spec.path}${headers}${spec.sni !== undefined ? ` (SNI ${spec.sni})` : ''} via ${via}`;
+}

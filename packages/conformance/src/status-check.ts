@@ -1,0 +1,107 @@
+/**
+ * Status assertions of the upstream suite (kubernetes/helpers.go, re-expressed) against the product's
+ * StatusReport: listener lists (names, supportedKinds as a set, attachedRoutes, the listed conditions),
+ * Gateway conditions, route parent statuses (matched by parentRef, controllerName, conditions), and
+ * "no accepted parents".
+ */
+import type { Condition, StatusReport } from '@gatehouse/core';
+import type { ConditionExpectation, StatusExpectation } from './cases.js';
+import type { Mismatch } from './compare.js';
+
+const GW_GROUP = 'gateway.networking.k8s.io';
+
+export function describeConditions(cs: readonly Condition[]): string {
+  return cs.length ? cs.map((c) => `${c.type}=${c.status}(${c.reason})`).join(', ') : '(no conditions)';
+}
+
+function fmtExpected(e: ConditionExpectation): string {
+  return `${e.type}=${e.status}${e.reason ? `(${e.reason})` : ''}`;
+}
+
+function conditionMismatch(where: string, expected: readonly ConditionExpectation[], actual: readonly Condition[]): Mismatch | null {
+  for (const e of expected) {
+    const a = actual.find((c) => c.type === e.type);
+    if (!a || a.status !== e.status || (e.reason !== null && a.reason !== e.reason)) {
+      return { what: `${where} condition ${e.type}`, expected: fmtExpected(e), got: describeConditions(actual) };
+    }
+  }
+  return null;
+}
+
+/** All mismatches (not just the first): status problems are cheap to list and each is actionable. */
+export function checkStatus(report: StatusReport, exp: StatusExpectation, controllerName: string): Mismatch[] {
+  const out: Mismatch[] = [];
+  for (const ge of exp.gateways ?? []) {
+    const gw = report.gateways.find((g) => g.name === ge.name);
+    if (!gw) {
+      out.push({ what: `Gateway ${ge.name}`, expected: 'present in the status report', got: `absent (gateways: ${report.gateways.map((g) => g.name).join(', ') || 'none'})` });
+      continue;
+    }
+    const m = conditionMismatch(`Gateway ${ge.name}`, ge.conditions ?? [], gw.conditions);
+    if (m) out.push(m);
+    if (!ge.listeners) continue;
+    const wantNames = ge.listeners.map((l) => l.name);
+    const gotNames = gw.listeners.map((l) => l.name);
+    if (wantNames.length !== gotNames.length || wantNames.some((n) => !gotNames.includes(n))) {
+      out.push({ what: `Gateway ${ge.name} listeners`, expected: wantNames.join(', '), got: gotNames.join(', ') || '(none)' });
+    }
+    for (const le of ge.listeners) {
+      const l = gw.listeners.find((x) => x.name === le.name);
+      if (!l) continue;
+      const where = `Gateway ${ge.name} listener ${le.name}`;
+      if (le.attachedRoutes !== undefined && l.attachedRoutes !== le.attachedRoutes) {
+        out.push({ what: `${where} attachedRoutes`, expected: String(le.attachedRoutes), got: String(l.attachedRoutes) });
+      }
+      if (le.supportedKinds !== undefined) {
+        const want = [...le.supportedKinds].sort();
+        const got = l.supportedKinds.map((k) => (k.group === GW_GROUP || k.group === '' ? k.kind : `${k.group}/${k.kind}`)).sort();
+        if (want.join(',') !== got.join(',')) out.push({ what: `${where} supportedKinds`, expected: `[${want.join(', ')}]`, got: `[${got.join(', ')}]` });
+      }
+      const cm = conditionMismatch(where, le.conditions ?? [], l.conditions);
+      if (cm) out.push(cm);
+    }
+  }
+  for (const re of exp.routes ?? []) {
+    const route = report.routes.find((r) => r.kind === re.kind && r.name === re.name);
+    const parents = route?.parents ?? [];
+    if (re.noAcceptedParents) {
+      const accepted = parents.filter((p) => p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True'));
+      if (accepted.length) {
+        out.push({
+          what: `${re.kind} ${re.name}`,
+          expected: 'no parent with Accepted=True',
+          got: accepted.map((p) => `${p.parentRef.namespace}/${p.parentRef.name}${p.parentRef.sectionName ? `#${p.parentRef.sectionName}` : ''}: ${describeConditions(p.conditions)}`).join('; '),
+        });
+      }
+    }
+    for (const pe of re.parents ?? []) {
+      const [ns, name] = pe.gateway.split('/') as [string, string];
+      const p = parents.find(
+        (x) =>
+          x.parentRef.name === name &&
+          (x.parentRef.namespace || route!.name.split('/')[0]) === ns &&
+          (x.parentRef.sectionName ?? undefined) === pe.sectionName &&
+          (pe.port === undefined || x.parentRef.port === pe.port),
+      );
+      const ref = `${pe.gateway}${pe.sectionName ? `#${pe.sectionName}` : ''}${pe.port ? `:${pe.port}` : ''}`;
+      if (!route) {
+        out.push({ what: `${re.kind} ${re.name}`, expected: `status for parent ${ref}`, got: 'route absent from the status report' });
+        continue;
+      }
+      if (!p) {
+        out.push({
+          what: `${re.kind} ${re.name} parent ${ref}`,
+          expected: 'a parent status entry',
+          got: parents.map((x) => `${x.parentRef.namespace}/${x.parentRef.name}${x.parentRef.sectionName ? `#${x.parentRef.sectionName}` : ''}`).join(', ') || '(no parents)',
+        });
+        continue;
+      }
+      if (p.controllerName !== controllerName) {
+        out.push({ what: `${re.kind} ${re.name} parent ${ref} controllerName`, expected: controllerName, got: p.controllerName });
+      }
+      const m = conditionMismatch(`${re.kind} ${re.name} parent ${ref}`, pe.conditions, p.conditions);
+      if (m) out.push(m);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,222 @@
+/**
+ * The harness's own pieces, without the product: certificates, echo pods + client round trips, the
+ * comparison rules, manifest assembly, EndpointSlice generation.
+ */
+import t from 'tap';
+import { X509Certificate } from 'node:crypto';
+import { createServer } from 'node:http';
+import { generateTls } from '../src/certs.js';
+import { createEchoPod, canonicalHeaderName, parseGoDuration } from '../src/echo.js';
+import { roundTrip } from '../src/client.js';
+import { compareRoundTrip } from '../src/compare.js';
+import { parseCase } from '../src/cases.js';
+import { createBackendSet, backendNameOfPod, podName } from '../src/backends.js';
+import { applyMutation, parseObjects, readManifest, GATEWAY_CLASS_NAME } from '../src/manifests.js';
+import { remapPorts } from '../src/product.js';
+import { DEFAULT_CONFORMANCE_DIR } from '../src/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const tls = generateTls();
+
+t.test('generated TLS material has the upstream names and SANs', async (t) => {
+  const kp = tls.secrets.get('gateway-conformance-infra/tls-validity-checks-certificate');
+  t.ok(kp, 'tls-validity-checks-certificate');
+  const san = new X509Certificate(kp!.cert).subjectAltName ?? '';
+  t.match(san, /DNS:\*\.wildcard\.org/);
+  const checks = new X509Certificate(tls.secrets.get('gateway-conformance-infra/tls-checks-certificate')!.cert);
+  t.match(checks.subjectAltName ?? '', /URI:spiffe:\/\/abc\.example\.com\/test-identity/);
+  const ca = new X509Certificate(tls.cas.get('gateway-conformance-infra/tls-checks-ca-certificate')!);
+  t.ok(checks.verify(ca.publicKey), 'tls-checks-certificate is signed by tls-checks-ca-certificate');
+  t.ok(tls.secrets.has('gateway-conformance-app-backend/tls-passthrough-checks-certificate'));
+  const secret = tls.objects.find((o) => (o.metadata as { name: string }).name === 'certificate') as { type: string; data: Record<string, string> };
+  t.equal(secret.type, 'kubernetes.io/tls');
+  t.match(Buffer.from(secret.data['tls.crt']!, 'base64').toString(), /BEGIN CERTIFICATE/);
+});
+
+t.test('echo helpers', async (t) => {
+  t.equal(canonicalHeaderName('x-header-SET'), 'X-Header-Set');
+  t.equal(canonicalHeaderName('version'), 'Version');
+  t.equal(parseGoDuration('1s'), 1000);
+  t.equal(parseGoDuration('1m30s'), 90_000);
+  t.equal(parseGoDuration('500ms'), 500);
+  t.equal(parseGoDuration('abc'), null);
+  t.equal(backendNameOfPod(podName('infra-backend-v1')), 'infra-backend-v1');
+});
+
+t.test('echo pod answers in the echo-basic format, over HTTP, HTTPS and h2c', async (t) => {
+  const pod = createEchoPod({ namespace: 'ns1', pod: podName('svc-a'), app: 'svc-a' });
+  t.teardown(() => pod.close());
+  const httpPort = await pod.listen(3000, 'http');
+  const rt = await roundTrip(
+    { port: httpPort, tls: false },
+    { method: 'GET', host: 'example.com', path: '/a?b=c', headers: [['x-header-add', 'one'], ['X-Header-Add', 'two'], ['X-Echo-Set-Header', 'X-Foo:bar,X-Foo:baz,Other:1']] },
+    2000,
+  );
+  t.equal(rt.status, 200);
+  t.same(rt.headers.get('content-type'), ['application/json']);
+  t.equal(rt.echo?.path, '/a?b=c');
+  t.equal(rt.echo?.host, 'example.com');
+  t.equal(rt.echo?.namespace, 'ns1');
+  t.equal(rt.echo?.proto, 'HTTP/1.1');
+  t.same(rt.echo?.headers['X-Header-Add'], ['one', 'two']);
+  t.same(rt.headers.get('x-foo'), ['bar,baz']);
+  t.ok(pod.logs.some((l) => l.startsWith('Echoing back request made to /a?b=c to client')));
+
+  const st = await roundTrip({ port: httpPort, tls: false }, { method: 'GET', host: 'x', path: '/status/418', headers: [] }, 2000);
+  t.equal(st.status, 418);
+  t.equal(st.echo, null);
+
+  const slow = roundTrip({ port: httpPort, tls: false }, { method: 'GET', host: 'x', path: '/?delay=1s', headers: [] }, 200);
+  await t.rejects(slow, { code: 'TIMEOUT' });
+
+  const kp = tls.secrets.get('gateway-conformance-infra/tls-checks-certificate')!;
+  const httpsPort = await pod.listen(8443, 'https', kp);
+  const srt = await roundTrip({ port: httpsPort, tls: true, sni: 'abc.example.com' }, { method: 'GET', host: 'abc.example.com', path: '/', headers: [] }, 2000);
+  t.equal(srt.echo?.tls?.serverName, 'abc.example.com');
+  const h2 = await roundTrip({ port: httpsPort, tls: true, sni: 'abc.example.com', http2: true }, { method: 'GET', host: 'abc.example.com', path: '/h2', headers: [] }, 2000);
+  t.equal(h2.echo?.proto, 'HTTP/2.0');
+  t.equal(h2.echo?.host, 'abc.example.com');
+  const h2cPort = await pod.listen(3001, 'h2c');
+  const h2c = await roundTrip({ port: h2cPort, tls: false, http2: true }, { method: 'POST', host: 'h.example', path: '/x', headers: [], body: 'hi' }, 2000);
+  t.equal(h2c.echo?.method, 'POST');
+});
+
+t.test('TCP echo line protocol', async (t) => {
+  const pod = createEchoPod({ namespace: 'ns1', pod: podName('tcp-backend'), app: 'tcp-backend' });
+  t.teardown(() => pod.close());
+  const port = await pod.listen(3000, 'tcp');
+  const { connect } = await import('node:net');
+  const text = await new Promise<string>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let buf = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      buf += d;
+      if (buf.split('\n').length >= 5) {
+        s.destroy();
+        resolve(buf);
+      }
+    });
+    s.on('error', reject);
+    s.write('PING\nIS_TLS\nTEST\n');
+  });
+  const lines = text.split('\n');
+  t.equal(lines[0], 'Gateway API Test TCP Server');
+  t.equal(lines[1], 'PONG');
+  t.equal(lines[2], 'false');
+  t.equal(JSON.parse(lines[3]!).namespace, 'ns1');
+});
+
+const spec = { method: 'GET', host: 'example.com', path: '/v2', headers: [['Version', 'two']] as [string, string][], gateway: 'ns/gw' };
+const echo = (over: Record<string, unknown> = {}) => ({
+  status: 200,
+  headers: new Map([['content-type', ['application/json']], ['x-resp', ['a']]]),
+  echo: { path: '/v2', host: 'example.com', method: 'GET', proto: 'HTTP/1.1', headers: { Version: ['two'] }, namespace: 'gateway-conformance-infra', pod: 'infra-backend-v2-abc-def', ...over },
+  bodySnippet: '',
+  protocol: 'HTTP/1.1',
+});
+
+t.test('comparison rules', async (t) => {
+  const exp = { status: [200], backend: 'infra-backend-v2', namespace: 'gateway-conformance-infra' };
+  t.equal(compareRoundTrip(spec, '/v2', exp, echo()), null);
+  t.match(compareRoundTrip(spec, '/v2', exp, echo({ pod: 'infra-backend-v1-a-b' })), { what: 'backend', got: 'infra-backend-v1-a-b' });
+  t.match(compareRoundTrip(spec, '/v2', exp, echo({ path: '/v2/' })), { what: 'backend saw path' });
+  t.match(compareRoundTrip(spec, '/v2', exp, echo({ headers: {} })), { what: 'backend saw header Version' });
+  t.match(compareRoundTrip(spec, '/v2', { status: [404] }, echo()), { what: 'status', expected: '404' });
+  const timeout = { ...echo(), status: 408, echo: null };
+  t.equal(compareRoundTrip(spec, '/v2', { status: [504] }, timeout), null, '408 and 504 are the same outcome');
+  t.equal(compareRoundTrip(spec, '/v2', { ...exp, request: { headers: [['version', 'two']], absentHeaders: ['X-Gone'] } }, echo()), null);
+  t.match(compareRoundTrip(spec, '/v2', { ...exp, request: { absentHeaders: ['version'] } }, echo()), { what: 'backend saw header version' });
+  t.match(compareRoundTrip(spec, '/v2', { ...exp, responseHeaders: [['X-Resp', 'b']] }, echo()), { what: 'response header X-Resp', got: 'a' });
+  const redirect = (loc: string) => ({ status: 302, headers: new Map([['location', [loc]]]), echo: null, bodySnippet: '', protocol: 'HTTP/1.1' });
+  const r = { status: [302], redirect: { host: 'example.org' } };
+  t.equal(compareRoundTrip(spec, '/v2', r, redirect('http://example.org/v2')), null);
+  t.equal(compareRoundTrip(spec, '/v2', r, redirect('http://example.org:80/v2')), null);
+  t.match(compareRoundTrip(spec, '/v2', r, redirect('http://example.org:8080/v2')), { what: 'Location port' });
+  t.equal(compareRoundTrip(spec, '/v2', { status: [302], redirect: { port: '8080' } }, redirect('http://example.com:8080/v2')), null);
+  t.match(compareRoundTrip(spec, '/v2', { status: [302], redirect: { scheme: 'https' } }, redirect('http://example.com/v2')), { what: 'Location scheme' });
+  t.match(compareRoundTrip(spec, '/v2', { status: [302], redirect: { path: '/x' } }, redirect('http://example.com/v2')), { what: 'Location path' });
+});
+
+t.test('case format: short forms', async (t) => {
+  const c = parseCase(
+    `name: HTTPRouteMatching
+features: [HTTPRoute]
+manifests: [tests/httproute-matching.yaml]
+status:
+  routes:
+    - name: matching
+      parents:
+        - gateway: same-namespace
+          conditions: {Accepted: True, ResolvedRefs: "False:RefNotPermitted"}
+requests:
+  - {path: /, backend: infra-backend-v1}
+  - {path: /v2, headers: {Version: two}, backend: infra-backend-v2}
+  - {path: /nope, status: 404}
+  - {path: /r, redirect: {host: example.org}}
+then:
+  - mutate: [{kind: ReferenceGrant, namespace: x, name: g, delete: true}]
+    requests: [{path: /, status: 500}]
+`,
+    'x.yaml',
+  );
+  t.equal(c.phases.length, 2);
+  const [a, b, nope, r] = c.phases[0]!.requests;
+  t.equal(a!.request.gateway, 'gateway-conformance-infra/same-namespace');
+  t.equal(a!.expect.namespace, 'gateway-conformance-infra');
+  t.same(b!.request.headers, [['Version', 'two']]);
+  t.same(nope!.expect.status, [404]);
+  t.same(r!.expect.status, [302]);
+  t.same(c.phases[0]!.status!.routes![0]!.parents![0]!.conditions, [
+    { type: 'Accepted', status: 'True', reason: null },
+    { type: 'ResolvedRefs', status: 'False', reason: 'RefNotPermitted' },
+  ]);
+  t.same(c.phases[1]!.mutate, [{ op: 'delete', kind: 'ReferenceGrant', namespace: 'x', name: 'g' }]);
+});
+
+t.test('remapPorts keeps keys and listener ports, binds 127.0.0.1:0', async (t) => {
+  const table = { hash: 'h', backends: [], certificates: [], ports: [{ key: ':80/tcp', address: null, port: 80, transport: 'tcp', protocol: 'HTTP', listeners: [{ port: 80 }], httpGroups: [{ listenerPort: 80 }], tlsRoutes: [], l4Route: null }] };
+  const out = remapPorts(table as never);
+  t.match(out.ports[0], { key: ':80/tcp', port: 0, address: '127.0.0.1', listeners: [{ port: 80 }], httpGroups: [{ listenerPort: 80 }] });
+  t.equal(table.ports[0]!.port, 80, 'the input table is not modified');
+});
+
+const haveManifests = existsSync(join(DEFAULT_CONFORMANCE_DIR, 'base', 'manifests.yaml'));
+
+t.test('manifests are assembled unchanged except the class placeholder', { skip: !haveManifests && 'upstream manifests not available' }, async (t) => {
+  const raw = readFileSync(join(DEFAULT_CONFORMANCE_DIR, 'base', 'manifests.yaml'), 'utf8');
+  const f = readManifest(DEFAULT_CONFORMANCE_DIR, 'base/manifests.yaml', 1);
+  t.equal(f.text, raw.split('{GATEWAY_CLASS_NAME}').join(GATEWAY_CLASS_NAME));
+  t.notMatch(f.text, /\{GATEWAY_CLASS_NAME\}/);
+  const files = [f, readManifest(DEFAULT_CONFORMANCE_DIR, 'tests/httproute-reference-grant.yaml', 10)];
+  const before = files[1]!.objects.length;
+  applyMutation(files, { op: 'delete', kind: 'ReferenceGrant', namespace: 'gateway-conformance-web-backend', name: 'reference-grant', });
+  t.equal(files[1]!.objects.length, before - 1);
+  t.equal(parseObjects(files[1]!.text, 'x').length, before - 1);
+  t.equal(files[0]!.text, raw.split('{GATEWAY_CLASS_NAME}').join(GATEWAY_CLASS_NAME), 'other files untouched');
+});
+
+t.test('EndpointSlices point every selected Service at a live echo pod', { skip: !haveManifests && 'upstream manifests not available' }, async (t) => {
+  const backends = createBackendSet(tls.secrets);
+  t.teardown(() => backends.close());
+  const objects = readManifest(DEFAULT_CONFORMANCE_DIR, 'base/manifests.yaml', 1).objects;
+  const slices = await backends.endpointSlicesFor(objects);
+  const v1 = slices.find((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'infra-backend-v1') as unknown as {
+    endpoints: { addresses: string[] }[];
+    ports: { name: string; port: number; appProtocol?: string }[];
+  };
+  t.ok(v1, 'infra-backend-v1 has a slice');
+  t.same(v1.ports.map((p) => p.name), ['first-port', 'second-port', 'third-port']);
+  t.equal(v1.ports[1]!.appProtocol, 'kubernetes.io/h2c');
+  t.equal(v1.ports[0]!.port, v1.ports[2]!.port, 'two Service ports with targetPort 3000 share the container port');
+  const rt = await roundTrip({ port: v1.ports[0]!.port, tls: false }, { method: 'GET', host: 'h', path: '/', headers: [] }, 2000);
+  t.equal(backendNameOfPod(rt.echo!.pod), 'infra-backend-v1');
+  const web = slices.find((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'web-backend');
+  t.equal(web?.metadata?.namespace, 'gateway-conformance-web-backend');
+  const tlsBackend = slices.find((s) => s.metadata?.name?.startsWith('tls-backend') && s.metadata?.namespace === 'gateway-conformance-infra') as unknown as { ports: { port: number }[] };
+  const trt = await roundTrip({ port: tlsBackend.ports[0]!.port, tls: true, sni: 'abc.example.com' }, { method: 'GET', host: 'abc.example.com', path: '/', headers: [] }, 2000);
+  t.equal(trt.status, 200, 'tls-backend answers HTTPS');
+  t.equal(backends.podsOfService('gateway-conformance-infra/infra-backend-v2').length, 1);
+  void createServer;
+});
