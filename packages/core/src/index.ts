@@ -15,3 +15,4 @@ export * from './match/path.js';
 export * from './match/host.js';
 export * from './match/http-matcher.js';
 export * from './match/linear.js';
+export * from './ir/serialize.js';

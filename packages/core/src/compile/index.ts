@@ -1,7 +1,31 @@
+/**
+ * compile(): the validated ResourceSet → the immutable RoutingTable + the StatusReport.
+ * Pure and deterministic; never throws on user input (every problem becomes a status condition or a
+ * diagnostic). The stages, each in its own file:
+ *
+ *   gateways.ts     GatewayClasses, Gateways, listener validation, certificates, conflicts, sockets
+ *   attachment.ts   parentRefs → listeners (sectionName, port, allowedRoutes, hostname intersection)
+ *   http-routes.ts  HTTPRoute / GRPCRoute rules → rules + match templates (filters.ts for filters)
+ *   l4-routes.ts    TLSRoute / TCPRoute / UDPRoute → weighted backendRefs
+ *   backends.ts     backendRef resolution (EndpointSlice → ExternalName → DNS; Envoy Backend)
+ *   routing.ts      sockets + attachments → PortIR (HTTP groups, SNI routes, L4 route)
+ *   status-report.ts conditions for every object
+ */
 import type { Diagnostic } from '../diagnostics.js';
-import type { ResourceSet } from '../resources/types.js';
-import type { RoutingTable } from '../ir/types.js';
+import type { BackendIR, BackendRefIR, FilterIR, PortIR, RoutingTable } from '../ir/types.js';
+import { serializeTable } from '../ir/serialize.js';
+import type { ResourceSet, Route } from '../resources/types.js';
+import { attachRoute } from './attachment.js';
+import { BackendRegistry } from './backends.js';
+import { CompileContext, key } from './context.js';
+import { buildSockets, CertificateRegistry, compileGatewayClasses, compileGateways, listenerProgrammed } from './gateways.js';
+import { fnv1a64 } from './hash.js';
+import { compileHttpRoute } from './http-routes.js';
+import { compileL4Route } from './l4-routes.js';
+import { byAge } from './rank.js';
+import { buildPorts, type RouteWork } from './routing.js';
 import type { StatusReport } from './status.js';
+import { buildStatusReport } from './status-report.js';
 
 export interface CompileOptions {
   /** Only serve Gateways of these GatewayClass names (default: every class in the directory). */
@@ -23,7 +47,74 @@ export const DEFAULT_CONTROLLER_NAME = 'gatehouse.dev/gateway-controller';
 
 /** Pure and deterministic: the same resources give the same table, byte for byte when serialised. */
 export function compile(resources: ResourceSet, options: CompileOptions = {}): CompileResult {
-  void resources;
-  void options;
-  throw new Error('compile: not implemented yet');
+  const ctx = new CompileContext(resources, options, DEFAULT_CONTROLLER_NAME);
+
+  const classes = compileGatewayClasses(ctx);
+  const gateways = compileGateways(ctx, classes);
+  const gatewaysByKey = new Map<string, (typeof gateways)[number]>();
+  for (const gw of gateways) if (!gatewaysByKey.has(gw.key)) gatewaysByKey.set(gw.key, gw);
+  const sockets = buildSockets(gateways);
+
+  const registry = new BackendRegistry();
+  const allRoutes: Route[] = [
+    ...resources.httpRoutes,
+    ...resources.grpcRoutes,
+    ...resources.tlsRoutes,
+    ...resources.tcpRoutes,
+    ...resources.udpRoutes,
+  ];
+  const works: RouteWork[] = byAge(allRoutes).map((route, rank) => {
+    const parents = attachRoute(ctx, gatewaysByKey, route);
+    const serves = parents.some((p) => p.attachments.some((a) => listenerProgrammed(a.listener)));
+    // Routes that carry no traffic still resolve their backends (for status), into a scratch registry.
+    const target = serves ? registry : new BackendRegistry();
+    const work: RouteWork = { route, rank, parents, http: null, l4: null, shadowed: [] };
+    if (route.kind === 'HTTPRoute' || route.kind === 'GRPCRoute') work.http = compileHttpRoute(ctx, route, target);
+    else work.l4 = compileL4Route(ctx, route, target);
+    return work;
+  });
+
+  const certificates = new CertificateRegistry();
+  const ports = buildPorts(ctx, sockets, works, certificates);
+  const backends = sortBackends(registry.list, ports);
+  const table: RoutingTable = { hash: '', ports, backends, certificates: certificates.list };
+  table.hash = fnv1a64(serializeTable(table, { redactKeys: false }));
+
+  const status = buildStatusReport(classes, gateways, works, ctx.controllerName);
+  void key;
+  return { table, status, diagnostics: ctx.diagnostics };
+}
+
+/**
+ * Backends come out sorted by id, whatever order routes were compiled in, and every index in the
+ * ports is rewritten to match.
+ */
+function sortBackends(list: readonly BackendIR[], ports: PortIR[]): BackendIR[] {
+  const order = list.map((b, i) => ({ b, i })).sort((x, y) => (x.b.id < y.b.id ? -1 : x.b.id > y.b.id ? 1 : 0));
+  const remap = new Map<number, number>();
+  order.forEach((x, newIndex) => remap.set(x.i, newIndex));
+  const fixRef = (r: BackendRefIR): void => {
+    if (r.backend >= 0) r.backend = remap.get(r.backend)!;
+    r.filters.forEach(fixFilter);
+  };
+  const fixFilter = (f: FilterIR): void => {
+    if (f.type === 'RequestMirror') f.backend = remap.get(f.backend)!;
+  };
+  const fixedL4 = new Set<BackendRefIR[]>();
+  const fixL4 = (refs: BackendRefIR[]): void => {
+    if (fixedL4.has(refs)) return; // TLS routes share one list across hostnames
+    fixedL4.add(refs);
+    refs.forEach(fixRef);
+  };
+  for (const port of ports) {
+    for (const group of port.httpGroups) {
+      for (const rule of group.rules) {
+        rule.filters.forEach(fixFilter);
+        rule.backendRefs.forEach(fixRef);
+      }
+    }
+    for (const t of port.tlsRoutes) fixL4(t.backendRefs);
+    if (port.l4Route) fixL4(port.l4Route.backendRefs);
+  }
+  return order.map((x) => x.b);
 }

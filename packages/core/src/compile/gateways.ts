@@ -1,0 +1,499 @@
+/**
+ * GatewayClasses, Gateways and their listeners: which Gateways are served, which listeners are
+ * valid (protocol, route kinds, certificates), listener conflicts inside a Gateway and across
+ * Gateways that share a socket, and the sockets to bind.
+ *
+ * GatewayClass: every class in the directory is accepted (whatever its controllerName, so tutorial
+ * files written for another controller work); `options.gatewayClasses` restricts the set.
+ * A Gateway whose class is not served:
+ *  - class named but not in the directory → Accepted=False `Invalid`, Programmed=False `Invalid`
+ *    (a standalone proxy has no one else to wait for: the class will not appear by itself);
+ *  - class present but not selected by `options.gatewayClasses` → Accepted=Unknown `Pending`,
+ *    Programmed=Unknown `Pending`, exactly what Kubernetes shows for a Gateway no controller handles.
+ *
+ * Listener conflicts inside one Gateway (features.md §2 "distinctness"), per (port, transport):
+ *  - listeners of incompatible protocol families (HTTP | HTTPS+TLS | TCP) → all Conflicted
+ *    `ProtocolConflict`;
+ *  - same family and the same hostname → all of them Conflicted `HostnameConflict` (HTTPS and TLS
+ *    count as one family: both are dispatched by SNI). TCP/UDP have no hostname, so two of them on one
+ *    port conflict.
+ * Across Gateways sharing one socket (address, port, transport) — the tutorial's Gateways all
+ * listen on 80 — the OLDER Gateway (compareAge) claims the socket's protocol family; a younger
+ * Gateway's listener of another family is Conflicted `ProtocolConflict`. HTTP listeners of several
+ * Gateways may share a hostname (their routes are matched together); HTTPS/TLS listeners with the same
+ * hostname, and TCP/UDP listeners on the same port, cannot be shared: the younger one is Conflicted
+ * `HostnameConflict`.
+ * A conflicted listener reports Accepted=False with the same reason, and is not Programmed.
+ */
+import type { CertificateIR } from '../ir/types.js';
+import {
+  GATEWAY_GROUP,
+  type Gateway,
+  type GatewayClass,
+  type Listener,
+  type RouteGroupKind,
+  type Secret,
+} from '../resources/types.js';
+import { isProblem, type Problem } from './conditions.js';
+import { key, type CompileContext } from './context.js';
+import { compareListenerHostnames, hostnamesOverlap } from './hostnames.js';
+import { compareAge } from './rank.js';
+import { referenceAllowed } from './reference-grants.js';
+
+export type ProtocolFamily = 'HTTP' | 'TLS' | 'TCP' | 'UDP';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
+
+const KINDS_BY_PROTOCOL: Record<string, RouteKind[]> = {
+  HTTP: ['HTTPRoute', 'GRPCRoute'],
+  HTTPS: ['HTTPRoute', 'GRPCRoute'],
+  TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+  UDP: ['UDPRoute'],
+};
+
+export interface ListenerState {
+  gateway: GatewayState;
+  spec: Listener;
+  /** Index in `spec.listeners`. */
+  index: number;
+  /** `namespace/gateway/listener`. */
+  id: string;
+  protocol: 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | null;
+  family: ProtocolFamily | null;
+  /** Lowercased; null = any host. */
+  hostname: string | null;
+  supportedKinds: RouteGroupKind[];
+  /** Why Accepted=False (UnsupportedProtocol, UnsupportedValue, or the conflict reason). */
+  notAccepted: Problem | null;
+  conflict: Problem | null;
+  /** ResolvedRefs=False reasons (InvalidCertificateRef, RefNotPermitted, InvalidRouteKinds). */
+  refProblems: Problem[];
+  /** OverlappingTLSConfig=True message. */
+  overlapping: string | null;
+  /** The valid certificate Secrets (HTTPS, TLS Terminate), in ref order. */
+  secrets: Secret[];
+  /** `Kind ns/name` of every route attached through this listener. */
+  attachedRoutes: Set<string>;
+}
+
+export interface GatewayState {
+  gateway: Gateway;
+  /** `namespace/name`. */
+  key: string;
+  /** Why the Gateway is not served, with the Accepted status to report. */
+  notServed: (Problem & { status: 'False' | 'Unknown' }) | null;
+  /** Bind addresses from `spec.addresses`; `[null]` = the `--bind` default. */
+  addresses: (string | null)[];
+  listeners: ListenerState[];
+}
+
+/** One socket to bind: listeners of every Gateway on (address, port, transport). */
+export interface SocketState {
+  key: string;
+  address: string | null;
+  port: number;
+  transport: 'tcp' | 'udp';
+  family: ProtocolFamily;
+  /** Programmed listeners, most specific hostname first. */
+  listeners: ListenerState[];
+}
+
+export function listenerProgrammed(l: ListenerState): boolean {
+  return (
+    l.gateway.notServed === null &&
+    l.notAccepted === null &&
+    l.conflict === null &&
+    !l.refProblems.some((p) => p.reason !== 'InvalidRouteKinds') &&
+    l.supportedKinds.length > 0
+  );
+}
+
+// ---------------------------------------------------------------------------------------------- classes
+
+export interface GatewayClassState {
+  gatewayClass: GatewayClass;
+  selected: boolean;
+}
+
+export function compileGatewayClasses(ctx: CompileContext): Map<string, GatewayClassState> {
+  const classes = new Map<string, GatewayClassState>();
+  for (const gc of ctx.resources.gatewayClasses) {
+    if (classes.has(gc.metadata.name)) continue;
+    const selected = ctx.gatewayClassFilter === null || ctx.gatewayClassFilter.has(gc.metadata.name);
+    classes.set(gc.metadata.name, { gatewayClass: gc, selected });
+  }
+  return classes;
+}
+
+// ---------------------------------------------------------------------------------------------- gateways
+
+export function compileGateways(ctx: CompileContext, classes: Map<string, GatewayClassState>): GatewayState[] {
+  const states: GatewayState[] = [];
+  for (const gateway of ctx.resources.gateways) {
+    const state: GatewayState = {
+      gateway,
+      key: key(gateway.metadata),
+      notServed: gatewayClassProblem(ctx, classes, gateway),
+      addresses: [null],
+      listeners: [],
+    };
+    if (state.notServed === null) {
+      const addresses = bindAddresses(gateway);
+      if (isProblem(addresses)) state.notServed = { ...addresses, status: 'False' };
+      else state.addresses = addresses;
+    }
+    gateway.spec.listeners.forEach((spec, index) => state.listeners.push(validateListener(ctx, state, spec, index)));
+    states.push(state);
+  }
+  for (const state of states) markConflictsInsideGateway(state);
+  return states;
+}
+
+function gatewayClassProblem(
+  ctx: CompileContext,
+  classes: Map<string, GatewayClassState>,
+  gateway: Gateway,
+): GatewayState['notServed'] {
+  const name = gateway.spec.gatewayClassName;
+  const gc = classes.get(name);
+  if (!gc) {
+    if (ctx.gatewayClassFilter !== null && !ctx.gatewayClassFilter.has(name)) {
+      return { status: 'Unknown', reason: 'Pending', message: `GatewayClass ${name} is not handled by this instance (not selected by --gateway-class)` };
+    }
+    return { status: 'False', reason: 'Invalid', message: `GatewayClass ${name} does not exist in the directory` };
+  }
+  if (!gc.selected) {
+    return { status: 'Unknown', reason: 'Pending', message: `GatewayClass ${name} is not handled by this instance (not selected by --gateway-class)` };
+  }
+  return null;
+}
+
+/**
+ * `spec.addresses` of type IPAddress are the bind addresses (an address without a value means the
+ * default). Any other type cannot be bound by a standalone proxy → Accepted=False `UnsupportedAddress`.
+ */
+function bindAddresses(gateway: Gateway): (string | null)[] | Problem {
+  const out: (string | null)[] = [];
+  for (const a of gateway.spec.addresses) {
+    if (a.type !== 'IPAddress') {
+      return { reason: 'UnsupportedAddress', message: `address type ${a.type} is not supported (only IPAddress can be bound)` };
+    }
+    if (a.value === undefined || a.value === '') {
+      if (!out.includes(null)) out.push(null);
+      continue;
+    }
+    const value = normaliseIp(a.value);
+    if (value === null) return { reason: 'UnsupportedAddress', message: `${a.value} is not an IP address` };
+    if (!out.includes(value)) out.push(value);
+  }
+  return out.length > 0 ? out : [null];
+}
+
+function normaliseIp(value: string): string | null {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
+  if (v4) return v4.slice(1).every((o) => Number(o) <= 255) ? value : null;
+  if (/^[0-9a-fA-F:.]+$/.test(value) && value.includes(':')) return value.toLowerCase();
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------- listeners
+
+function validateListener(ctx: CompileContext, gateway: GatewayState, spec: Listener, index: number): ListenerState {
+  const protocol = knownProtocol(spec.protocol);
+  const l: ListenerState = {
+    gateway,
+    spec,
+    index,
+    id: `${gateway.key}/${spec.name}`,
+    protocol,
+    family: protocol === null ? null : familyOf(protocol),
+    hostname: spec.hostname ? spec.hostname.toLowerCase() : null,
+    supportedKinds: [],
+    notAccepted: null,
+    conflict: null,
+    refProblems: [],
+    overlapping: null,
+    secrets: [],
+    attachedRoutes: new Set(),
+  };
+  if (protocol === null) {
+    l.notAccepted = {
+      reason: 'UnsupportedProtocol',
+      message: `protocol ${spec.protocol} is not supported (supported: HTTP, HTTPS, TLS, TCP, UDP)`,
+    };
+    return l;
+  }
+  if (protocol === 'HTTPS' && spec.tls?.mode === 'Passthrough') {
+    l.notAccepted = { reason: 'UnsupportedValue', message: 'an HTTPS listener terminates TLS: tls.mode Passthrough is not allowed (use protocol TLS)' };
+  }
+  if ((protocol === 'HTTPS' || protocol === 'TLS') && !spec.tls) {
+    l.notAccepted = { reason: 'UnsupportedValue', message: `a ${protocol} listener needs a tls block` };
+  }
+  resolveRouteKinds(l);
+  if (l.notAccepted === null && spec.tls && spec.tls.mode === 'Terminate' && (protocol === 'HTTPS' || protocol === 'TLS')) {
+    resolveCertificates(ctx, l);
+  }
+  return l;
+}
+
+function knownProtocol(p: string): ListenerState['protocol'] {
+  return p === 'HTTP' || p === 'HTTPS' || p === 'TLS' || p === 'TCP' || p === 'UDP' ? p : null;
+}
+
+function familyOf(p: NonNullable<ListenerState['protocol']>): ProtocolFamily {
+  return p === 'HTTPS' ? 'TLS' : p;
+}
+
+/** `allowedRoutes.kinds`: empty = the protocol's kinds; a kind the protocol cannot serve → InvalidRouteKinds. */
+function resolveRouteKinds(l: ListenerState): void {
+  const allowed = KINDS_BY_PROTOCOL[l.protocol ?? ''] ?? [];
+  const requested = l.spec.allowedRoutes.kinds;
+  if (requested.length === 0) {
+    l.supportedKinds = allowed.map((kind) => ({ group: GATEWAY_GROUP, kind }));
+    return;
+  }
+  const invalid: string[] = [];
+  for (const k of requested) {
+    const ok = k.group === GATEWAY_GROUP && (allowed as string[]).includes(k.kind);
+    if (ok && !l.supportedKinds.some((s) => s.kind === k.kind)) l.supportedKinds.push({ group: GATEWAY_GROUP, kind: k.kind });
+    if (!ok) invalid.push(k.group ? `${k.kind}.${k.group}` : k.kind);
+  }
+  if (invalid.length > 0) {
+    l.refProblems.push({
+      reason: 'InvalidRouteKinds',
+      message: `route kinds not supported on a ${l.protocol} listener: ${invalid.join(', ')} (supported: ${allowed.join(', ')})`,
+    });
+  }
+}
+
+/**
+ * certificateRefs of an HTTPS / TLS-Terminate listener: Secrets of type kubernetes.io/tls with
+ * `tls.crt` and `tls.key`; another namespace needs a ReferenceGrant from this Gateway.
+ */
+function resolveCertificates(ctx: CompileContext, l: ListenerState): void {
+  const gw = l.gateway.gateway;
+  const refs = l.spec.tls?.certificateRefs ?? [];
+  if (refs.length === 0) {
+    l.refProblems.push({ reason: 'InvalidCertificateRef', message: 'a listener that terminates TLS needs at least one certificateRef' });
+    return;
+  }
+  for (const ref of refs) {
+    const namespace = ref.namespace ?? gw.metadata.namespace;
+    const name = `${namespace}/${ref.name}`;
+    if (ref.group !== '' || ref.kind !== 'Secret') {
+      l.refProblems.push({ reason: 'InvalidCertificateRef', message: `certificateRef ${ref.kind} ${name}: only core Secrets are supported` });
+      continue;
+    }
+    const permitted = referenceAllowed(
+      ctx.resources.referenceGrants,
+      { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gw.metadata.namespace },
+      { group: '', kind: 'Secret', namespace, name: ref.name },
+    );
+    if (!permitted) {
+      l.refProblems.push({
+        reason: 'RefNotPermitted',
+        message: `certificateRef Secret ${name}: a reference to namespace ${namespace} needs a ReferenceGrant there from Gateway in ${gw.metadata.namespace}`,
+      });
+      continue;
+    }
+    const secret = ctx.secrets.get(name);
+    if (!secret) {
+      l.refProblems.push({ reason: 'InvalidCertificateRef', message: `certificateRef Secret ${name} not found` });
+      continue;
+    }
+    const problem = tlsSecretProblem(secret);
+    if (problem) {
+      l.refProblems.push({ reason: 'InvalidCertificateRef', message: `certificateRef Secret ${name}: ${problem}` });
+      continue;
+    }
+    l.secrets.push(secret);
+  }
+}
+
+function tlsSecretProblem(secret: Secret): string | null {
+  if (secret.spec.type !== 'kubernetes.io/tls') return `type is ${secret.spec.type || 'Opaque'}, not kubernetes.io/tls`;
+  const cert = secret.spec.data['tls.crt'];
+  const key = secret.spec.data['tls.key'];
+  if (!cert) return 'tls.crt is missing or empty';
+  if (!key) return 'tls.key is missing or empty';
+  if (!cert.includes('-----BEGIN CERTIFICATE-----')) return 'tls.crt is not a PEM certificate';
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) return 'tls.key is not a PEM private key';
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------- conflicts
+
+function transportOf(l: ListenerState): 'tcp' | 'udp' {
+  return l.family === 'UDP' ? 'udp' : 'tcp';
+}
+
+/** A listener that is still a candidate for a socket (accepted, valid protocol, not yet conflicted). */
+function contender(l: ListenerState): boolean {
+  return l.family !== null && l.notAccepted === null && l.conflict === null;
+}
+
+function markConflictsInsideGateway(state: GatewayState): void {
+  const byPort = new Map<string, ListenerState[]>();
+  for (const l of state.listeners) {
+    if (!contender(l)) continue;
+    const k = `${l.spec.port}/${transportOf(l)}`;
+    const list = byPort.get(k);
+    if (list) list.push(l);
+    else byPort.set(k, [l]);
+  }
+  for (const listeners of byPort.values()) {
+    const families = new Set(listeners.map((l) => l.family));
+    if (families.size > 1) {
+      const summary = listeners.map((l) => `${l.spec.name} (${l.spec.protocol})`).join(', ');
+      for (const l of listeners) {
+        setConflict(l, 'ProtocolConflict', `port ${l.spec.port} is shared by listeners of incompatible protocols: ${summary}`);
+      }
+      continue;
+    }
+    const byHostname = new Map<string, ListenerState[]>();
+    for (const l of listeners) {
+      const h = l.family === 'TCP' || l.family === 'UDP' ? '' : (l.hostname ?? '*');
+      const list = byHostname.get(h);
+      if (list) list.push(l);
+      else byHostname.set(h, [l]);
+    }
+    for (const [h, same] of byHostname) {
+      if (same.length < 2) continue;
+      const names = same.map((l) => l.spec.name).join(', ');
+      const what = h === '' ? `port ${same[0].spec.port}` : `port ${same[0].spec.port} and hostname ${h === '*' ? '(none)' : h}`;
+      for (const l of same) setConflict(l, 'HostnameConflict', `listeners ${names} share ${what}`);
+    }
+  }
+}
+
+function setConflict(l: ListenerState, reason: string, message: string): void {
+  l.conflict = { reason, message };
+  l.notAccepted = { reason, message };
+}
+
+// ---------------------------------------------------------------------------------------------- sockets
+
+export function socketKey(address: string | null, port: number, transport: 'tcp' | 'udp'): string {
+  const host = address === null ? '*' : address.includes(':') ? `[${address}]` : address;
+  return `${host}:${port}/${transport}`;
+}
+
+/**
+ * Merge the served listeners of every Gateway into sockets, oldest Gateway first, marking the
+ * cross-Gateway conflicts described at the top of this file. Sockets come out ordered by port,
+ * transport, then address (the default address first).
+ */
+export function buildSockets(gateways: readonly GatewayState[]): SocketState[] {
+  const sockets = new Map<string, SocketState>();
+  const ordered = [...gateways].filter((g) => g.notServed === null).sort((a, b) => compareAge(a.gateway, b.gateway));
+  for (const gw of ordered) {
+    for (const l of gw.listeners) {
+      if (!contender(l) || l.family === null) continue;
+      for (const address of gw.addresses) {
+        const transport = transportOf(l);
+        const k = socketKey(address, l.spec.port, transport);
+        let socket = sockets.get(k);
+        if (!socket) {
+          socket = { key: k, address, port: l.spec.port, transport, family: l.family, listeners: [] };
+          sockets.set(k, socket);
+        }
+        const clash = crossGatewayClash(socket, l);
+        if (clash) {
+          setConflict(l, clash.reason, clash.message);
+          break;
+        }
+        socket.listeners.push(l);
+      }
+    }
+  }
+  // A listener conflicted on a later address must leave the sockets it joined before.
+  const out: SocketState[] = [];
+  for (const socket of sockets.values()) {
+    socket.listeners = socket.listeners.filter((l) => listenerProgrammed(l));
+    if (socket.listeners.length === 0) continue;
+    socket.listeners.sort(compareSocketListeners);
+    out.push(socket);
+  }
+  out.sort((a, b) => {
+    if (a.port !== b.port) return a.port - b.port;
+    if (a.transport !== b.transport) return a.transport < b.transport ? -1 : 1;
+    if (a.address === b.address) return 0;
+    if (a.address === null) return -1;
+    if (b.address === null) return 1;
+    return a.address < b.address ? -1 : 1;
+  });
+  markOverlappingTls(out);
+  return out;
+}
+
+function crossGatewayClash(socket: SocketState, l: ListenerState): Problem | null {
+  const owner = socket.listeners.find((o) => o.gateway !== l.gateway);
+  if (socket.family !== l.family) {
+    const by = owner ? `Gateway ${owner.gateway.key}` : 'an older Gateway';
+    return {
+      reason: 'ProtocolConflict',
+      message: `port ${l.spec.port} is already served as ${socket.family} by ${by} (the older Gateway wins)`,
+    };
+  }
+  if (l.family === 'HTTP') return null;
+  for (const o of socket.listeners) {
+    if (o.gateway === l.gateway) continue;
+    const sameHost = l.family === 'TCP' || l.family === 'UDP' || (o.hostname ?? '*') === (l.hostname ?? '*');
+    if (sameHost) {
+      const what = l.family === 'TLS' ? `hostname ${l.hostname ?? '(none)'} on port ${l.spec.port}` : `port ${l.spec.port}`;
+      return { reason: 'HostnameConflict', message: `${what} is already served by listener ${o.id} (the older Gateway wins)` };
+    }
+  }
+  return null;
+}
+
+/** Most specific hostname first; then Gateway age, then listener order. */
+function compareSocketListeners(a: ListenerState, b: ListenerState): number {
+  const c = compareListenerHostnames(a.hostname, b.hostname);
+  if (c !== 0) return c;
+  if (a.hostname !== b.hostname) return (a.hostname ?? '') < (b.hostname ?? '') ? -1 : 1;
+  if (a.gateway !== b.gateway) return compareAge(a.gateway.gateway, b.gateway.gateway);
+  return a.index - b.index;
+}
+
+/**
+ * OverlappingTLSConfig (negative polarity, only ever True): TLS-terminating or passthrough listeners
+ * on one socket whose hostnames overlap (one covers the other, or one has no hostname). The
+ * listeners stay programmed: SNI picks the most specific one.
+ */
+function markOverlappingTls(sockets: readonly SocketState[]): void {
+  for (const socket of sockets) {
+    if (socket.family !== 'TLS') continue;
+    for (const l of socket.listeners) {
+      const others = socket.listeners.filter((o) => o !== l && hostnamesOverlap(o.hostname, l.hostname));
+      if (others.length === 0) continue;
+      l.overlapping = `hostname ${l.hostname ?? '(none)'} overlaps ${others
+        .map((o) => `${o.id} (${o.hostname ?? 'no hostname'})`)
+        .join(', ')} on port ${l.spec.port}`;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- certificates
+
+/** CertificateIRs of the served listeners, deduplicated by Secret, in socket order. */
+export class CertificateRegistry {
+  readonly list: CertificateIR[] = [];
+  private readonly index = new Map<string, number>();
+
+  intern(secret: Secret, hostname: string | null): number {
+    const k = key(secret.metadata);
+    let i = this.index.get(k);
+    if (i === undefined) {
+      i = this.list.length;
+      this.index.set(k, i);
+      this.list.push({ secret: k, cert: secret.spec.data['tls.crt'], key: secret.spec.data['tls.key'], hostnames: [] });
+    }
+    const cert = this.list[i];
+    if (hostname !== null && !cert.hostnames.includes(hostname)) {
+      cert.hostnames.push(hostname);
+      cert.hostnames.sort();
+    }
+    return i;
+  }
+}
