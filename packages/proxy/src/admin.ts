@@ -13,7 +13,6 @@ import type { Metrics } from './metrics.js';
 export interface AdminReloadResult {
   /** `ok` applied, `unchanged` same content as the serving table, `error` rejected (old table kept). */
   result: 'ok' | 'unchanged' | 'error';
-  [k: string]: unknown;
 }
 
 export interface AdminSource {

@@ -75,7 +75,7 @@ t.test('endpoints and status codes', async (t) => {
   const r = await get(port, '/reload', 'POST');
   t.equal(r.status, 200);
   t.equal(s.reloads, 1);
-  s.next = { result: 'error', diagnostics: [{ code: 'YAML_SYNTAX' }] };
+  s.next = { result: 'error', diagnostics: [{ code: 'YAML_SYNTAX' }] } as AdminReloadResult;
   const r2 = await get(port, '/reload', 'POST');
   t.equal(r2.status, 422, 'rejected config');
   t.equal(JSON.parse(r2.body).diagnostics[0].code, 'YAML_SYNTAX');

@@ -1,0 +1,190 @@
+/**
+ * `gatehouse run [DIR]` (DESIGN.md §3): serve the Gateway API YAML in DIR, watch it and reload.
+ *
+ * Signals: SIGHUP reloads; SIGTERM/SIGINT drain (readyz 503 → stop accepting → in-flight requests
+ * finish, bounded by --drain-timeout) and exit 0; a second SIGTERM/SIGINT exits at once (code 1).
+ */
+import { parseArgs } from 'node:util';
+import { compile } from '@gatehouse/core';
+import {
+  ACCESS_LOG_FORMATS,
+  isLogLevel,
+  parseHostPort,
+  type AccessLogFormat,
+  type LogFormat,
+  type LogLevel,
+  type Runtime,
+} from '@gatehouse/proxy';
+import { loadResources } from '../load/index.js';
+import { Gateway, type GatewayConfig, type RuntimeFactoryContext } from '../gateway.js';
+
+export const usage = 'run [DIR] [--admin HOST:PORT] [--bind ADDR] [--log-format json|pretty] [--access-log json|pretty|off] [--no-watch] [--watch-poll] [--drain-timeout 15s]';
+
+const HELP = `usage: gatehouse run [DIR] [flags]
+
+Serve the Gateway API YAML in DIR (default ./gateway), watch it and reload on change.
+
+  --admin HOST:PORT            admin endpoints (default 127.0.0.1:9901; "off" disables)
+  --bind ADDR                  listener address when a Gateway has no spec.addresses (default 0.0.0.0)
+  --log-format json|pretty     process log format (default: pretty on a TTY, else json)
+  --log-level debug|info|warn|error   (default info)
+  --access-log json|pretty|off access log on stdout (default: pretty on a TTY, else json)
+  --no-watch                   do not watch DIR (SIGHUP and POST /reload still reload)
+  --watch-poll                 watch by polling (network filesystems, some container volumes)
+  --backend-resolution default|strict   strict disables the DNS fallback for backendRefs
+  --drain-timeout DURATION     how long in-flight requests may take on shutdown (default 15s)
+  --gateway-class NAME         serve only Gateways of this GatewayClass (repeatable)
+`;
+
+/** `15s`, `500ms`, `1m`, `1.5s` or a bare number of seconds → milliseconds. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
+  if (!m) throw new Error(`invalid duration "${s}" (e.g. 15s, 500ms, 1m)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+}
+
+export class UsageError extends Error {}
+
+/** argv → GatewayConfig (throws UsageError with a clear message). */
+export function parseRunArgs(argv: string[], isTTY = Boolean(process.stderr.isTTY)): GatewayConfig & { help: boolean; workers: number } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        admin: { type: 'string' },
+        bind: { type: 'string' },
+        'log-format': { type: 'string' },
+        'log-level': { type: 'string' },
+        'access-log': { type: 'string' },
+        'no-watch': { type: 'boolean' },
+        'watch-poll': { type: 'boolean' },
+        'backend-resolution': { type: 'string' },
+        'drain-timeout': { type: 'string' },
+        'gateway-class': { type: 'string', multiple: true },
+        workers: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (parsed.positionals.length > 1) throw new UsageError(`run takes one directory, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`);
+  const oneOf = <T extends string>(name: string, val: string | undefined, allowed: readonly T[], dflt: T): T => {
+    if (val === undefined) return dflt;
+    if (!(allowed as readonly string[]).includes(val)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got "${val}")`);
+    return val as T;
+  };
+  let admin: GatewayConfig['admin'];
+  const adminArg = v.admin ?? '127.0.0.1:9901';
+  if (adminArg === 'off' || adminArg === 'none' || adminArg === '') admin = null;
+  else {
+    try {
+      admin = parseHostPort(adminArg);
+    } catch (err) {
+      throw new UsageError(`--admin: ${(err as Error).message}`);
+    }
+  }
+  const logLevel = v['log-level'] ?? 'info';
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of debug, info, warn, error, silent (got "${logLevel}")`);
+  let drainTimeoutMs: number;
+  try {
+    drainTimeoutMs = parseDuration(v['drain-timeout'] ?? '15s');
+  } catch (err) {
+    throw new UsageError(`--drain-timeout: ${(err as Error).message}`);
+  }
+  const workers = v.workers === undefined ? 1 : Number(v.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive integer (got "${v.workers}")`);
+  const defaultFormat: 'json' | 'pretty' = isTTY ? 'pretty' : 'json';
+  return {
+    help: v.help === true,
+    dir: parsed.positionals[0] ?? './gateway',
+    admin,
+    bind: v.bind ?? '0.0.0.0',
+    logFormat: oneOf<LogFormat>('log-format', v['log-format'], ['json', 'pretty'], defaultFormat),
+    logLevel: logLevel as LogLevel,
+    accessLog: oneOf<AccessLogFormat>('access-log', v['access-log'], ACCESS_LOG_FORMATS, process.stdout.isTTY ? 'pretty' : 'json'),
+    watch: v['no-watch'] !== true,
+    watchPoll: v['watch-poll'] === true,
+    backendResolution: oneOf('backend-resolution', v['backend-resolution'], ['default', 'strict'] as const, 'default'),
+    drainTimeoutMs,
+    gatewayClasses: v['gateway-class'] ?? [],
+    workers,
+  };
+}
+
+/** The data plane's Runtime (packages/proxy/src/runtime.ts). */
+export function createRuntime(ctx: RuntimeFactoryContext): Runtime {
+  void ctx;
+  throw new Error('the proxy runtime is not available in this build');
+}
+
+/** Starts a gateway and resolves with the exit code once it has stopped. */
+export async function serve(config: GatewayConfig, hooks: { onStarted?: (gw: Gateway) => void } = {}): Promise<number> {
+  const gw = new Gateway(config, { load: loadResources, compile, createRuntime });
+  const started = await gw.start();
+  if (!started.ok) return started.code;
+  hooks.onStarted?.(gw);
+  return new Promise<number>((resolve) => {
+    let signalled = false;
+    const onStop = (sig: NodeJS.Signals) => {
+      if (signalled) {
+        gw.logger.warn(`second ${sig}: exiting now without draining`);
+        process.exit(1);
+      }
+      signalled = true;
+      gw.stop(sig).then(
+        () => {
+          cleanup();
+          resolve(0);
+        },
+        (err: unknown) => {
+          gw.logger.error('shutdown failed', { error: (err as Error).message });
+          cleanup();
+          resolve(1);
+        },
+      );
+    };
+    const onHup = () => {
+      gw.logger.info('SIGHUP: reloading');
+      void gw.reload('SIGHUP');
+    };
+    const cleanup = () => {
+      process.off('SIGHUP', onHup);
+      // Keep the stop handlers: a late second signal must still exit at once.
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', onHup);
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let config;
+  try {
+    config = parseRunArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`gatehouse run: ${err.message}\n${HELP}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (config.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (config.workers > 1) {
+    process.stderr.write('gatehouse run: --workers N > 1 is not supported yet; run one process per core behind an L4 balancer\n');
+    return 2;
+  }
+  const code = await serve(config);
+  // Everything is closed by now; if a stray handle still holds the loop, do not hang the container.
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
+}
