@@ -283,7 +283,7 @@ export function convertGateway(m: any, spec: any, ctx: Ctx): Converted {
     const r = l.routes;
     const namespaces: Record<string, unknown> = { from: r.namespaces.from };
     if (r.namespaces.selector) namespaces.selector = cleanSelector(r.namespaces.selector) ?? {};
-    out.allowedRoutes = { namespaces, kinds: [{ ...(mapGroup(r.group) !== GATEWAY_GROUP ? { group: mapGroup(r.group) } : {}), kind: r.kind }] };
+    out.allowedRoutes = { ...(r.namespaces.from !== 'Same' ? { namespaces } : {}), kinds: [{ ...(mapGroup(r.group) !== GATEWAY_GROUP ? { group: mapGroup(r.group) } : {}), kind: r.kind }] };
     const sel = r.selector && cleanSelector(r.selector) ? r.selector : undefined;
     routeSelectors.push(sel);
     if (sel) notes.push(`listener ${names[i]}: routes.selector (${formatLabelSelector(sel)}) has no v1 field; it was evaluated into the routes' parentRefs`);
@@ -394,10 +394,12 @@ export function convertRoute(kind: string, m: any, spec: any, ctx: Ctx): Convert
         }
         return match;
       });
+      const isDefault = (x: any) => Object.keys(x).length === 1 && x.path.type === 'PathPrefix' && x.path.value === '/';
+      if ((rule.matches as any[]).length === 1 && isDefault((rule.matches as any[])[0])) delete rule.matches;
       if (r.filters.length)
         rule.filters = r.filters.map((f: any, j: number) => convertHTTPFilter(f, notes, `rules[${i}].filters[${j}]`, ctx, [...at, 'filters', j])).filter(Boolean);
       if (r.forwardTo.length) rule.backendRefs = convertForwardTo(r.forwardTo, notes, `rules[${i}]`, ctx, [...at, 'forwardTo'], true);
-      if (r.matches.some((mt: any) => mt.path.type === 'Prefix')) notes.push(`rules[${i}]: path type Prefix is PathPrefix in v1 (whole path segments)`);
+      if (rule.matches && r.matches.some((mt: any) => mt.path.type === 'Prefix')) notes.push(`rules[${i}]: path type Prefix is PathPrefix in v1 (whole path segments)`);
       return rule;
     });
   } else {
