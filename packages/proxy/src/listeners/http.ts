@@ -1,0 +1,79 @@
+import net from 'node:net';
+import type { PortIR } from '@gatehouse/core';
+import type { PortServer, PortServerContext } from '../api.js';
+import { ErrorCode, GatehouseError } from '../errors.js';
+import { preparedPort } from '../engine/prepared.js';
+import { HttpEngines, type PortRef } from './http-server.js';
+
+/**
+ * A plain-HTTP port (PortIR.protocol `HTTP`): HTTP/1.1 via node:http and h2c with prior knowledge via
+ * node:http2 (so GRPCRoute works on plain HTTP), one net.Server, sockets sniffed for the h2 preface.
+ */
+export class HttpPortServer implements PortServer {
+  readonly key: string;
+  #port: PortIR;
+  #ctx: PortServerContext;
+  readonly #ref: PortRef;
+  readonly #engines: HttpEngines;
+  readonly #server: net.Server;
+  #listenerId: string;
+
+  constructor(port: PortIR, ctx: PortServerContext) {
+    this.key = port.key;
+    this.#port = port;
+    this.#ctx = ctx;
+    this.#ref = { current: preparedPort(port, ctx) };
+    this.#listenerId = port.listeners[0]?.id ?? port.key;
+    this.#engines = new HttpEngines(this.#ref, false);
+    this.#server = net.createServer({ noDelay: true }, (socket) => {
+      const telemetry = this.#ctx.telemetry;
+      const id = this.#listenerId;
+      telemetry.onConnection(id, 1);
+      socket.once('close', () => telemetry.onConnection(id, -1));
+      this.#engines.acceptPlain(socket);
+    });
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(new GatehouseError(ErrorCode.LISTEN, `cannot listen on ${this.key}: ${err.code ?? err.message}`, { cause: err }));
+      };
+      this.#server.once('error', onError);
+      this.#server.listen({ host: this.#port.address ?? this.#ctx.bindAddress, port: this.#port.port }, () => {
+        this.#server.removeListener('error', onError);
+        this.#server.on('error', (err) => this.#ctx.logger.error('listener error', { key: this.key, error: err.message }));
+        resolve();
+      });
+    });
+  }
+
+  update(port: PortIR, ctx: PortServerContext): void {
+    this.#port = port;
+    this.#ctx = ctx;
+    this.#listenerId = port.listeners[0]?.id ?? port.key;
+    this.#ref.current = preparedPort(port, ctx);
+  }
+
+  async close(drainMs: number): Promise<void> {
+    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    this.#engines.drain();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => {
+      timer = setTimeout(r, drainMs);
+      timer.unref();
+    });
+    const idle = (async () => {
+      while (this.#engines.sockets.size > 0) await new Promise((r) => setTimeout(r, 20));
+    })();
+    await Promise.race([idle, deadline]);
+    clearTimeout(timer);
+    this.#engines.destroyAll();
+    await closed;
+  }
+
+  boundPort(): number {
+    const a = this.#server.address();
+    return a !== null && typeof a === 'object' ? a.port : 0;
+  }
+}

@@ -1,0 +1,146 @@
+import http2 from 'node:http2';
+import type { Socket } from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { CertificateIR, PortIR, RoutingTable } from '@gatehouse/core';
+import type { PortServerContext } from '../api.js';
+import { handleHttpRequest, type DownRequest, type DownResponse } from '../engine/exchange.js';
+import { preparedPort } from '../engine/prepared.js';
+import { handleUpgrade } from '../upstream/websocket.js';
+import type { PortRef } from './http-server.js';
+
+/** SNI → SecureContext for the HTTPS listeners of one port (built at update time, never per handshake). */
+class CertSelector {
+  readonly exact = new Map<string, tls.SecureContext>();
+  /** `.suffix` → context, longest suffix first. */
+  readonly wild: [string, tls.SecureContext][] = [];
+  fallback: tls.SecureContext | null = null;
+
+  constructor(port: PortIR, table: RoutingTable, cache: Map<string, tls.SecureContext>) {
+    for (const l of port.listeners) {
+      if (l.protocol !== 'HTTPS' || l.tls === null || l.tls.mode !== 'Terminate') continue;
+      const idx = l.tls.certificates[0];
+      const cert = idx === undefined ? undefined : table.certificates[idx];
+      if (cert === undefined) continue;
+      const ctx = contextFor(cert, cache);
+      const h = l.hostname;
+      if (h === null || h === '*') this.fallback ??= ctx;
+      else if (h.startsWith('*.')) this.wild.push([h.slice(1), ctx]);
+      else if (!this.exact.has(h)) this.exact.set(h, ctx);
+    }
+    this.wild.sort((a, b) => b[0].length - a[0].length);
+    if (this.fallback === null) {
+      const first = this.exact.values().next();
+      this.fallback = first.done ? (this.wild[0]?.[1] ?? null) : first.value;
+    }
+  }
+
+  select(servername: string): tls.SecureContext | null {
+    const name = servername.toLowerCase();
+    const e = this.exact.get(name);
+    if (e !== undefined) return e;
+    for (const [suffix, ctx] of this.wild) if (name.length > suffix.length && name.endsWith(suffix)) return ctx;
+    return this.fallback;
+  }
+}
+
+function contextFor(cert: CertificateIR, cache: Map<string, tls.SecureContext>): tls.SecureContext {
+  const k = cert.cert + '\0' + cert.key;
+  let ctx = cache.get(k);
+  if (ctx === undefined) {
+    ctx = tls.createSecureContext({ cert: cert.cert, key: cert.key });
+    cache.set(k, ctx);
+  }
+  return ctx;
+}
+
+/**
+ * HTTPS termination for a TLS port. The TLS port server (listeners/tls-port.ts) peeks the ClientHello,
+ * and hands sockets whose SNI belongs to an HTTPS listener to `accept(socket)` with the ClientHello bytes
+ * unshifted back. The certificate is chosen by SNI (longest matching listener hostname), ALPN offers h2
+ * and http/1.1, and requests are routed on Host: 421 when the Host belongs to another listener of the
+ * port than the SNI-selected one, 404 when none matches (features.md §9.3).
+ */
+export class HttpsTerminator {
+  readonly #ref: PortRef;
+  readonly #server: http2.Http2SecureServer;
+  readonly #sockets = new Set<Socket>();
+  readonly #sessions = new Set<http2.ServerHttp2Session>();
+  #certs: CertSelector;
+  #cache = new Map<string, tls.SecureContext>();
+  #draining = false;
+
+  constructor(port: PortIR, ctx: PortServerContext) {
+    this.#ref = { current: preparedPort(port, ctx) };
+    this.#certs = new CertSelector(port, ctx.table, this.#cache);
+    const onRequest = (req: DownRequest, res: DownResponse): void => {
+      if (this.#draining && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
+      const s = req.socket as tls.TLSSocket & { servername?: string | false };
+      const sni = typeof s.servername === 'string' ? s.servername.toLowerCase() : null;
+      handleHttpRequest(this.#ref.current, req, res, true, sni);
+    };
+    this.#server = http2.createSecureServer(
+      {
+        allowHTTP1: true,
+        ALPNProtocols: ['h2', 'http/1.1'],
+        SNICallback: (servername, cb) => cb(null, this.#certs.select(servername) ?? undefined),
+      },
+      onRequest,
+    );
+    const fallback = this.#certs.fallback;
+    if (fallback !== null) this.#setDefault(port, ctx.table);
+    this.#server.on('upgrade', (req: DownRequest, socket: Duplex, head: Buffer) => {
+      const s = socket as tls.TLSSocket & { servername?: string | false };
+      const sni = typeof s.servername === 'string' ? s.servername.toLowerCase() : null;
+      handleUpgrade(this.#ref.current, req as import('node:http').IncomingMessage, socket, head, true, sni);
+    });
+    this.#server.on('session', (s: http2.ServerHttp2Session) => {
+      this.#sessions.add(s);
+      s.once('close', () => this.#sessions.delete(s));
+    });
+    this.#server.on('tlsClientError', () => undefined);
+  }
+
+  /** Take over a raw TCP connection (ClientHello bytes already unshifted into it). */
+  accept(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    this.#server.emit('connection', socket);
+  }
+
+  update(port: PortIR, ctx: PortServerContext): void {
+    this.#ref.current = preparedPort(port, ctx);
+    this.#certs = new CertSelector(port, ctx.table, this.#cache);
+    this.#setDefault(port, ctx.table);
+  }
+
+  async close(drainMs: number): Promise<void> {
+    this.#draining = true;
+    for (const s of this.#sessions) if (!s.closed) s.close();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => {
+      timer = setTimeout(r, drainMs);
+      timer.unref();
+    });
+    const idle = (async () => {
+      while (this.#sockets.size > 0) await new Promise((r) => setTimeout(r, 20));
+    })();
+    await Promise.race([idle, deadline]);
+    clearTimeout(timer);
+    for (const s of this.#sockets) s.destroy();
+    for (const s of this.#sessions) s.destroy();
+  }
+
+  /** Default certificate for clients that send no SNI. */
+  #setDefault(port: PortIR, table: RoutingTable): void {
+    for (const l of port.listeners) {
+      if (l.protocol !== 'HTTPS' || l.tls === null) continue;
+      const cert = table.certificates[l.tls.certificates[0] ?? -1];
+      if (cert === undefined) continue;
+      if (l.hostname === null || l.hostname === '*' || l === port.listeners[port.listeners.length - 1]) {
+        this.#server.setSecureContext({ cert: cert.cert, key: cert.key, ALPNProtocols: ['h2', 'http/1.1'] } as tls.SecureContextOptions);
+        return;
+      }
+    }
+  }
+}

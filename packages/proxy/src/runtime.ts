@@ -1,0 +1,204 @@
+import type { PortIR, RoutingTable, StatusReport } from '@gatehouse/core';
+import type {
+  ApplyResult,
+  BackendResolver,
+  L4Record,
+  Logger,
+  PortServer,
+  PortServerContext,
+  RequestRecord,
+  Runtime,
+  Telemetry,
+} from './api.js';
+import { HttpEngine, type EngineOptions } from './engine/engine.js';
+import { PreparedTable, registerPrepared } from './engine/prepared.js';
+import { HttpPortServer } from './listeners/http.js';
+import { TcpPortServer } from './listeners/tcp.js';
+import { TlsPortServer } from './listeners/tls-port.js';
+import { UdpPortServer } from './listeners/udp.js';
+import { UpstreamPools } from './upstream/pools.js';
+import { DefaultBackendResolver } from './upstream/resolver.js';
+
+/** Telemetry that does nothing (the default until the cli wires metrics and access logs). */
+export class NoopTelemetry implements Telemetry {
+  prepare(_table: RoutingTable): void {}
+  onRequest(_rec: RequestRecord): void {}
+  onL4(_rec: L4Record): void {}
+  onConnection(_listenerId: string, _delta: 1 | -1): void {}
+  onBackendError(_backendId: string, _reason: string): void {}
+  onUdpDatagram(_listenerId: string, _direction: 'in' | 'out', _result: 'forwarded' | 'dropped'): void {}
+}
+
+/** A plain console logger (the default until the cli wires the real one). */
+export class ConsoleLogger implements Logger {
+  constructor(readonly level: 'debug' | 'info' | 'warn' | 'error' = 'info') {}
+  #on(l: string): boolean {
+    const order = ['debug', 'info', 'warn', 'error'];
+    return order.indexOf(l) >= order.indexOf(this.level);
+  }
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    if (this.#on('debug')) console.debug(msg, fields ?? '');
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    if (this.#on('info')) console.info(msg, fields ?? '');
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    if (this.#on('warn')) console.warn(msg, fields ?? '');
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    if (this.#on('error')) console.error(msg, fields ?? '');
+  }
+}
+
+export type PortServerFactory = (port: PortIR, ctx: PortServerContext) => PortServer;
+
+export interface RuntimeOptions extends EngineOptions {
+  /** Listener address when a Gateway has no `spec.addresses` (default `0.0.0.0`). */
+  bindAddress?: string;
+  logger?: Logger;
+  telemetry?: Telemetry;
+  /** Default: DefaultBackendResolver (static, DNS with refresh, unix sockets). */
+  resolver?: BackendResolver;
+  /** Override the PortServer per protocol (tests). */
+  servers?: Partial<Record<PortIR['protocol'], PortServerFactory>>;
+}
+
+const DEFAULT_SERVERS: Record<PortIR['protocol'], PortServerFactory> = {
+  HTTP: (p, c) => new HttpPortServer(p, c),
+  TLS: (p, c) => new TlsPortServer(p, c),
+  TCP: (p, c) => new TcpPortServer(p, c),
+  UDP: (p, c) => new UdpPortServer(p, c),
+};
+
+/**
+ * The data plane's single owner of "the current table". `apply()` prepares everything for the new table
+ * first (matchers, balancers, filter plans, telemetry, DNS), then swaps: servers keyed by PortIR.key are
+ * opened, updated in place, or closed by diff. Requests in flight keep the prepared table they started
+ * with; upstream pools are keyed by endpoint and closed only when no table uses them.
+ */
+export class GatehouseRuntime implements Runtime {
+  readonly engine: HttpEngine;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly resolver: BackendResolver;
+  readonly bindAddress: string;
+  readonly #servers = new Map<string, { server: PortServer; protocol: PortIR['protocol'] }>();
+  readonly #factories: Record<PortIR['protocol'], PortServerFactory>;
+  #current: { table: RoutingTable; status: StatusReport } | null = null;
+  #applying: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: RuntimeOptions = {}) {
+    this.logger = options.logger ?? new ConsoleLogger();
+    this.telemetry = options.telemetry ?? new NoopTelemetry();
+    this.resolver = options.resolver ?? new DefaultBackendResolver({ logger: this.logger });
+    this.bindAddress = options.bindAddress ?? '0.0.0.0';
+    this.engine = new HttpEngine(this.logger, this.telemetry, this.resolver, options);
+    this.#factories = { ...DEFAULT_SERVERS, ...options.servers };
+  }
+
+  apply(table: RoutingTable, status: StatusReport): Promise<ApplyResult> {
+    // Swaps are serialised: a reload waits for the previous one to finish binding.
+    const run = this.#applying.then(() => this.#apply(table, status));
+    this.#applying = run.catch(() => undefined);
+    return run;
+  }
+
+  async #apply(table: RoutingTable, status: StatusReport): Promise<ApplyResult> {
+    if (this.#closed) throw new Error('runtime is closed');
+    // 1. build everything for the new table (may throw: then nothing changed)
+    const prepared = new PreparedTable(table, this.engine);
+    prepared.prepareAll();
+    const resolver = this.resolver as BackendResolver & { prepare?: (t: RoutingTable) => Promise<void> };
+    if (typeof resolver.prepare === 'function') await resolver.prepare(table);
+    this.telemetry.prepare(table);
+    registerPrepared(prepared);
+    const ctx: PortServerContext = {
+      logger: this.logger,
+      telemetry: this.telemetry,
+      resolver: this.resolver,
+      table,
+      bindAddress: this.bindAddress,
+    };
+    // 2. swap: diff servers by key
+    const result: ApplyResult = { opened: [], kept: [], closed: [], failed: [] };
+    const wanted = new Map(table.ports.map((p) => [p.key, p]));
+    const toClose: [string, PortServer][] = [];
+    for (const [key, s] of this.#servers) {
+      const p = wanted.get(key);
+      if (p === undefined || p.protocol !== s.protocol) toClose.push([key, s.server]);
+    }
+    // close removed ports first (a protocol change on the same key must free the socket)
+    for (const [key] of toClose) this.#servers.delete(key);
+    await Promise.all(
+      toClose.map(async ([key, s]) => {
+        result.closed.push(key);
+        try {
+          await s.close(0);
+        } catch (err) {
+          this.logger.warn('closing a port failed', { key, error: (err as Error).message });
+        }
+      }),
+    );
+    this.#current = { table, status };
+    for (const port of table.ports) {
+      const have = this.#servers.get(port.key);
+      if (have !== undefined) {
+        have.server.update(port, ctx);
+        result.kept.push(port.key);
+        continue;
+      }
+      const server = this.#factories[port.protocol](port, ctx);
+      try {
+        await server.listen();
+        this.#servers.set(port.key, { server, protocol: port.protocol });
+        result.opened.push(port.key);
+      } catch (err) {
+        result.failed.push({ key: port.key, error: (err as Error).message });
+        this.logger.error('cannot bind port', { key: port.key, error: (err as Error).message });
+        try {
+          await server.close(0);
+        } catch {
+          /* nothing bound */
+        }
+      }
+    }
+    // 3. upstream pools: keep the static endpoints this table uses (DNS ones age out by the idle sweep)
+    const keep = new Set<string>();
+    for (const b of table.backends) {
+      for (const e of b.endpoints) {
+        if (e.dns) continue;
+        const key = e.unix ? e.address : e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+        keep.add(key);
+        keep.add('tls|' + key);
+      }
+    }
+    const dnsPorts = new Set(table.backends.flatMap((b) => b.endpoints.filter((e) => e.dns).map((e) => ':' + e.port)));
+    this.engine.pools.retain(keep, (key) => [...dnsPorts].some((p) => key.endsWith(p)));
+    this.engine.h2c.retain(keep);
+    void UpstreamPools;
+    return result;
+  }
+
+  current(): { table: RoutingTable; status: StatusReport } | null {
+    return this.#current;
+  }
+
+  async close(drainMs: number): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#applying;
+    const servers = [...this.#servers.values()];
+    this.#servers.clear();
+    await Promise.all(servers.map((s) => s.server.close(drainMs).catch(() => undefined)));
+    await this.engine.close();
+    const r = this.resolver as BackendResolver & { close?: () => void };
+    if (typeof r.close === 'function') r.close();
+  }
+
+  boundPorts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [key, s] of this.#servers) out.set(key, s.server.boundPort());
+    return out;
+  }
+}

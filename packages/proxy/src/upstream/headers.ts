@@ -1,0 +1,111 @@
+/**
+ * Header lists as flat `[name, value, name, value, ...]` string arrays: the shape of `req.rawHeaders`,
+ * of undici's `headers` option and of `res.writeHead(status, array)`. Keeping this one shape end to end
+ * preserves the client's header case and order and never builds a header object twice.
+ */
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) plus the ones a proxy must never forward. Lowercased. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** True for a lowercased name that is hop-by-hop (including any `proxy-*`). */
+export function isHopByHop(lower: string): boolean {
+  return HOP_BY_HOP.has(lower) || (lower.length > 6 && lower.startsWith('proxy-'));
+}
+
+/** `name` equals the already-lowercased `lower`, ignoring case; cheap length test first. */
+export function sameName(name: string, lower: string): boolean {
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+}
+
+/** Tokens of a `Connection` header (lowercased), or null when it names nothing beyond keep-alive/close. */
+export function connectionTokens(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  let out: Set<string> | null = null;
+  for (const part of text.split(',')) {
+    const t = part.trim().toLowerCase();
+    if (t === '' || t === 'close' || t === 'keep-alive') continue;
+    (out ??= new Set()).add(t);
+  }
+  return out;
+}
+
+/** Index of the first header named `lower` in a flat list, or -1. */
+export function findHeader(list: string[], lower: string): number {
+  for (let i = 0; i < list.length; i += 2) if (sameName(list[i], lower)) return i;
+  return -1;
+}
+
+/** Remove every header named `lower` from a flat list (in place). */
+export function removeHeader(list: string[], lower: string): void {
+  let w = 0;
+  for (let r = 0; r < list.length; r += 2) {
+    if (sameName(list[r], lower)) continue;
+    if (w !== r) {
+      list[w] = list[r];
+      list[w + 1] = list[r + 1];
+    }
+    w += 2;
+  }
+  list.length = w;
+}
+
+/** Replace (or append) the header named `lower`, keeping its position; later duplicates removed. */
+export function setHeader(list: string[], name: string, lower: string, value: string): void {
+  const i = findHeader(list, lower);
+  if (i === -1) {
+    list.push(name, value);
+    return;
+  }
+  list[i + 1] = value;
+  // remove later duplicates
+  let w = i + 2;
+  for (let r = i + 2; r < list.length; r += 2) {
+    if (sameName(list[r], lower)) continue;
+    if (w !== r) {
+      list[w] = list[r];
+      list[w + 1] = list[r + 1];
+    }
+    w += 2;
+  }
+  list.length = w;
+}
+
+/** Append a value: joined to the first existing header as `old,new` (no space), else a new header. */
+export function addHeader(list: string[], name: string, lower: string, value: string): void {
+  const i = findHeader(list, lower);
+  if (i === -1) list.push(name, value);
+  else list[i + 1] = list[i + 1] + ',' + value;
+}
+
+/**
+ * Response headers from undici's raw Buffer pairs → a flat string list without hop-by-hop headers
+ * (and without the headers the upstream's `Connection` names).
+ */
+export function responseHeaders(raw: Buffer[] | string[] | null): string[] {
+  const out: string[] = [];
+  if (raw === null) return out;
+  let conn: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString();
+    const lower = name.toLowerCase();
+    if (lower === 'connection') {
+      conn = connectionTokens(raw[i + 1].toString());
+      continue;
+    }
+    if (isHopByHop(lower)) continue;
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  if (conn !== null) for (const t of conn) removeHeader(out, t);
+  return out;
+}

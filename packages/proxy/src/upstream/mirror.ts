@@ -1,0 +1,40 @@
+import type { Dispatcher } from 'undici';
+import type { Exchange } from '../engine/exchange.js';
+import type { Mirror } from '../filters/mirror.js';
+
+/** The mirror's response is read and dropped; errors are only counted. One shared handler object. */
+class MirrorHandler {
+  constructor(readonly backendId: string, readonly ex: Exchange) {}
+  onConnect(): void {}
+  onHeaders(): boolean {
+    return true;
+  }
+  onData(): boolean {
+    return true;
+  }
+  onComplete(): void {}
+  onError(err: Error): void {
+    this.ex.pp.engine.telemetry.onBackendError(this.backendId, (err as { code?: string }).code === 'ECONNREFUSED' ? 'connect_refused' : 'mirror');
+  }
+}
+
+/**
+ * Fire-and-forget copies (features.md §9.9): after the request filters, to one endpoint of each mirror
+ * backend, sampled by fraction. A request body is mirrored only when the exchange read it into
+ * `bodyBuffer` (Content-Length ≤ MIRROR_BODY_LIMIT); bigger or chunked bodies are not mirrored.
+ */
+export function sendMirrors(ex: Exchange, mirrors: readonly Mirror[]): void {
+  const engine = ex.pp.engine;
+  const table = ex.pp.table;
+  if (ex.hasBody && ex.bodyBuffer === null) return;
+  for (const m of mirrors) {
+    if (!m.sample()) continue;
+    const backend = table.backends[m.backend];
+    if (backend === undefined || backend.protocol === 'h2c') continue;
+    const ep = engine.resolver.pick(backend);
+    if (ep === null) continue;
+    const pool = engine.pools.get(ep, backend.protocol === 'tls' ? 'tls' : 'http1');
+    const handler = new MirrorHandler(backend.id, ex) as unknown as Dispatcher.DispatchHandler;
+    pool.dispatch({ path: ex.upstreamPath, method: ex.head.method, headers: ex.headers, body: ex.bodyBuffer }, handler);
+  }
+}
