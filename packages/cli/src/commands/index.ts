@@ -8,6 +8,8 @@ type Loader = () => Promise<CommandModule>;
 
 export const COMMANDS: Record<string, Loader> = {
   version: () => import('./version.js'),
+  routes: () => import('./routes.js'),
+  status: () => import('./status.js'),
   run: () => import('./run.js'),
   healthcheck: () => import('./healthcheck.js'),
   validate: () => import('./validate.js'),
