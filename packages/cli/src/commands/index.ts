@@ -12,6 +12,7 @@ export const COMMANDS: Record<string, Loader> = {
   status: () => import('./status.js'),
   run: () => import('./run.js'),
   healthcheck: () => import('./healthcheck.js'),
+  quickstart: () => import('./quickstart.js'),
   validate: () => import('./validate.js'),
   convert: () => import('./convert.js'),
 };

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { compile } from '@gatehouse/core';
 import {
   ACCESS_LOG_FORMATS,
+  GatehouseRuntime,
   isLogLevel,
   parseHostPort,
   type AccessLogFormat,
@@ -48,7 +49,7 @@ export function parseDuration(s: string): number {
 export class UsageError extends Error {}
 
 /** argv → GatewayConfig (throws UsageError with a clear message). */
-export function parseRunArgs(argv: string[], isTTY = Boolean(process.stderr.isTTY)): GatewayConfig & { help: boolean; workers: number } {
+export function parseRunArgs(argv: string[], isTTY = Boolean(process.stderr.isTTY)): GatewayConfig & { help: boolean; workers: number; dirGiven: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -103,6 +104,7 @@ export function parseRunArgs(argv: string[], isTTY = Boolean(process.stderr.isTT
   const defaultFormat: 'json' | 'pretty' = isTTY ? 'pretty' : 'json';
   return {
     help: v.help === true,
+    dirGiven: parsed.positionals.length > 0,
     dir: parsed.positionals[0] ?? './gateway',
     admin,
     bind: v.bind ?? '0.0.0.0',
@@ -120,8 +122,8 @@ export function parseRunArgs(argv: string[], isTTY = Boolean(process.stderr.isTT
 
 /** The data plane's Runtime (packages/proxy/src/runtime.ts). */
 export function createRuntime(ctx: RuntimeFactoryContext): Runtime {
-  void ctx;
-  throw new Error('the proxy runtime is not available in this build');
+  // --backend-resolution is applied by compile() (strict: no DNS fallback backends in the table).
+  return new GatehouseRuntime({ logger: ctx.logger, telemetry: ctx.telemetry, bindAddress: ctx.bindAddress });
 }
 
 /** Starts a gateway and resolves with the exit code once it has stopped. */
@@ -179,11 +181,20 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  let stopped = null as Gateway | null;
   if (config.workers > 1) {
     process.stderr.write('gatehouse run: --workers N > 1 is not supported yet; run one process per core behind an L4 balancer\n');
     return 2;
   }
-  const code = await serve(config);
+  const code = await serve(config, {
+    onStarted: (gw) => {
+      stopped = gw;
+    },
+  });
+  if (stopped?.logger.enabled('debug')) {
+    await new Promise((r) => setTimeout(r, 50));
+    stopped.logger.debug('exiting', { code, openHandles: process.getActiveResourcesInfo() });
+  }
   // Everything is closed by now; if a stray handle still holds the loop, do not hang the container.
   setTimeout(() => process.exit(code), 2000).unref();
   return code;
