@@ -1,12 +1,51 @@
 /**
- * `gatehouse validate DIR [-o json]`: load and check a configuration directory without opening sockets.
+ * `gatehouse validate DIR [-o json]`: load and check a configuration directory without opening sockets,
+ * like `nginx -t`. Loading and decoding find every schema mistake (file:line:col); when there are none,
+ * the directory is also compiled and the compiler's findings are added.
  * Prints one line per diagnostic (sorted by file, line, column), then `N objects, E errors, W warnings`.
  * Exit 0 when there are no errors (warnings allowed), 1 on errors, 2 on usage errors.
  */
-import { formatDiagnostic, type Diagnostic } from '@gatehouse/core';
+import { compareDiagnostics, compile, formatDiagnostic, hasErrors, type Diagnostic } from '@gatehouse/core';
 import { countObjects, LoadError, loadResources } from '../load/index.js';
 
 export const usage = 'validate DIR [-o json]';
+
+export interface ValidateReport {
+  ok: boolean;
+  objects: number;
+  diagnostics: Diagnostic[];
+}
+
+/** The whole check, without printing: what `validate` reports for DIR. Throws LoadError for a bad path. */
+export async function validateDirectory(dir: string): Promise<ValidateReport> {
+  const loaded = await loadResources(dir);
+  const diagnostics = [...loaded.diagnostics];
+  if (!hasErrors(diagnostics)) {
+    try {
+      diagnostics.push(...compile(loaded.resources).diagnostics);
+    } catch (e) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'INTERNAL_ERROR',
+        message: `the compiler failed on this configuration (${e instanceof Error ? e.message : String(e)}); please report this`,
+      });
+    }
+    diagnostics.sort(compareDiagnostics);
+  }
+  return { ok: !hasErrors(diagnostics), objects: countObjects(loaded.resources), diagnostics };
+}
+
+/** The human output: one line per diagnostic, then the summary line. */
+export function formatReport(r: ValidateReport): string[] {
+  const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = r.diagnostics.filter((d) => d.severity === 'warning').length;
+  return [...r.diagnostics.map(formatDiagnostic), summary(r.objects, errors, warnings)];
+}
+
+export function summary(objects: number, errors: number, warnings: number): string {
+  const n = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
+  return `${n(objects, 'object')}, ${n(errors, 'error')}, ${n(warnings, 'warning')}`;
+}
 
 function usageError(msg: string): number {
   process.stderr.write(`gatehouse validate: ${msg}\nusage: gatehouse ${usage}\n`);
@@ -18,26 +57,25 @@ export async function run(argv: string[]): Promise<number> {
   let output = 'text';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-o' || a === '--output') {
-      const v = argv[++i];
-      if (v !== 'json' && v !== 'text') return usageError(`${a} expects "json" or "text"`);
-      output = v;
-    } else if (a.startsWith('--output=') || a.startsWith('-o=')) {
-      const v = a.slice(a.indexOf('=') + 1);
-      if (v !== 'json' && v !== 'text') return usageError(`${a.split('=')[0]} expects "json" or "text"`);
-      output = v;
-    } else if (a === '-h' || a === '--help') {
+    let value: string | undefined;
+    if (a === '-o' || a === '--output') value = argv[++i] ?? '';
+    else if (a.startsWith('-o=') || a.startsWith('--output=')) value = a.slice(a.indexOf('=') + 1);
+    else if (a === '-h' || a === '--help') {
       process.stdout.write(`usage: gatehouse ${usage}\n`);
       return 0;
     } else if (a.startsWith('-') && a !== '-') return usageError(`unknown flag ${a}`);
     else if (dir === undefined) dir = a;
     else return usageError(`unexpected argument ${a}`);
+    if (value !== undefined) {
+      if (value !== 'json' && value !== 'text') return usageError(`-o expects "json" or "text", got ${JSON.stringify(value)}`);
+      output = value;
+    }
   }
   if (dir === undefined) return usageError('missing DIR');
 
-  let loaded;
+  let report: ValidateReport;
   try {
-    loaded = await loadResources(dir);
+    report = await validateDirectory(dir);
   } catch (e) {
     if (e instanceof LoadError) {
       process.stderr.write(`gatehouse validate: ${e.message}\n`);
@@ -45,21 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const diagnostics: Diagnostic[] = loaded.diagnostics;
-  const objects = countObjects(loaded.resources);
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-  if (output === 'json') {
-    process.stdout.write(JSON.stringify({ ok: errors === 0, objects, diagnostics }, null, 2) + '\n');
-  } else {
-    const lines = diagnostics.map(formatDiagnostic);
-    lines.push(summary(objects, errors, warnings));
-    process.stdout.write(lines.join('\n') + '\n');
-  }
-  return errors ? 1 : 0;
-}
-
-export function summary(objects: number, errors: number, warnings: number): string {
-  const n = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
-  return `${n(objects, 'object')}, ${n(errors, 'error')}, ${n(warnings, 'warning')}`;
+  if (output === 'json') process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else process.stdout.write(formatReport(report).join('\n') + '\n');
+  return report.ok ? 0 : 1;
 }

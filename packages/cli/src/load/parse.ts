@@ -67,12 +67,14 @@ export function parseFile(file: string, text: string, firstOrder: number): Parse
   all.forEach((doc, index) => {
     const pos = (offset: number) => lc.linePos(offset);
     if (doc.errors.length) {
-      for (const e of doc.errors) {
+      // The first error is the real one; the rest are usually the parser losing its footing after it.
+      const e = doc.errors[0]!;
+      {
         const { line, col } = pos(e.pos[0]);
         diagnostics.push({
           severity: 'error',
           code: 'YAML_SYNTAX',
-          message: `${yamlMessage(e.code, e.message)}${all.length > 1 ? ` (document ${index + 1} of this file is skipped)` : ''}`,
+          message: `${yamlMessage(e.code, e.message, text.slice(e.pos[0]).split('\n', 1)[0]!.replace(/\s*:.*$/, ''))}${all.length > 1 ? ` (document ${index + 1} of this file is skipped)` : ''}`,
           file,
           line,
           col,
@@ -125,12 +127,14 @@ export function parseFile(file: string, text: string, firstOrder: number): Parse
   return { docs, diagnostics };
 }
 
-function yamlMessage(code: string, message: string): string {
+function yamlMessage(code: string, message: string, source: string): string {
   switch (code) {
     case 'TAB_AS_INDENT':
       return 'tabs are not allowed for indentation in YAML; indent with spaces';
-    case 'DUPLICATE_KEY':
-      return `duplicate key: ${message.replace(/^Map keys must be unique;?\s*/i, '') || 'a map key appears twice'}`.replace(/: $/, '');
+    case 'DUPLICATE_KEY': {
+      const key = source.trim();
+      return `duplicate key${key && key.length < 60 ? ` ${JSON.stringify(key)}` : ''}: a key may appear only once in a map (the later value would silently replace the earlier one)`;
+    }
     default:
       return message.replace(/\s+/g, ' ').trim();
   }

@@ -221,7 +221,7 @@ class Decoder {
         Object.assign(data, w.stringData);
         if (w.type === 'kubernetes.io/tls')
           for (const k of ['tls.crt', 'tls.key'])
-            if (!(k in data)) ctx.error('MISSING_FIELD', ['data'], `a Secret of type kubernetes.io/tls needs data[${JSON.stringify(k)}]`);
+            if (!(k in w.data) && !(k in w.stringData)) ctx.error('MISSING_FIELD', ['data'], `a Secret of type kubernetes.io/tls needs data[${JSON.stringify(k)}]`);
         return { type: w.type, data };
       }
       case 'ConfigMap':

@@ -176,7 +176,7 @@ const listener = (requireTLSMode: boolean) => obj(
     (l, ctx, path) => {
       const p = l.protocol;
       if ((p === 'HTTP' || p === 'TCP' || p === 'UDP') && l.tls)
-        ctx.error('CEL_RULE', [...path, 'tls'], `tls must not be set on a ${p} listener (use protocol HTTPS or TLS)`);
+        ctx.error('CEL_RULE', [...path, 'tls'], `tls must not be set on ${p === 'UDP' ? 'a' : 'an'} ${p} listener (use protocol HTTPS or TLS)`);
       if ((p === 'TCP' || p === 'UDP') && l.hostname !== undefined)
         ctx.error('CEL_RULE', [...path, 'hostname'], `hostname must not be set on a ${p} listener: ${p} has no hostname to match`);
       if (p === 'TLS' && requireTLSMode && l.tls?.mode === undefined)

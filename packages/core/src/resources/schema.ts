@@ -298,7 +298,11 @@ export function walk(schema: Schema, value: unknown, ctx: Ctx, path: FieldPath):
         return undefined;
       }
       if (schema.maxItems !== undefined && value.length > schema.maxItems) {
-        ctx.error('TOO_MANY_ITEMS', path, `must have at most ${schema.maxItems} entries, got ${value.length}`);
+        ctx.error(
+          'TOO_MANY_ITEMS',
+          path,
+          schema.maxItems === 1 ? `must have exactly one entry, got ${value.length}` : `must have at most ${schema.maxItems} entries, got ${value.length}`,
+        );
         return undefined;
       }
       const out: unknown[] = [];

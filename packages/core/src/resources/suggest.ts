@@ -33,6 +33,11 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     }
   }
   if (best === undefined) return undefined;
+  // `Prefix` for `PathPrefix`, `tcp` for `TCP`: a candidate that contains the word is a better guess.
+  if (bestD > 0 && w.length >= 3) {
+    const containing = candidates.filter((c) => c.toLowerCase().includes(w));
+    if (containing.length === 1) return `did you mean ${JSON.stringify(containing[0])}?`;
+  }
   const limit = Math.max(1, Math.min(3, Math.floor(Math.max(word.length, best.length) / 3)));
   return bestD <= limit ? `did you mean ${JSON.stringify(best)}?` : undefined;
 }
