@@ -256,12 +256,12 @@ function resolveRouteKinds(l: ListenerState): void {
   for (const k of requested) {
     const ok = k.group === GATEWAY_GROUP && (allowed as string[]).includes(k.kind);
     if (ok && !l.supportedKinds.some((s) => s.kind === k.kind)) l.supportedKinds.push({ group: GATEWAY_GROUP, kind: k.kind });
-    if (!ok) invalid.push(k.group ? `${k.kind}.${k.group}` : k.kind);
+    if (!ok) invalid.push(k.group && k.group !== GATEWAY_GROUP ? `${k.kind}.${k.group}` : k.kind);
   }
   if (invalid.length > 0) {
     l.refProblems.push({
       reason: 'InvalidRouteKinds',
-      message: `route kinds not supported on a ${l.protocol} listener: ${invalid.join(', ')} (supported: ${allowed.join(', ')})`,
+      message: `route kinds not supported by protocol ${l.protocol}: ${invalid.join(', ')} (supported: ${allowed.join(', ')})`,
     });
   }
 }
