@@ -168,11 +168,15 @@ function formatGroup(table: RoutingTable, port: PortIR, g: HttpGroupIR, gi: numb
     if (rule.filters.length > 0) lines.push(`       filters: ${rule.filters.map((f) => formatFilter(table, f)).join('; ')}`);
     const t = rule.timeouts;
     if (t.requestMs !== null || t.backendRequestMs !== null) {
-      lines.push(`       timeouts: request ${t.requestMs ?? 'off'}ms, backendRequest ${t.backendRequestMs ?? 'off'}ms`);
+      lines.push(`       timeouts: request ${formatMs(t.requestMs)}, backendRequest ${formatMs(t.backendRequestMs)}`);
     }
     if (rule.retry) lines.push(`       retry: ${rule.retry.attempts} attempts on ${rule.retry.codes.join(',') || 'connection errors'}, backoff ${rule.retry.backoffMs}ms`);
     lines.push(`       backends: ${formatBackends(table, rule.backendRefs)}`);
   });
+}
+
+function formatMs(ms: number | null): string {
+  return ms === null ? 'off' : `${ms}ms`;
 }
 
 function formatMatch(e: HttpMatchEntry): string {
