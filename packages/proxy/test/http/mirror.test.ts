@@ -1,0 +1,79 @@
+import t from 'tap';
+import { startEchoServer } from '../../src/echo-server.js';
+import { closeAgent, request } from '../helpers/client.js';
+import { gateway } from '../helpers/gateway.js';
+import { backend, freePort, table } from '../helpers/ir.js';
+import { upstream } from '../helpers/upstream.js';
+
+t.test('RequestMirror: fire-and-forget copies, fraction, never delays the main request', async (t) => {
+  const a = await startEchoServer({ name: 'a' });
+  const lines: string[] = [];
+  const m = await startEchoServer({ name: 'mirror', log: (l) => lines.push(l) });
+  const bodies: string[] = [];
+  const slow = await upstream((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString());
+      setTimeout(() => res.end('slow'), 2000);
+    });
+  });
+  const dead = await freePort();
+  const port = await freePort();
+  const tbl = table(
+    [
+      {
+        port,
+        groups: [
+          {
+            rules: [
+              { path: '/mirror', filters: [{ type: 'RequestMirror', backend: 1, fraction: 1 }, { type: 'RequestHeaderModifier', ops: { set: [['x-filtered', 'yes']], add: [], remove: [] } }], refs: [{ backend: 0 }] },
+              { path: '/half', filters: [{ type: 'RequestMirror', backend: 1, fraction: 0.5 }], refs: [{ backend: 0 }] },
+              { path: '/slow-mirror', filters: [{ type: 'RequestMirror', backend: 2, fraction: 1 }], refs: [{ backend: 0 }] },
+              { path: '/dead-mirror', filters: [{ type: 'RequestMirror', backend: 3, fraction: 1 }], refs: [{ backend: 0 }] },
+            ],
+          },
+        ],
+      },
+    ],
+    [
+      backend('a', [{ address: '127.0.0.1', port: a.port }]),
+      backend('m', [{ address: '127.0.0.1', port: m.port }]),
+      backend('slow', [{ address: '127.0.0.1', port: slow.port }]),
+      backend('dead', [{ address: '127.0.0.1', port: dead }]),
+    ],
+  );
+  const { rt, port: gw } = await gateway(tbl);
+  t.teardown(async () => {
+    closeAgent();
+    await rt.close(100);
+    await a.close();
+    await m.close();
+    await slow.close();
+  });
+  const r = await request(gw, '/mirror?gateway-api-conformance-request-id=abc', { host: 'x' });
+  t.equal(r.json().pod, 'a');
+  const until = Date.now() + 2000;
+  while (m.count() < 1 && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+  t.equal(m.count(), 1, 'the mirror got a copy');
+  t.match(lines[0], 'Echoing back request made to /mirror?gateway-api-conformance-request-id=abc to client');
+
+  const before = m.count();
+  for (let i = 0; i < 200; i++) await request(gw, '/half', { host: 'x' });
+  await new Promise((res) => setTimeout(res, 200));
+  const got = m.count() - before;
+  t.ok(got > 60 && got < 140, `about half mirrored (${got}/200)`);
+
+  let start = Date.now();
+  const r2 = await request(gw, '/slow-mirror', { host: 'x', method: 'POST', body: 'small body' });
+  t.equal(r2.status, 200);
+  t.equal(r2.json().bodyBytes, 10, 'the main request got the body');
+  t.ok(Date.now() - start < 1000, 'a slow mirror does not delay the main request');
+  const until2 = Date.now() + 2000;
+  while (bodies.length < 1 && Date.now() < until2) await new Promise((res) => setTimeout(res, 10));
+  t.same(bodies, ['small body'], 'a small body is mirrored too');
+
+  start = Date.now();
+  const r3 = await request(gw, '/dead-mirror', { host: 'x' });
+  t.equal(r3.status, 200, 'a dead mirror does not fail the main request');
+});
