@@ -12,6 +12,7 @@ function area(url, name) {
   if (name === '(garbage collector)') return 'GC';
   if (name === '(idle)') return 'idle';
   if (name === '(program)') return 'native / (program)';
+  if (url.startsWith('wasm://')) return 'undici (llhttp wasm)';
   if (!url) return 'native / builtins';
   if (url.includes('/packages/proxy/')) return 'gatehouse proxy';
   if (url.includes('/packages/core/')) return 'gatehouse core';
@@ -85,6 +86,15 @@ export function profileMarkdown(summary, top = 15) {
     '|---:|---:|---:|---|---|---|',
     ...rows.map((f, i) => `| ${i + 1} | ${f.pct.toFixed(1)} | ${f.selfMs.toFixed(0)} | \`${f.name}\` | ${f.where} | ${f.area} |`),
     '',
+    'Gatehouse\'s own functions (packages/*), by self time:',
+    '',
+    '| # | self % | self ms | function | where |',
+    '|---:|---:|---:|---|---|',
+    ...summary.functions
+      .filter((f) => f.area.startsWith('gatehouse'))
+      .slice(0, 10)
+      .map((f, i) => `| ${i + 1} | ${f.pct.toFixed(1)} | ${f.selfMs.toFixed(0)} | \`${f.name}\` | ${f.where} |`),
+    '',
     '| area | self % of busy |',
     '|---|---:|',
     ...summary.areas.filter((a) => a.area !== 'idle').map((a) => `| ${a.area} | ${a.pct.toFixed(1)} |`),
@@ -94,9 +104,9 @@ export function profileMarkdown(summary, top = 15) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
   const args = process.argv.slice(2);
-  const file = args.find((a) => !a.startsWith('--'));
   const ti = args.indexOf('--top');
   const top = ti >= 0 ? Number(args[ti + 1]) : 15;
+  const file = args.find((a, i) => !a.startsWith('--') && !(ti >= 0 && i === ti + 1));
   if (!file) {
     process.stderr.write('usage: node benchmarks/e2e/cpuprofile.js FILE.cpuprofile [--top N]\n');
     process.exit(2);
