@@ -142,13 +142,13 @@ function formatPort(table: RoutingTable, port: PortIR, lines: string[]): void {
   if (port.tlsRoutes.length > 0) {
     lines.push('  SNI routes:');
     port.tlsRoutes.forEach((r, i) => {
-      lines.push(`    ${i + 1}. sni ${r.hostname}  ${r.mode}  TLSRoute ${r.route}  via ${port.listeners[r.listener]?.name}`);
+      lines.push(`    ${i + 1}. sni ${r.hostname}  ${r.mode}  TLSRoute ${r.route}  via ${port.listeners[r.listener]?.id}`);
       lines.push(`       backends: ${formatBackends(table, r.backendRefs)}`);
     });
   }
   if (port.protocol === 'TCP' || port.protocol === 'UDP') {
     if (port.l4Route) {
-      lines.push(`  route ${port.l4Route.routeKind} ${port.l4Route.route}  via ${port.listeners[port.l4Route.listener]?.name}`);
+      lines.push(`  route ${port.l4Route.routeKind} ${port.l4Route.route}  via ${port.listeners[port.l4Route.listener]?.id}`);
       lines.push(`    backends: ${formatBackends(table, port.l4Route.backendRefs)}`);
     } else {
       lines.push(`  no route attached: ${port.protocol === 'TCP' ? 'connections are refused' : 'datagrams are dropped'}`);

@@ -144,7 +144,7 @@ function resolveService(
     }
     const protocol = protocolFor(appProtocol, purpose);
     if (isProblem(protocol)) return protocol;
-    return { id: withProtocolSuffix(id, protocol), resolution: 'EndpointSlice', protocol: protocol.value, endpoints };
+    return { id: id, resolution: 'EndpointSlice', protocol: protocol.value, endpoints };
   }
 
   // 2. ExternalName.
@@ -154,7 +154,7 @@ function resolveService(
     const protocol = protocolFor(appProtocol, purpose);
     if (isProblem(protocol)) return protocol;
     return {
-      id: withProtocolSuffix(id, protocol),
+      id: id,
       resolution: 'ExternalName',
       protocol: protocol.value,
       endpoints: [{ address: service.spec.externalName.toLowerCase(), port: ref.port, dns: true, unix: false }],
@@ -171,7 +171,7 @@ function resolveService(
   const protocol = protocolFor(appProtocol, purpose);
   if (isProblem(protocol)) return protocol;
   return {
-    id: withProtocolSuffix(id, protocol),
+    id: id,
     resolution: 'DNS',
     protocol: protocol.value,
     endpoints: [{ address: ref.name, port, dns: true, unix: false }],
@@ -211,13 +211,17 @@ type ProtocolChoice = { value: BackendIR['protocol']; natural: BackendIR['protoc
 
 /**
  * Upstream protocol from appProtocol (GEP-1911). L4 routes forward bytes, so appProtocol does not
- * matter to them. GRPCRoute backends always speak h2c.
+ * matter to them. GRPCRoute backends always speak h2c: without an appProtocol that is simply their
+ * protocol; with a contradicting one (say `kubernetes.io/ws`) h2c still wins and the BackendIR gets
+ * its own id (see BackendRegistry).
  */
 function protocolFor(appProtocol: string | undefined, purpose: BackendPurpose): ProtocolChoice {
   let natural: BackendIR['protocol'];
   switch (appProtocol) {
     case undefined:
     case '':
+      natural = purpose === 'grpc' ? 'h2c' : 'http1';
+      break;
     case 'http':
     case 'HTTP':
     case 'TCP':
@@ -252,15 +256,6 @@ function protocolFor(appProtocol: string | undefined, purpose: BackendPurpose): 
   return { value: natural, natural };
 }
 
-/**
- * BackendIRs are deduplicated by id. A Service port used by an HTTPRoute (its own protocol) and by a
- * GRPCRoute (always h2c) needs two entries: the gRPC one gets ` (h2c)` appended to its id.
- */
-function withProtocolSuffix(id: string, protocol: ProtocolChoice): string {
-  if (isProblem(protocol)) return id;
-  return protocol.value !== protocol.natural ? `${id} (${protocol.value})` : id;
-}
-
 function warnOnce(ctx: CompileContext, service: Service, code: string, message: string): void {
   const objectKey = `${code} ${key(service.metadata)}`;
   if (warned.get(ctx)?.has(objectKey)) return;
@@ -290,28 +285,48 @@ function resolveEnvoyBackend(
     else if (e.fqdn) addEndpoint(endpoints, { address: e.fqdn.hostname.toLowerCase(), port: e.fqdn.port, dns: true, unix: false });
     else if (e.unix) addEndpoint(endpoints, { address: e.unix.path, port: 0, dns: false, unix: true });
   }
-  let natural: BackendIR['protocol'] = 'http1';
+  let natural: BackendIR['protocol'] = purpose === 'grpc' ? 'h2c' : 'http1';
   const protocols = backend.spec.appProtocols;
   if (protocols.includes('gateway.envoyproxy.io/h2c')) natural = 'h2c';
   else if (protocols.includes('gateway.envoyproxy.io/wss')) natural = 'wss';
   else if (protocols.includes('gateway.envoyproxy.io/ws')) natural = 'ws';
-  const value = purpose === 'grpc' ? 'h2c' : natural;
-  const id = `Backend ${namespace}/${ref.name}`;
-  return { id: value !== natural ? `${id} (${value})` : id, resolution: 'Backend', protocol: value, endpoints };
+  const protocol = purpose === 'grpc' ? 'h2c' : natural;
+  return { id: `Backend ${namespace}/${ref.name}`, resolution: 'Backend', protocol, endpoints };
 }
 
 // ---------------------------------------------------------------------------------------------- registry
 
-/** The table's `backends`: interned by id, indices handed to rules and mirrors. */
+/**
+ * The table's `backends`: interned by (id, protocol), indices handed to rules and mirrors. One Service
+ * port used with two protocols (an HTTPRoute speaking HTTP/1.1 and a GRPCRoute forcing h2c) gives two
+ * BackendIRs; `finalize` then appends ` (<protocol>)` to the id of every entry but the HTTP/1.1 one
+ * (or, without one, all but the first by protocol name), so ids stay unique.
+ */
 export class BackendRegistry {
   readonly list: BackendIR[] = [];
   private readonly index = new Map<string, number>();
 
   intern(backend: BackendIR): number {
-    const found = this.index.get(backend.id);
+    const k = `${backend.id} ${backend.protocol}`;
+    const found = this.index.get(k);
     if (found !== undefined) return found;
-    this.index.set(backend.id, this.list.length);
-    this.list.push(backend);
+    this.index.set(k, this.list.length);
+    this.list.push({ ...backend });
     return this.list.length - 1;
+  }
+
+  /** Make ids unique (see above). Call once, after every intern. */
+  finalize(): void {
+    const byId = new Map<string, BackendIR[]>();
+    for (const b of this.list) {
+      const group = byId.get(b.id);
+      if (group) group.push(b);
+      else byId.set(b.id, [b]);
+    }
+    for (const group of byId.values()) {
+      if (group.length < 2) continue;
+      const sorted = [...group].sort((a, b) => (a.protocol === 'http1' ? -1 : b.protocol === 'http1' ? 1 : a.protocol < b.protocol ? -1 : 1));
+      for (const b of sorted.slice(1)) b.id = `${b.id} (${b.protocol})`;
+    }
   }
 }

@@ -76,6 +76,7 @@ export function compile(resources: ResourceSet, options: CompileOptions = {}): C
 
   const certificates = new CertificateRegistry();
   const ports = buildPorts(ctx, sockets, works, certificates);
+  registry.finalize();
   const backends = sortBackends(registry.list, ports);
   const table: RoutingTable = { hash: '', ports, backends, certificates: certificates.list };
   table.hash = fnv1a64(serializeTable(table, { redactKeys: false }));
