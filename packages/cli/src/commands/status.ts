@@ -15,6 +15,8 @@ export const usage = 'status DIR [-o json] [--gateway-class NAME]... [--backend-
 type StatusSource = () => Promise<StatusReport | number>;
 
 export async function run(argv: string[]): Promise<number> {
+  const adminAt = argv.findIndex((a) => a === '--admin' || a.startsWith('--admin='));
+  if (adminAt >= 0) return runAdmin(argv, adminAt);
   const args = parseDirArgs('status', argv);
   if (typeof args === 'string') return usageError(args);
   if (args.rest.includes('-h') || args.rest.includes('--help')) {
@@ -98,4 +100,48 @@ function table(rows: string[][]): string {
   return rows
     .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd())
     .join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------- --admin
+
+/**
+ * `gatehouse status --admin ADDR [-o json]`: the same report from a running instance's `GET /status`,
+ * followed by its last reload (result, time, and the diagnostics of a rejected config).
+ */
+async function runAdmin(argv: string[], at: number): Promise<number> {
+  const a = argv[at];
+  const addr = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[at + 1];
+  const rest = argv.filter((_x, i) => i !== at && (a.includes('=') || i !== at + 1));
+  if (!addr) return usageError('--admin expects HOST:PORT');
+  const o = rest.findIndex((x) => x === '-o' || x === '--output');
+  const output = o >= 0 ? rest[o + 1] : 'text';
+  if (output !== 'json' && output !== 'text') return usageError('-o expects "json" or "text"');
+  const extra = rest.filter((_x, i) => o < 0 || (i !== o && i !== o + 1));
+  if (extra.length > 0) return usageError(`unexpected argument ${extra[0]} (with --admin no DIR is read)`);
+  const base = /^https?:\/\//.test(addr) ? addr.replace(/\/+$/, '') : `http://${addr.startsWith(':') ? `127.0.0.1${addr}` : addr}`;
+  let body: StatusReport & { lastReload?: { result: string; time: string; trigger: string; message: string; diagnostics?: { text: string; severity: string }[] } | null };
+  try {
+    const res = await fetch(`${base}/status`, { signal: AbortSignal.timeout(5000) });
+    if (res.status !== 200) {
+      process.stderr.write(`gatehouse status: ${base}/status answered ${res.status}\n`);
+      return 1;
+    }
+    body = (await res.json()) as typeof body;
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string } };
+    process.stderr.write(`gatehouse status: cannot reach ${base}/status: ${err.cause?.code ?? err.message}\n`);
+    return 1;
+  }
+  if (output === 'json') {
+    process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+    return 0;
+  }
+  let out = formatStatus({ gatewayClasses: body.gatewayClasses ?? [], gateways: body.gateways ?? [], routes: body.routes ?? [] });
+  const lr = body.lastReload;
+  if (lr) {
+    out += `\nlast reload: ${lr.result} at ${lr.time} (${lr.trigger}): ${lr.message}\n`;
+    for (const d of lr.diagnostics ?? []) if (lr.result === 'error' || d.severity !== 'info') out += `  ${d.text}\n`;
+  }
+  process.stdout.write(out);
+  return 0;
 }

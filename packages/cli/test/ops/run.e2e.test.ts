@@ -98,6 +98,13 @@ t.test('healthcheck: 0 when ready, 1 when not', async (t) => {
   await waitReady(env.admin, p);
   const up = gatehouse(['healthcheck', '--admin', `127.0.0.1:${env.admin}`]);
   t.equal((await withTimeout(up.exited, 5000, 'healthcheck')).code, 0);
+  const st = gatehouse(['status', '--admin', `127.0.0.1:${env.admin}`]);
+  t.equal((await withTimeout(st.exited, 5000, 'status --admin')).code, 0, st.stderr());
+  t.match(st.stdout(), /Gateway\s+default\/demo/);
+  t.match(st.stdout(), /last reload: ok at .* \(startup\): configuration applied/);
+  const sj = gatehouse(['status', '--admin', `127.0.0.1:${env.admin}`, '-o', 'json']);
+  await withTimeout(sj.exited, 5000, 'status --admin -o json');
+  t.equal(JSON.parse(sj.stdout()).lastReload.result, 'ok');
   p.child.kill('SIGTERM');
   t.equal((await withTimeout(p.exited, 8000, 'exit')).code, 0);
 });
