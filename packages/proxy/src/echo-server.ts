@@ -12,6 +12,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { looksLikeH2Preface, replayingDuplex } from './listeners/sniff.js';
 
 export interface EchoOptions {
   port?: number;
@@ -125,10 +126,13 @@ export async function startEchoServer(opts: EchoOptions = {}): Promise<EchoServe
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.once('data', (chunk: Buffer) => {
+      if (looksLikeH2Preface(chunk)) {
+        h2.emit('connection', replayingDuplex(socket, chunk));
+        return;
+      }
       socket.pause();
       socket.unshift(chunk);
-      if (chunk.length >= 3 && chunk.toString('latin1', 0, 3) === 'PRI') h2.emit('connection', socket);
-      else h1.emit('connection', socket);
+      h1.emit('connection', socket);
       socket.resume();
     });
   });

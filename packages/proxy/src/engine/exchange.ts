@@ -19,6 +19,7 @@ import type { FilterPlan } from '../filters/plan.js';
 import { connectionTokens, isHopByHop, removeHeader, responseHeaders, sameName, setHeader } from '../upstream/headers.js';
 import { forwardH2c } from '../upstream/h2c-forward.js';
 import { sendMirrors } from '../upstream/mirror.js';
+import { kRemoteAddress } from '../listeners/sniff.js';
 import { normalizeHost, normalizePath } from './core-shim.js';
 import type { Expirable } from './deadlines.js';
 import type { PreparedPort, PreparedRule } from './prepared.js';
@@ -337,7 +338,7 @@ export class Exchange implements Expirable {
       out.push(name, raw[i + 1]);
     }
     if (conn !== null) for (const t of conn) if (t !== 'host') removeHeader(out, t);
-    let client = req.socket?.remoteAddress ?? '';
+    let client = this.clientAddress();
     if (client.startsWith('::ffff:')) client = client.slice(7);
     out.push(
       'x-forwarded-for',
@@ -359,6 +360,16 @@ export class Exchange implements Expirable {
    */
   replayable(): boolean {
     return !this.hasBody || this.bodyBuffer !== null;
+  }
+
+  clientAddress(): string {
+    const a = this.req.socket?.remoteAddress;
+    if (a !== undefined) return a;
+    if (this.h2) {
+      const s = (this.req as Http2ServerRequest).stream?.session as unknown as Record<symbol, string | undefined> | undefined;
+      return s?.[kRemoteAddress] ?? '';
+    }
+    return '';
   }
 
   /** One try against one endpoint. Also the retry entry point. */
@@ -648,7 +659,7 @@ export class Exchange implements Expirable {
       error: this.error,
       host: this.head.host,
       path: this.head.path,
-      client: this.req.socket?.remoteAddress ?? '',
+      client: this.clientAddress(),
       startTime: this.startTime,
     };
     try {

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { handleHttpRequest, type DownRequest, type DownResponse } from '../engine/exchange.js';
 import type { PreparedPort } from '../engine/prepared.js';
 import { handleUpgrade } from '../upstream/websocket.js';
+import { kRemoteAddress, looksLikeH2Preface, replayingDuplex } from './sniff.js';
 
 /** Where a connection's requests find the current prepared port (swapped on reload). */
 export interface PortRef {
@@ -56,6 +57,7 @@ export class HttpEngines {
     });
     this.h2 = http2.createServer({}, onRequest);
     this.h2.on('session', (s: http2.ServerHttp2Session) => {
+      (s as unknown as Record<symbol, unknown>)[kRemoteAddress] = this.#remote;
       this.sessions.add(s);
       s.once('close', () => this.sessions.delete(s));
     });
@@ -68,15 +70,19 @@ export class HttpEngines {
   }
 
   #sniff(socket: Socket, chunk: Buffer): void {
+    if (looksLikeH2Preface(chunk)) {
+      this.#remote = socket.remoteAddress;
+      this.h2.emit('connection', replayingDuplex(socket, chunk));
+      this.#remote = undefined;
+      return;
+    }
     socket.pause();
     socket.unshift(chunk);
-    if (chunk.length >= 3 && chunk[0] === 0x50 && chunk[1] === 0x52 && chunk[2] === 0x49 /* PRI */) {
-      this.h2.emit('connection', socket);
-    } else {
-      this.h1.emit('connection', socket);
-    }
+    this.h1.emit('connection', socket);
     socket.resume();
   }
+
+  #remote: string | undefined;
 
   track(socket: Socket): void {
     this.sockets.add(socket);

@@ -20,8 +20,9 @@ function onResponse(this: Stream, headers: http2.IncomingHttpHeaders & http2.Inc
     else list.push(name, String(v));
   }
   ex.upstreamStarted(status);
-  if (this.endAfterHeaders && ex.h2) {
-    // trailers-only answer (gRPC errors): keep it a single HEADERS frame with END_STREAM
+  if (headers['grpc-status'] !== undefined && ex.h2) {
+    // gRPC trailers-only answer (grpc-status in the response headers): keep it a single HEADERS frame
+    // with END_STREAM, as gRPC clients expect
     const plan = ex.plan!;
     for (const m of plan.response) m.apply(list);
     const out: http2.OutgoingHttpHeaders = { ':status': status };
