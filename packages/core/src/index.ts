@@ -16,3 +16,4 @@ export * from './match/host.js';
 export * from './match/http-matcher.js';
 export * from './match/linear.js';
 export * from './ir/serialize.js';
+export * from './match/sni.js';

@@ -245,10 +245,13 @@ function closeServer(server: net.Server, sockets: Set<net.Socket>): Promise<void
 
 function track(server: net.Server): Set<net.Socket> {
   const sockets = new Set<net.Socket>();
-  server.on('connection', (s) => {
+  const add = (s: net.Socket): void => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
-  });
+  };
+  server.on('connection', add);
+  // A TLSSocket takes over the raw socket's handle: destroying the raw one does not close it.
+  server.on('secureConnection', add);
   return sockets;
 }
 

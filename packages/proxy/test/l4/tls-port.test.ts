@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import t from 'tap';
@@ -290,17 +292,77 @@ t.test('mixed HTTPS + TLS passthrough on one port', async (t) => {
   t.ok(closed, 'and shutdown');
 });
 
-t.test('HTTPS listener through the real HttpsTerminator', async (t) => {
-  let mod: Record<string, unknown> | null = null;
-  try {
-    const spec = '../../src/listeners/https.js';
-    mod = (await import(spec)) as Record<string, unknown>;
-  } catch {
-    mod = null;
-  }
-  if (!mod || typeof mod.HttpsTerminator !== 'function') {
-    t.pass('HTTPS end to end', { skip: 'listeners/https.ts (HttpsTerminator) is not in the tree yet' });
-    return;
-  }
-  t.pass('HttpsTerminator present: end-to-end HTTPS is covered by the HTTPS listener tests');
+t.test('mixed port with the real HttpsTerminator: HTTPS by Host, TLS passthrough by SNI', async (t) => {
+  const db = await tlsNameServer('db', pki.leaf(['db.example.com']));
+  const web = http.createServer((req, res) => res.end(`web saw ${req.headers.host}${req.url}`));
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  const webPort = (web.address() as net.AddressInfo).port;
+  const httpsCert = pki.leaf(['*.example.com']);
+  const webListener = { ...listener('web', 'HTTPS', '*.example.com', 'Terminate', [0]), group: 0 };
+  const port = tlsPort([listener('db', 'TLS', 'db.example.com', 'Passthrough'), webListener], [
+    tlsRoute('default/db', 'db.example.com', 0, [ref(0)]),
+  ]);
+  port.httpGroups = [
+    {
+      hostname: '*.example.com',
+      listeners: [1],
+      secure: true,
+      listenerPort: 443,
+      entries: [
+        {
+          hostname: '*.example.com',
+          path: { type: 'PathPrefix', value: '/' },
+          method: null,
+          headers: [],
+          queryParams: [],
+          grpc: false,
+          grpcMethod: null,
+          rule: 0,
+          matchIndex: 0,
+          listener: 1,
+        },
+      ],
+      rules: [
+        {
+          route: 'default/web',
+          routeKind: 'HTTPRoute',
+          ruleIndex: 0,
+          ruleName: null,
+          filters: [],
+          backendRefs: [ref(1)],
+          timeouts: { requestMs: null, backendRequestMs: null },
+          retry: null,
+        },
+      ],
+    },
+  ];
+  const tbl = table(
+    [backend('Service default/db:5432', [db.port]), backend('Service default/web:80', [webPort])],
+    [{ secret: 'default/web-cert', cert: httpsCert.cert, key: httpsCert.key, hostnames: ['*.example.com'] }],
+  );
+  const srv = new TlsPortServer(port, context(tbl));
+  await srv.listen();
+  t.teardown(async () => {
+    await srv.close(0);
+    await db.close();
+    web.closeAllConnections();
+    await new Promise<void>((r) => web.close(() => r()));
+  });
+  const p = srv.boundPort();
+  const get = (host: string): Promise<{ status: number; body: string } | { error: string }> =>
+    new Promise((resolve) => {
+      const req = https.get(
+        { host: '127.0.0.1', port: p, path: '/x', servername: host, headers: { host }, ca: pki.ca, agent: false },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+      req.setTimeout(3000, () => req.destroy(new Error('timeout')));
+    });
+  t.same(await get('www.example.com'), { status: 200, body: 'web saw www.example.com/x' }, 'HTTPS terminated and routed');
+  t.same(await tlsAsk(p, 'db.example.com', 'q'), { ok: true, answer: 'db:q', peerCN: 'db.example.com' }, 'passthrough');
+  t.equal(db.connections, 1, 'the passthrough backend saw only its own connection');
 });
