@@ -130,6 +130,8 @@ export interface DistributionCheck {
   shares: Record<string, number>;
   /** How many times the whole check may be retried (default 3). */
   attempts: number;
+  /** A request header (set by a backend-level filter) that must name the backend that answered. */
+  headerNamesBackend?: string;
 }
 
 /** A change the upstream test makes to the applied objects between phases. */
@@ -218,7 +220,7 @@ export function parseConditions(v: unknown, where: string): ConditionExpectation
   });
 }
 
-function parseStatus(v: unknown, where: string): StatusExpectation | undefined {
+function parseStatus(v: unknown, where: string, defaultGateway: string): StatusExpectation | undefined {
   if (v === undefined || v === null) return undefined;
   const r = asRecord(v, where);
   const out: StatusExpectation = {};
@@ -265,6 +267,23 @@ function parseStatus(v: unknown, where: string): StatusExpectation | undefined {
         });
       }
       return re;
+    });
+  }
+  // Shorthand: `acceptedRoutes: [name, name@gateway]` = Accepted=True and ResolvedRefs=True on that parent.
+  for (const [i, x] of asList(r.acceptedRoutes, `${where}.acceptedRoutes`).entries()) {
+    const [name, gw] = str(x, `${where}.acceptedRoutes[${i}]`).split('@');
+    (out.routes ??= []).push({
+      kind: 'HTTPRoute',
+      name: qualify(name!),
+      parents: [
+        {
+          gateway: qualify(gw ?? defaultGateway),
+          conditions: [
+            { type: 'Accepted', status: 'True', reason: null },
+            { type: 'ResolvedRefs', status: 'True', reason: null },
+          ],
+        },
+      ],
     });
   }
   return out;
@@ -401,10 +420,11 @@ function parsePhase(r: Raw, d: Defaults, where: string): Phase {
         tolerance: dr.tolerance === undefined ? 0.05 : Number(dr.tolerance),
         attempts: dr.attempts === undefined ? 3 : Number(dr.attempts),
         shares,
+        ...(typeof dr.headerNamesBackend === 'string' ? { headerNamesBackend: dr.headerNamesBackend } : {}),
       };
     }),
   };
-  const status = parseStatus(r.status, `${where}.status`);
+  const status = parseStatus(r.status, `${where}.status`, pd.gateway);
   if (status) phase.status = status;
   return phase;
 }

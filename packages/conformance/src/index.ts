@@ -84,7 +84,7 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Confor
 
   const results: TestResult[] = [];
   const skip = (name: string, reason: string): TestResult => ({
-    name, outcome: 'SKIP', reason, failures: [], requestsChecked: 0, requestsFailed: 0, statusChecks: 0, durationMs: 0, diagnostics: [],
+    name, outcome: 'SKIP', reason, failures: [], requestsChecked: 0, requestsFailed: 0, statusChecks: 0, durationMs: 0, diagnostics: [], runtimeLog: [], hints: [],
   });
   const deadline = Date.now() + suiteTimeoutMs;
   let suite: Suite | null = null;

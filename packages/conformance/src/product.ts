@@ -27,7 +27,8 @@ export interface Product {
   /** Which entry points were found, e.g. `loadResources+compile+createRuntime`. */
   readonly description: string;
   build(dir: string): Promise<BuildResult>;
-  newRuntime(): Promise<Runtime>;
+  /** A fresh data plane; its warnings and errors go to `log`. */
+  newRuntime(log: (line: string) => void): Promise<Runtime>;
 }
 
 export class ProductUnavailable extends Error {}
@@ -97,12 +98,11 @@ export async function loadProduct(opts: { gatewayClass: string; controllerName: 
   const compile = core?.compile as AnyFn | undefined;
   const decode = core?.decodeDocuments as AnyFn | undefined;
   const loadResources = cliLoad?.loadResources as AnyFn | undefined;
-  const createRuntime = (proxy?.createRuntime ?? proxy?.newRuntime) as AnyFn | undefined;
-  const RuntimeClass = proxy?.ProxyRuntime as (new (...a: unknown[]) => Runtime) | undefined;
+  const RuntimeClass = proxy?.GatehouseRuntime as (new (options: Record<string, unknown>) => Runtime) | undefined;
   if (!compile) throw new ProductUnavailable('@gatehouse/core does not export compile()');
-  if (!createRuntime && !RuntimeClass) throw new ProductUnavailable('@gatehouse/proxy does not export createRuntime() yet');
+  if (!RuntimeClass) throw new ProductUnavailable('@gatehouse/proxy does not export GatehouseRuntime yet');
 
-  const parts = [loadResources ? 'loadResources' : 'harness-loader+decodeDocuments', 'compile', createRuntime ? 'createRuntime' : 'ProxyRuntime'];
+  const parts = [loadResources ? 'cli loadResources' : 'harness loader + core decodeDocuments', 'core compile', 'proxy GatehouseRuntime'];
   return {
     description: parts.join(' + '),
     async build(dir) {
@@ -136,10 +136,16 @@ export async function loadProduct(opts: { gatewayClass: string; controllerName: 
         warnings: diags.filter((d) => d.severity === 'warning').map(formatDiag),
       };
     },
-    async newRuntime() {
-      const options = { bindAddress: '127.0.0.1', logLevel: 'error', accessLog: false };
-      if (createRuntime) return (await createRuntime(options)) as Runtime;
-      return new RuntimeClass!(options);
+    async newRuntime(log) {
+      const fmt = (level: string, msg: string, fields?: Record<string, unknown>): void =>
+        log(`${level} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+      const logger = {
+        debug: () => {},
+        info: () => {},
+        warn: (m: string, f?: Record<string, unknown>) => fmt('warn', m, f),
+        error: (m: string, f?: Record<string, unknown>) => fmt('error', m, f),
+      };
+      return new RuntimeClass({ bindAddress: '127.0.0.1', logger });
     },
   };
 }

@@ -65,6 +65,8 @@ export function testLines(r: TestResult, maxFailures = 5): string[] {
   if (r.diagnostics.length) {
     lines.push(`        product diagnostics: ${r.diagnostics.slice(0, 3).join(' | ')}${r.diagnostics.length > 3 ? ` (+${r.diagnostics.length - 3})` : ''}`);
   }
+  for (const h of r.hints.slice(0, 3)) lines.push(`        hint: ${h}`);
+  if (r.runtimeLog.length) lines.push(`        runtime log: ${r.runtimeLog.slice(0, 2).join(' | ').slice(0, 400)}`);
   return lines;
 }
 
@@ -144,6 +146,7 @@ export function markdown(report: RunReport, catalogue: readonly CatalogueEntry[]
       out.push('');
       for (const f of r.failures.slice(0, 5)) out.push(`- ${esc(fmtFailure(f))}`);
       if (r.failures.length > 5) out.push(`- … ${r.failures.length - 5} more in results/latest.json`);
+      for (const h of r.hints.slice(0, 3)) out.push(`- hint: ${esc(h)}`);
       if (r.diagnostics.length) out.push(`- product diagnostics: ${esc(r.diagnostics.slice(0, 3).join(' | '))}`);
       out.push('');
     }

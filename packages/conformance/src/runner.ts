@@ -55,6 +55,10 @@ export interface TestResult {
   durationMs: number;
   /** Error diagnostics the product reported while loading this test's directory. */
   diagnostics: string[];
+  /** Warnings and errors the runtime logged during the test (first 50). */
+  runtimeLog: string[];
+  /** Harness findings that explain failures (e.g. a backend resolved to a port no echo pod listens on). */
+  hints: string[];
 }
 
 export interface RunOptions {
@@ -119,6 +123,8 @@ export class Suite {
       statusChecks: 0,
       durationMs: 0,
       diagnostics: [],
+      runtimeLog: [],
+      hints: [],
     };
     if (c.skip) return { ...result, outcome: 'SKIP', reason: c.skip };
     void entry;
@@ -160,25 +166,47 @@ export class Suite {
     ];
     for (let pi = 0; pi < c.phases.length && !state.cancelled; pi++) {
       const phase = c.phases[pi]!;
-      for (const m of phase.mutate) applyMutation(files, m);
+      for (const m of phase.mutate) applyMutation(files, m.op === 'patch' ? { ...m, patch: this.substitute(m.patch) } : m);
       const withoutSlices = files.filter((f) => f.name !== '91-generated-endpointslices.yaml');
       const slices = await backends.endpointSlicesFor(allObjects(withoutSlices));
       files.splice(0, files.length, ...withoutSlices, generatedFile('91-generated-endpointslices.yaml', slices));
       writeDir(dir, files);
       const built = await product.build(dir);
       for (const d of built.errors) if (!result.diagnostics.includes(d)) result.diagnostics.push(d);
+      for (const h of endpointHints(built.table, slices)) if (!result.hints.includes(h)) result.hints.push(h);
       if (phase.status) {
         result.statusChecks++;
         for (const m of checkStatus(built.status, phase.status, CONTROLLER_NAME)) result.failures.push({ phase: pi, kind: 'status', ...m });
       }
       if (!phase.requests.length && !phase.distributions.length) continue;
-      if (!state.runtime) state.runtime = await product.newRuntime();
+      if (!state.runtime) state.runtime = await product.newRuntime((l) => { if (result.runtimeLog.length < 50) result.runtimeLog.push(l); });
       const applied = await state.runtime.apply(remapPorts(built.table), built.status);
       for (const f of applied.failed) {
         result.failures.push({ phase: pi, kind: 'setup', what: `bind ${f.key}`, expected: 'bound', got: f.error });
       }
       await this.runTraffic(phase, pi, built, state, result, objectsOf(files));
     }
+  }
+
+  /**
+   * Values the runner only knows at run time, for patches that stand in for what a controller would
+   * write (e.g. EndpointSlice endpoints): `$(ip)` → 127.0.0.1, `$(port:ns/deployment:containerPort)` → the
+   * echo pod's real port for that container port.
+   */
+  private substitute(v: unknown): unknown {
+    if (typeof v === 'string') {
+      if (v === '$(ip)') return '127.0.0.1';
+      const m = /^\$\(port:([^:]+):(\d+)\)$/.exec(v);
+      if (m) {
+        const port = this.s.backends.pod(m[1]!)?.ports.get(Number(m[2]));
+        if (port === undefined) throw new Error(`patch: no echo pod ${m[1]} listening for container port ${m[2]}`);
+        return port;
+      }
+      return v;
+    }
+    if (Array.isArray(v)) return v.map((x) => this.substitute(x));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.substitute(x)]));
+    return v;
   }
 
   private async runTraffic(phase: Phase, pi: number, built: BuildResult, state: RunState, result: TestResult, objects: K8sObject[]): Promise<void> {
@@ -264,6 +292,7 @@ export class Suite {
     let lastProblem = '';
     for (let attempt = 0; attempt < d.attempts && !state.cancelled; attempt++) {
       const counts = new Map<string, number>();
+      const mislabelled: string[] = [];
       let errors = 0;
       let next = 0;
       const worker = async (): Promise<void> => {
@@ -277,6 +306,11 @@ export class Suite {
             else {
               const name = backendNameOfPod(rt.echo.pod);
               counts.set(name, (counts.get(name) ?? 0) + 1);
+              if (d.headerNamesBackend) {
+                const want = d.headerNamesBackend.toLowerCase();
+                const got = Object.entries(rt.echo.headers ?? {}).find(([k]) => k.toLowerCase() === want)?.[1]?.join(',');
+                if (got !== name) mislabelled.push(`${name} saw ${d.headerNamesBackend}: ${got ?? '(absent)'}`);
+              }
             }
           } catch {
             errors++;
@@ -288,6 +322,7 @@ export class Suite {
       const seen = [...counts.entries()].map(([k, v]) => `${k}=${v}`).join(', ') || 'none';
       const problems: string[] = [];
       if (errors) problems.push(`${errors} requests did not return a 200 echo`);
+      if (mislabelled.length) problems.push(`${mislabelled.length} requests carried another backend's header (e.g. ${mislabelled[0]})`);
       for (const [name, share] of Object.entries(d.shares)) {
         const got = counts.get(name) ?? 0;
         if (share === 0 && got > 0) problems.push(`${name} has weight 0 but got ${got}`);
@@ -310,6 +345,29 @@ interface RunState {
 
 function objectsOf(files: ManifestFile[]): K8sObject[] {
   return allObjects(files);
+}
+
+/**
+ * Backends the product resolved from the runner's EndpointSlices to an address/port that no slice lists:
+ * the usual cause is reading the Service's targetPort instead of the EndpointSlice port (the slice port is
+ * what the endpoints listen on; it is matched to the Service port by name, "" for an unnamed port).
+ */
+export function endpointHints(table: RoutingTable, slices: readonly K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const b of table.backends) {
+    if (b.resolution !== 'EndpointSlice') continue;
+    const m = /^Service ([^/]+)\/([^:]+):(\d+)/.exec(b.id);
+    if (!m) continue;
+    const mine = slices.filter((s) => s.metadata?.namespace === m[1] && s.metadata?.labels?.['kubernetes.io/service-name'] === m[2]);
+    if (!mine.length) continue;
+    const ports = new Set(mine.flatMap((s) => ((s as { ports?: { port: number }[] }).ports ?? []).map((p) => p.port)));
+    const wrong = b.endpoints.filter((e) => !ports.has(e.port));
+    if (wrong.length) {
+      out.push(`${b.id} resolved to ${wrong.map((e) => `${e.address}:${e.port}`).join(', ')} but its EndpointSlice lists port(s) ${[...ports].join(', ')} (a slice port is matched to the Service port by name, "" for an unnamed one, and its number is what the endpoint listens on)`);
+    }
+    if (!b.endpoints.length) out.push(`${b.id} resolved to no endpoints although its EndpointSlice has a ready one`);
+  }
+  return out;
 }
 
 type TargetResolution = { ok: true; target: Target; host: string } | { ok: false; error: string };
