@@ -15,6 +15,7 @@ export const COMMANDS: Record<string, Loader> = {
   quickstart: () => import('./quickstart.js'),
   validate: () => import('./validate.js'),
   convert: () => import('./convert.js'),
+  echo: () => import('./echo.js'),
 };
 
 export function printUsage(out: NodeJS.WritableStream): void {
