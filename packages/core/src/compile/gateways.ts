@@ -13,17 +13,19 @@
  *
  * Listener conflicts inside one Gateway (features.md §2 "distinctness"), per (port, transport):
  *  - listeners of incompatible protocol families (HTTP | HTTPS+TLS | TCP) → all Conflicted
- *    `ProtocolConflict`;
- *  - same family and the same hostname → all of them Conflicted `HostnameConflict` (HTTPS and TLS
- *    count as one family: both are dispatched by SNI). TCP/UDP have no hostname, so two of them on one
- *    port conflict.
+ *    `ProtocolConflict` (a TCP listener next to HTTP/HTTPS/TLS conflicts with all of them);
+ *  - two TCP (or two UDP) listeners on one port → both `ProtocolConflict` (their only distinctness
+ *    field is the port: GEP for TCPRoute/UDPRoute);
+ *  - HTTPS and TLS listeners with the same hostname → both `HostnameConflict` (both are dispatched by
+ *    SNI, so they cannot be told apart). Identical port+protocol+hostname is rejected by decode (CEL).
  * Across Gateways sharing one socket (address, port, transport) — the tutorial's Gateways all
  * listen on 80 — the OLDER Gateway (compareAge) claims the socket's protocol family; a younger
  * Gateway's listener of another family is Conflicted `ProtocolConflict`. HTTP listeners of several
  * Gateways may share a hostname (their routes are matched together); HTTPS/TLS listeners with the same
- * hostname, and TCP/UDP listeners on the same port, cannot be shared: the younger one is Conflicted
- * `HostnameConflict`.
- * A conflicted listener reports Accepted=False with the same reason, and is not Programmed.
+ * hostname cannot (one SNI name, one certificate/target): the younger one is Conflicted
+ * `HostnameConflict`; a younger TCP/UDP listener on a taken port is Conflicted `ProtocolConflict`.
+ * As in the upstream GEP examples, a conflicted listener stays Accepted=True, reports Conflicted=True
+ * and is not Programmed (it carries no traffic).
  */
 import type { CertificateIR } from '../ir/types.js';
 import {
@@ -63,7 +65,7 @@ export interface ListenerState {
   /** Lowercased; null = any host. */
   hostname: string | null;
   supportedKinds: RouteGroupKind[];
-  /** Why Accepted=False (UnsupportedProtocol, UnsupportedValue, or the conflict reason). */
+  /** Why Accepted=False (UnsupportedProtocol, UnsupportedValue). */
   notAccepted: Problem | null;
   conflict: Problem | null;
   /** ResolvedRefs=False reasons (InvalidCertificateRef, RefNotPermitted, InvalidRouteKinds). */
@@ -361,14 +363,14 @@ function markConflictsInsideGateway(state: GatewayState): void {
       if (same.length < 2) continue;
       const names = same.map((l) => l.spec.name).join(', ');
       const what = h === '' ? `port ${same[0].spec.port}` : `port ${same[0].spec.port} and hostname ${h === '*' ? '(none)' : h}`;
-      for (const l of same) setConflict(l, 'HostnameConflict', `listeners ${names} share ${what}`);
+      const reason = h === '' ? 'ProtocolConflict' : 'HostnameConflict';
+      for (const l of same) setConflict(l, reason, `listeners ${names} share ${what}`);
     }
   }
 }
 
 function setConflict(l: ListenerState, reason: string, message: string): void {
   l.conflict = { reason, message };
-  l.notAccepted = { reason, message };
 }
 
 // ---------------------------------------------------------------------------------------------- sockets
@@ -440,8 +442,14 @@ function crossGatewayClash(socket: SocketState, l: ListenerState): Problem | nul
     if (o.gateway === l.gateway) continue;
     const sameHost = l.family === 'TCP' || l.family === 'UDP' || (o.hostname ?? '*') === (l.hostname ?? '*');
     if (sameHost) {
-      const what = l.family === 'TLS' ? `hostname ${l.hostname ?? '(none)'} on port ${l.spec.port}` : `port ${l.spec.port}`;
-      return { reason: 'HostnameConflict', message: `${what} is already served by listener ${o.id} (the older Gateway wins)` };
+      if (l.family === 'TLS') {
+        const what = `hostname ${l.hostname ?? '(none)'} on port ${l.spec.port}`;
+        return { reason: 'HostnameConflict', message: `${what} is already served by listener ${o.id} (the older Gateway wins)` };
+      }
+      return {
+        reason: 'ProtocolConflict',
+        message: `port ${l.spec.port}/${transportOf(l)} is already served by listener ${o.id} (the older Gateway wins)`,
+      };
     }
   }
   return null;
