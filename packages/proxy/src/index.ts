@@ -9,3 +9,7 @@ export { HttpsTerminator } from './listeners/https.js';
 export { DefaultBackendResolver, type ResolverOptions } from './upstream/resolver.js';
 export { startEchoServer, type EchoOptions, type EchoServer } from './echo-server.js';
 export { GatehouseError, ErrorCode, Replies, type LocalReply } from './errors.js';
+export { TlsPortServer, type TlsPortOptions, type HttpsTerminatorLike, type HttpsTerminatorFactory } from './listeners/tls-port.js';
+export { TcpPortServer } from './listeners/tcp.js';
+export { UdpPortServer, type UdpOptions } from './listeners/udp.js';
+export { type L4Options, RefPicker, SniRouter } from './listeners/l4-common.js';

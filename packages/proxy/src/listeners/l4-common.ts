@@ -376,18 +376,24 @@ export class L4Registry {
 
   /** Resolve when every connection is gone, or after `ms` (then destroy the rest). */
   async drain(ms: number): Promise<void> {
-    if (this.conns.size > 0 && ms > 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms);
-        t.unref();
-        this.drainWaiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await this.whenEmpty(ms);
     for (const c of [...this.conns]) c.abort('shutdown');
     this.stop();
+    // Destroyed sockets report 'close' on a later tick; wait (briefly) so telemetry is complete when
+    // close() resolves.
+    await this.whenEmpty(1000);
+  }
+
+  private whenEmpty(ms: number): Promise<void> {
+    if (this.conns.size === 0 || ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      t.unref();
+      this.drainWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 }
 

@@ -1,0 +1,209 @@
+import net from 'node:net';
+import t from 'tap';
+import { TcpPortServer } from '../../src/listeners/tcp.js';
+import { backend, context, l4Port, l4Route, ref, sleep, table, tcpEchoServer, waitFor } from './helpers.js';
+
+/** Connect, send, wait for `expect` bytes (or close), return what came back and how it ended. */
+function exchange(
+  port: number,
+  data: string,
+  opts: { halfClose?: boolean; expect?: number; timeoutMs?: number } = {},
+): Promise<{ data: string; ended: boolean; error: string | null }> {
+  return new Promise((resolve) => {
+    let got = '';
+    let ended = false;
+    let error: string | null = null;
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => {
+      s.write(data);
+      if (opts.halfClose) s.end();
+    });
+    const done = (): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ data: got, ended, error });
+    };
+    const timer = setTimeout(done, opts.timeoutMs ?? 3000);
+    s.on('data', (d) => {
+      got += d.toString();
+      if (opts.expect !== undefined && got.length >= opts.expect) done();
+    });
+    s.on('end', () => {
+      ended = true;
+      s.end();
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+    s.on('close', done);
+  });
+}
+
+t.test('TCP echo through the proxy, with weights', async (t) => {
+  const a = await tcpEchoServer();
+  const b = await tcpEchoServer();
+  const ctx = context(table([backend('Service default/a:7', [a.port]), backend('Service default/b:7', [b.port])]));
+  const srv = new TcpPortServer(l4Port('TCP', l4Route('default/echo', 'TCPRoute', [ref(0, 3), ref(1, 1)])), ctx);
+  await srv.listen();
+  t.teardown(async () => {
+    await srv.close(0);
+    await a.close();
+    await b.close();
+  });
+  const r = await exchange(srv.boundPort(), 'ping', { expect: 4 });
+  t.equal(r.data, 'ping', 'echoed');
+  for (let i = 0; i < 7; i++) await exchange(srv.boundPort(), 'x', { expect: 1 });
+  t.same([a.connections, b.connections], [6, 2], '3:1 over 8 connections');
+  await waitFor(() => ctx.telemetry.l4.length === 8, 2000, 'records');
+  const rec = ctx.telemetry.l4[0]!;
+  t.equal(rec.protocol, 'TCP');
+  t.equal(rec.route, 'default/echo');
+  t.equal(rec.bytesIn, 4);
+  t.equal(rec.bytesOut, 4);
+  t.equal(ctx.telemetry.connections.get('default/gw/tcp'), 0, 'gauge back to zero');
+});
+
+t.test('half-close: the client FIN reaches the backend, which still answers', async (t) => {
+  const be = await tcpEchoServer({ halfClose: true });
+  const srv = new TcpPortServer(
+    l4Port('TCP', l4Route('default/hc', 'TCPRoute', [ref(0)])),
+    context(table([backend('Service default/hc:7', [be.port])])),
+  );
+  await srv.listen();
+  t.teardown(async () => {
+    await srv.close(0);
+    await be.close();
+  });
+  const payload = 'y'.repeat(200_000);
+  const r = await exchange(srv.boundPort(), payload, { halfClose: true });
+  t.equal(r.data, 'bytes=200000', 'the backend saw every byte and the FIN, then answered');
+  t.ok(r.ended, 'and its FIN came back');
+  t.equal(r.error, null);
+});
+
+t.test('rejections: invalid backend share, no route, refused endpoint', async (t) => {
+  const be = await tcpEchoServer();
+  const ctx = context(table([backend('Service default/ok:7', [be.port])]));
+  const srv = new TcpPortServer(l4Port('TCP', l4Route('default/r', 'TCPRoute', [ref(0, 1), ref(-1, 1)])), ctx);
+  await srv.listen();
+  t.teardown(async () => {
+    await srv.close(0);
+    await be.close();
+  });
+  const results: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const r = await exchange(srv.boundPort(), 'z', { expect: 1 });
+    results.push(r.data === 'z' ? 'ok' : 'rejected');
+  }
+  t.same(results.sort(), ['ok', 'ok', 'ok', 'rejected', 'rejected', 'rejected'], 'half rejected');
+  t.equal(be.connections, 3, 'rejected connections never reached the backend');
+  await waitFor(() => ctx.telemetry.l4.filter((r) => r.result === 'backend_invalid').length === 3, 2000, 'records');
+
+  // No route at all: every connection is rejected.
+  srv.update(l4Port('TCP', null), context(table([])));
+  const r = await exchange(srv.boundPort(), 'z', { timeoutMs: 1000 });
+  t.equal(r.data, '', 'no route: nothing answered');
+  t.ok(r.error === 'ECONNRESET' || r.ended, 'and the connection is closed');
+
+  // An endpoint that refuses: connect_error, backend error reported, client rejected.
+  const closed = net.createServer();
+  await new Promise<void>((res) => closed.listen(0, '127.0.0.1', res));
+  const deadPort = (closed.address() as net.AddressInfo).port;
+  await new Promise<void>((res) => closed.close(() => res()));
+  const ctx3 = context(table([backend('Service default/dead:7', [deadPort])]));
+  srv.update(l4Port('TCP', l4Route('default/r', 'TCPRoute', [ref(0)])), ctx3);
+  const r3 = await exchange(srv.boundPort(), 'z', { timeoutMs: 1000 });
+  t.equal(r3.data, '');
+  await waitFor(() => ctx3.telemetry.l4.length === 1, 2000, 'record');
+  t.equal(ctx3.telemetry.l4[0]!.result, 'connect_error');
+  t.same(ctx3.telemetry.backendErrors, [{ backend: 'Service default/dead:7', reason: 'connect_refused' }]);
+  t.same(ctx3.resolver.failures, [`127.0.0.1:${deadPort}`], 'failure reported to the resolver');
+});
+
+t.test('reload keeps an established connection; a removed route closes it on the next sweep', async (t) => {
+  const a = await tcpEchoServer();
+  const b = await tcpEchoServer();
+  const tbl = table([backend('Service default/a:7', [a.port]), backend('Service default/b:7', [b.port])]);
+  const srv = new TcpPortServer(l4Port('TCP', l4Route('default/r', 'TCPRoute', [ref(0)])), context(tbl), {
+    idleTimeoutMs: 60_000,
+    sweepIntervalMs: 50,
+  });
+  await srv.listen();
+  t.teardown(async () => {
+    await srv.close(0);
+    await a.close();
+    await b.close();
+  });
+  const s = net.connect({ port: srv.boundPort(), host: '127.0.0.1' });
+  s.on('error', () => {});
+  let got = '';
+  s.on('data', (d) => (got += d.toString()));
+  let closed = false;
+  s.on('close', () => (closed = true));
+  s.write('one');
+  await waitFor(() => got === 'one', 2000, 'first echo');
+
+  // Same route name, new weights pointing at b: the open connection stays on a; new ones go to b.
+  srv.update(l4Port('TCP', l4Route('default/r', 'TCPRoute', [ref(1)])), context(tbl));
+  await sleep(150);
+  s.write('two');
+  await waitFor(() => got === 'onetwo', 2000, 'echo after reload');
+  t.equal(closed, false, 'still open after the reload');
+  t.same([a.connections, b.connections], [1, 0]);
+  const r = await exchange(srv.boundPort(), 'new', { expect: 3 });
+  t.equal(r.data, 'new');
+  t.same([a.connections, b.connections], [1, 1], 'new connections use the new config');
+
+  // The route disappears: the old connection is closed by the sweep.
+  srv.update(l4Port('TCP', l4Route('default/other', 'TCPRoute', [ref(1)])), context(tbl));
+  await waitFor(() => closed, 2000, 'orphaned connection closed');
+  t.pass('closed after its route was removed');
+});
+
+t.test('idle connections are closed by the sweep', async (t) => {
+  const be = await tcpEchoServer();
+  const ctx = context(table([backend('Service default/idle:7', [be.port])]));
+  const srv = new TcpPortServer(l4Port('TCP', l4Route('default/r', 'TCPRoute', [ref(0)])), ctx, {
+    idleTimeoutMs: 300,
+    sweepIntervalMs: 50,
+  });
+  await srv.listen();
+  t.teardown(async () => {
+    await srv.close(0);
+    await be.close();
+  });
+  const start = Date.now();
+  const r = await exchange(srv.boundPort(), 'hi', { timeoutMs: 3000 });
+  const took = Date.now() - start;
+  t.equal(r.data, 'hi');
+  t.ok(took >= 250 && took < 2000, `closed after ~300 ms idle (${took} ms)`);
+  await waitFor(() => ctx.telemetry.l4.length === 1, 2000, 'record');
+  t.equal(ctx.telemetry.l4[0]!.result, 'idle_timeout');
+});
+
+t.test('close(drainMs) waits for connections, then destroys them', async (t) => {
+  const be = await tcpEchoServer();
+  const srv = new TcpPortServer(
+    l4Port('TCP', l4Route('default/r', 'TCPRoute', [ref(0)])),
+    context(table([backend('Service default/d:7', [be.port])])),
+  );
+  await srv.listen();
+  t.teardown(() => be.close());
+  const s = net.connect({ port: srv.boundPort(), host: '127.0.0.1' });
+  s.on('error', () => {});
+  let got = '';
+  s.on('data', (d) => (got += d.toString()));
+  s.write('a');
+  await waitFor(() => got === 'a', 2000, 'echo');
+  const start = Date.now();
+  await srv.close(300);
+  const took = Date.now() - start;
+  t.ok(took >= 250 && took < 2000, `waited for the drain (${took} ms)`);
+  t.equal(srv.connectionCount(), 0);
+  const refused = await new Promise<boolean>((resolve) => {
+    const c = net.connect({ port: srv.boundPort() || 1, host: '127.0.0.1' });
+    c.on('error', () => resolve(true));
+    c.on('connect', () => {
+      c.destroy();
+      resolve(false);
+    });
+  });
+  t.ok(refused, 'no longer accepting');
+});
