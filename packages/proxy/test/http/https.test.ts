@@ -5,10 +5,10 @@ import tls from 'node:tls';
 import t from 'tap';
 import { startEchoServer } from '../../src/echo-server.js';
 import { HttpsTerminator } from '../../src/listeners/https.js';
-import { NoopTelemetry } from '../../src/runtime.js';
+import { GatehouseRuntime, NoopTelemetry } from '../../src/runtime.js';
 import { DefaultBackendResolver } from '../../src/upstream/resolver.js';
 import { selfSigned } from '../helpers/certs.js';
-import { backend, freePort, table } from '../helpers/ir.js';
+import { backend, emptyStatus, freePort, table } from '../helpers/ir.js';
 
 function get(port: number, servername: string, host: string, path = '/'): Promise<{ status: number; body: string; alpn: string | false | null; cert: string }> {
   return new Promise((resolve, reject) => {
@@ -104,4 +104,42 @@ t.test('HTTPS termination: certificate by SNI, ALPN h2/http1.1, 421 and 404 (fea
   t.equal(JSON.parse(h.body).path, '/x?y');
   h = await h2get(port, 'example.org', 'unknown-example.org');
   t.equal(h.status, 404);
+});
+
+t.test('HTTPS end to end through the Runtime (TLS port server → HttpsTerminator)', async (t) => {
+  const a = await startEchoServer({ name: 'a' });
+  const certs = [selfSigned('ns/default', ['example.org']), selfSigned('ns/second', ['second-example.org'])];
+  const port = await freePort();
+  const tbl = table(
+    [
+      {
+        port,
+        protocol: 'TLS',
+        groups: [
+          { hostname: 'second-example.org', certificate: 1, rules: [{ path: '/', refs: [{ backend: 0 }] }] },
+          { hostname: null, certificate: 0, rules: [{ path: '/', refs: [{ backend: 0 }] }] },
+        ],
+      },
+    ],
+    [backend('a', [{ address: '127.0.0.1', port: a.port }])],
+    certs,
+  );
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const rt = new GatehouseRuntime({ bindAddress: '127.0.0.1', logger: quiet });
+  t.teardown(async () => {
+    await rt.close(100);
+    await a.close();
+  });
+  const res = await rt.apply(tbl, emptyStatus);
+  t.same(res.failed, []);
+  const gw = rt.boundPorts().get(tbl.ports[0].key)!;
+  let r = await get(gw, 'second-example.org', 'second-example.org', '/e2e');
+  t.equal(r.status, 200);
+  t.equal(r.cert, 'second-example.org');
+  t.equal(JSON.parse(r.body).path, '/e2e');
+  r = await get(gw, 'example.org', 'second-example.org');
+  t.equal(r.status, 421);
+  const h = await h2get(gw, 'example.org', 'example.org', '/h2');
+  t.equal(h.status, 200);
+  t.equal(JSON.parse(h.body).proto, 'HTTP/1.1', 'h2 downstream, HTTP/1.1 upstream');
 });
