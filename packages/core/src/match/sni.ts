@@ -29,6 +29,11 @@ const RECORD_HEADER = 5;
 const RECORD_HANDSHAKE = 22;
 /** Plaintext records carry at most 2^14 bytes (RFC 8446 §5.1); anything larger is not a sane peer. */
 const MAX_RECORD = 16384;
+/**
+ * Real clients send the ClientHello in one or a few records. Capping the count keeps each re-parse cheap
+ * (the walk is linear in records) against a peer that fragments into 1-byte records on purpose.
+ */
+const MAX_RECORDS = 256;
 const HANDSHAKE_CLIENT_HELLO = 1;
 const EXT_SERVER_NAME = 0;
 const EXT_ALPN = 16;
@@ -71,7 +76,7 @@ function parse(buf: Uint8Array): ClientHelloResult {
   let covered = 0; // handshake bytes in complete records
   const header = [0, 0, 0, 0];
   for (let records = 0; ; records++) {
-    if (records >= 64) return invalid('ClientHello spread over too many records');
+    if (records >= MAX_RECORDS) return invalid('ClientHello spread over too many records');
     if (off + RECORD_HEADER > n) {
       // Validate what we can of a partial record header, so garbage is rejected early.
       if (off < n && buf[off] !== RECORD_HANDSHAKE) return invalid('non-handshake record inside ClientHello');
