@@ -1,5 +1,5 @@
 /**
- * Test helpers for the L4 port servers: hand-built PortIR/RoutingTable, a static BackendResolver, a
+ * Test helpers for the L4 port servers: hand-built PortIR/RoutingTable, the real resolver, a
  * recording Telemetry, certificates made at run time with the openssl CLI (nothing private is committed),
  * and small loopback servers (TLS echo, TCP echo, UDP echo, a recording relay).
  */
@@ -20,6 +20,7 @@ import type {
   RoutingTable,
   TlsRouteIR,
 } from '@gatehouse/core';
+import { DefaultBackendResolver } from '../../src/upstream/resolver.js';
 import type { BackendResolver, L4Record, Logger, PortServerContext, ResolvedEndpoint, Telemetry } from '../../src/api.js';
 
 // ---------------------------------------------------------------------------------------------- IR builders
@@ -110,21 +111,23 @@ export function table(backends: BackendIR[], certificates: CertificateIR[] = [],
 
 // ---------------------------------------------------------------------------------------------- context
 
-/** Round-robin over a backend's static endpoints: the test stand-in for upstream/resolver.ts. */
-export class StaticResolver implements BackendResolver {
-  private readonly next = new Map<string, number>();
+/**
+ * The real resolver (upstream/resolver.ts), recording the failures reported to it so tests can assert
+ * on them.
+ */
+export class TestResolver implements BackendResolver {
+  readonly inner = new DefaultBackendResolver();
   failures: string[] = [];
   pick(b: BackendIR): ResolvedEndpoint | null {
-    if (b.endpoints.length === 0) return null;
-    const i = this.next.get(b.id) ?? 0;
-    this.next.set(b.id, i + 1);
-    const e = b.endpoints[i % b.endpoints.length]!;
-    return { address: e.address, port: e.port, unix: e.unix, key: e.unix ? e.address : `${e.address}:${e.port}` };
+    return this.inner.pick(b);
   }
-  reportFailure(_b: BackendIR, e: ResolvedEndpoint): void {
+  reportFailure(b: BackendIR, e: ResolvedEndpoint): void {
     this.failures.push(e.key);
+    this.inner.reportFailure(b, e);
   }
-  reportSuccess(): void {}
+  reportSuccess(b: BackendIR, e: ResolvedEndpoint): void {
+    this.inner.reportSuccess(b, e);
+  }
 }
 
 export class RecordingTelemetry implements Telemetry {
@@ -167,14 +170,14 @@ export class MemoryLogger implements Logger {
 export interface TestContext extends PortServerContext {
   telemetry: RecordingTelemetry;
   logger: MemoryLogger;
-  resolver: StaticResolver;
+  resolver: TestResolver;
 }
 
 export function context(t: RoutingTable): TestContext {
   return {
     logger: new MemoryLogger(),
     telemetry: new RecordingTelemetry(),
-    resolver: new StaticResolver(),
+    resolver: new TestResolver(),
     table: t,
     bindAddress: '127.0.0.1',
   };

@@ -115,6 +115,13 @@ t.test('rejections: invalid backend share, no route, refused endpoint', async (t
   t.equal(ctx3.telemetry.l4[0]!.result, 'connect_error');
   t.same(ctx3.telemetry.backendErrors, [{ backend: 'Service default/dead:7', reason: 'connect_refused' }]);
   t.same(ctx3.resolver.failures, [`127.0.0.1:${deadPort}`], 'failure reported to the resolver');
+
+  // Two endpoints, the first refusing: the connection is retried on the next one.
+  const ctx4 = context(table([backend('Service default/mixed:7', [deadPort, be.port])]));
+  srv.update(l4Port('TCP', l4Route('default/r', 'TCPRoute', [ref(0)])), ctx4);
+  const r4 = await exchange(srv.boundPort(), 'again', { expect: 5 });
+  t.equal(r4.data, 'again', 'served by the endpoint that accepts');
+  t.same(ctx4.telemetry.backendErrors.map((e) => e.reason), ['connect_refused']);
 });
 
 t.test('reload keeps an established connection; a removed route closes it on the next sweep', async (t) => {
