@@ -73,6 +73,8 @@ export class HostTable<T> {
   private readonly exact = new Map<string, T>();
   private readonly wild = new Map<number, Wild<T>[]>();
   private wildCount = 0;
+  /** wildLength[n] = 1 when some wildcard suffix has n chars: most dots are rejected without a Map probe. */
+  private readonly wildLength = new Uint8Array(256);
   private anyValue: T | undefined = undefined;
   private hasAny = false;
 
@@ -91,6 +93,7 @@ export class HostTable<T> {
       if (!list.some((w) => w.suffix === suffix)) {
         list.push({ suffix, value });
         this.wildCount++;
+        if (suffix.length < 256) this.wildLength[suffix.length] = 1;
       }
     } else if (!this.exact.has(pattern)) {
       this.exact.set(pattern, value);
@@ -159,9 +162,10 @@ export class HostTable<T> {
   }
 
   private wildAt(host: string, i: number, h: number): Wild<T> | undefined {
+    const rest = host.length - i;
+    if (rest < 256 && this.wildLength[rest] === 0) return undefined;
     const list = this.wild.get(h);
     if (list === undefined) return undefined;
-    const rest = host.length - i;
     for (let k = 0; k < list.length; k++) {
       const w = list[k]!;
       if (w.suffix.length === rest && host.startsWith(w.suffix, i)) return w;

@@ -4,7 +4,8 @@
  * Build (once per table swap) does all the work; lookup only walks:
  *   port ─selectGroup(host)─▶ group (listener isolation: one group, never a fallback)
  *   group ─hostname buckets─▶ exact bucket, then wildcard buckets longest suffix first, then `*`
- *   bucket ─▶ Exact map, regexes on the walked trie nodes, PathPrefix candidates deepest node first.
+ *   bucket ─▶ Exact map, regexes on the nodes along the path, PathPrefix candidates deepest node first
+ *            (the path index, match/trie.ts).
  *
  * Entries arrive sorted by `compareHttpEntries`, so an entry's index is its rank and the answer is the
  * matching candidate of minimum rank. Hostname precedence comes first in that order, so the first
@@ -17,18 +18,18 @@
  * (matching is synchronous), and a query string is parsed only when a candidate has query predicates.
  */
 import type { HttpGroupIR, PortIR, TlsRouteIR } from '../ir/types.js';
-import type { Candidate } from './candidate.js';
+import { Candidate } from './candidate.js';
 import { HostTable } from './host.js';
 import { normalizeMatchValue } from './path.js';
-import { type FullMatcher, Predicates, QueryCache, cachedRegex } from './predicates.js';
-import { TrieNode, regexAnchorPath, segmentsOf } from './trie.js';
+import { type FullMatcher, QueryCache, cachedRegex } from './predicates.js';
+import { type PathNode, PathIndex, regexAnchorPath } from './trie.js';
 import type { HttpMatchResult, PortMatcher, RequestHead } from './types.js';
 
 const NO_RANK = 0x7fffffff;
 
 class Bucket {
   readonly exact = new Map<string, Candidate[]>();
-  readonly root = new TrieNode();
+  readonly paths = new PathIndex();
   regexCount = 0;
   prefixCount = 0;
 }
@@ -46,7 +47,7 @@ export class TrieMatcher implements PortMatcher {
   private readonly sni: SniTable;
   // scratch (matching is synchronous, so one set per matcher is enough)
   private readonly bucketScratch: Bucket[] = [];
-  private readonly nodeScratch: TrieNode[] = [];
+  private readonly nodeScratch: PathNode[] = [];
   private readonly queries = new QueryCache();
 
   constructor(port: PortIR) {
@@ -91,7 +92,7 @@ export class TrieMatcher implements PortMatcher {
       if (list !== undefined) {
         for (let i = 0; i < list.length; i++) {
           const c = list[i]!;
-          if (c.pred.test(req, this.queries)) {
+          if (c.test(req, this.queries)) {
             best = c;
             bestRank = c.rank;
             break;
@@ -101,22 +102,9 @@ export class TrieMatcher implements PortMatcher {
     }
     if (b.regexCount + b.prefixCount === 0) return best;
 
-    // Walk the trie along the path's segments, remembering the nodes passed.
+    // The nodes along the path that hold candidates, root first.
     const nodes = this.nodeScratch;
-    let depth = 0;
-    let node: TrieNode | undefined = b.root;
-    nodes[depth++] = node;
-    const len = path.length;
-    let pos = 1;
-    while (pos < len) {
-      let end = path.indexOf('/', pos);
-      if (end < 0) end = len;
-      if (end === pos) break;
-      node = node.find(path, pos, end);
-      if (node === undefined) break;
-      nodes[depth++] = node;
-      pos = end + 1;
-    }
+    const depth = b.paths.walk(path, nodes);
 
     if (b.regexCount > 0) {
       for (let d = 0; d < depth; d++) {
@@ -124,7 +112,7 @@ export class TrieMatcher implements PortMatcher {
         for (let i = 0; i < list.length; i++) {
           const c = list[i]!;
           if (c.rank >= bestRank) break;
-          if (c.regex!.test(path) && c.pred.test(req, this.queries)) {
+          if (c.regex!.test(path) && c.test(req, this.queries)) {
             best = c;
             bestRank = c.rank;
             break;
@@ -138,7 +126,7 @@ export class TrieMatcher implements PortMatcher {
         for (let i = 0; i < list.length; i++) {
           const c = list[i]!;
           if (c.rank >= bestRank) break;
-          if (c.pred.test(req, this.queries)) {
+          if (c.test(req, this.queries)) {
             best = c;
             bestRank = c.rank;
             break;
@@ -162,32 +150,27 @@ function buildGroup(g: HttpGroupIR, regexCache: Map<string, FullMatcher>): Group
       gm.all.push(bucket);
     }
     const result: HttpMatchResult = { group: g, entry, rule };
-    const pred = new Predicates(entry, regexCache);
     if (entry.path.type === 'RegularExpression') {
-      const c: Candidate = { rank, pred, regex: cachedRegex(entry.path.value, regexCache), result };
-      let node = bucket.root;
-      for (const s of segmentsOf(regexAnchorPath(entry.path.value))) node = node.child(s);
-      node.regex.push(c);
+      const c = new Candidate(entry, regexCache, rank, cachedRegex(entry.path.value, regexCache), result);
+      bucket.paths.node(regexAnchorPath(entry.path.value) || '/').regex.push(c);
       bucket.regexCount++;
       return;
     }
     const value = normalizeMatchValue(entry.path.type, entry.path.value);
     if (value === null) return; // no normalised request path can match it
-    const c: Candidate = { rank, pred, regex: null, result };
+    const c = new Candidate(entry, regexCache, rank, null, result);
     if (entry.path.type === 'Exact') {
       let list = bucket.exact.get(value);
       if (list === undefined) bucket.exact.set(value, (list = []));
       list.push(c);
     } else {
-      let node = bucket.root;
-      for (const s of segmentsOf(value)) node = node.child(s);
-      node.prefix.push(c);
+      bucket.paths.node(value).prefix.push(c);
       bucket.prefixCount++;
     }
   });
   for (const b of gm.all) {
     for (const list of b.exact.values()) list.sort((x, y) => x.rank - y.rank);
-    b.root.finish();
+    b.paths.finish();
   }
   return gm;
 }

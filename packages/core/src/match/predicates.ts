@@ -107,21 +107,29 @@ export class QueryCache {
 export class Predicates {
   readonly method: string | null;
   readonly grpc: boolean;
-  readonly headerNames: string[] = [];
+  readonly headerNames: readonly string[];
   /** Exact value, or null for a regex. */
-  readonly headerExact: (string | null)[] = [];
-  readonly headerRegex: (FullMatcher | null)[] = [];
-  readonly queryNames: string[] = [];
-  readonly queryExact: (string | null)[] = [];
-  readonly queryRegex: (FullMatcher | null)[] = [];
+  readonly headerExact: readonly (string | null)[];
+  readonly headerRegex: readonly (FullMatcher | null)[];
+  readonly queryNames: readonly string[];
+  readonly queryExact: readonly (string | null)[];
+  readonly queryRegex: readonly (FullMatcher | null)[];
   /** True when there is nothing to test beyond the path. */
   readonly trivial: boolean;
 
   constructor(entry: HttpMatchEntry, regexCache: Map<string, FullMatcher>) {
     this.method = entry.method;
     this.grpc = entry.grpc;
-    add(entry.headers, true, this.headerNames, this.headerExact, this.headerRegex, regexCache);
-    add(entry.queryParams, false, this.queryNames, this.queryExact, this.queryRegex, regexCache);
+    // Most entries have no header or query match: share one empty array instead of six per entry
+    // (memory per route is what makes a 10,000-route table cache-unfriendly).
+    const h = compileMatches(entry.headers, true, regexCache);
+    this.headerNames = h.names;
+    this.headerExact = h.exact;
+    this.headerRegex = h.regex;
+    const q = compileMatches(entry.queryParams, false, regexCache);
+    this.queryNames = q.names;
+    this.queryExact = q.exact;
+    this.queryRegex = q.regex;
     this.trivial = this.method === null && !this.grpc && this.headerNames.length === 0 && this.queryNames.length === 0;
   }
 
@@ -152,14 +160,15 @@ export class Predicates {
   }
 }
 
-function add(
+const EMPTY: readonly never[] = Object.freeze([]);
+
+function compileMatches(
   matches: StringMatchIR[],
   lower: boolean,
-  names: string[],
-  exact: (string | null)[],
-  regex: (FullMatcher | null)[],
   cache: Map<string, FullMatcher>,
-): void {
+): { names: readonly string[]; exact: readonly (string | null)[]; regex: readonly (FullMatcher | null)[] } {
+  if (matches.length === 0) return { names: EMPTY, exact: EMPTY, regex: EMPTY };
+  const names: string[] = [], exact: (string | null)[] = [], regex: (FullMatcher | null)[] = [];
   for (const m of matches) {
     const name = lower ? m.name.toLowerCase() : m.name;
     if (names.includes(name)) continue; // the first entry for a name wins (spec), later ones are ignored
@@ -172,6 +181,7 @@ function add(
       regex.push(null);
     }
   }
+  return { names, exact, regex };
 }
 
 export function cachedRegex(pattern: string, cache: Map<string, FullMatcher>): FullMatcher {

@@ -1,87 +1,128 @@
 /**
- * The path trie of one hostname bucket: one node per `/`-separated segment.
+ * The path index of one hostname bucket: a segment trie, stored flat.
  *
- *  - PathPrefix candidates sit on the node of their last segment (`/foo` and `/foo/` on `foo`, `/` on
- *    the root), so prefixes match whole segments only: walking `/foobar` never reaches `foo`.
- *  - RegularExpression candidates sit on the node of the whole segments of their literal prefix
- *    (`/api/v[0-9]+` on `api`): a path that matches the regex must walk through that node, so only
+ * A node is a path prefix made of whole segments (`/api/v1`), kept only when candidates sit on it:
+ *  - PathPrefix candidates on the node of their value (`/foo` and `/foo/` on `/foo`, `/` on the root),
+ *    so prefixes match whole segments only: walking `/foobar` never visits `/foo`;
+ *  - RegularExpression candidates on the node of the whole segments of their literal prefix
+ *    (`/api/v[0-9]+` on `/api`): a path the regex matches must pass through that node, so only the
  *    regexes along the walked path are ever tried.
- *  - Every list is in rank order (rank = index in the precedence-sorted entries).
+ * Every list is in rank order (rank = index in the precedence-sorted entries).
  *
- * Children are found by comparing the segment in place (`startsWith` at the offset, no substring):
- * a linear scan over a few children, or a hash of the segment when a node has many children
- * (benchmarks/README.md has the measurement behind `HASH_CHILDREN_AT`).
+ * Nodes are found by a hash of the path prefix, computed in the same single left-to-right pass over the
+ * path that finds the `/` boundaries, then confirmed by comparing characters (no substring, no
+ * allocation). A depth bitmask skips the probe at depths that hold no node and ends the walk after the
+ * deepest one. Why flat rather than a tree of node objects: a tree costs a child lookup per segment,
+ * each touching the node, its child array and the child's segment string; with 10,000 routes those
+ * are cache misses, and they made a lookup 5× slower than with 10 routes (benchmarks/README.md). Here
+ * a lookup touches one small hash table per candidate depth and only the nodes that hold candidates.
  */
 import type { Candidate } from './candidate.js';
 
-/** From this many children on, a node looks children up by segment hash instead of a scan. */
-export const HASH_CHILDREN_AT = 8;
 const HASH_MASK = 0x3fffffff;
+/** Depths 1..30 have a bit in `depthBits`; nodes deeper than that are simply always probed. */
+const DEPTH_BITS = 31;
 
-export class TrieNode {
-  readonly segs: string[] = [];
-  readonly kids: TrieNode[] = [];
-  byHash: Map<number, TrieNode[]> | null = null;
+export class PathNode {
   readonly prefix: Candidate[] = [];
   readonly regex: Candidate[] = [];
+  /** Number of segments (0 for the root `/`). */
+  readonly depth: number;
+  /** Next node with the same prefix hash (collision chain). */
+  next: PathNode | null = null;
+  constructor(
+    /** Whole-segment prefix without a trailing `/` (`/api/v1`), `/` for the root. */
+    readonly path: string,
+  ) {
+    this.depth = path === '/' ? 0 : path.split('/').length - 1;
+  }
+}
 
-  child(seg: string): TrieNode {
-    const i = this.segs.indexOf(seg);
-    if (i >= 0) return this.kids[i]!;
-    const n = new TrieNode();
-    this.segs.push(seg);
-    this.kids.push(n);
+export class PathIndex {
+  root: PathNode | null = null;
+  private readonly byHash = new Map<number, PathNode>();
+  /** Bit d set when a node has d segments (1 ≤ d < DEPTH_BITS). */
+  private depthBits = 0;
+  private maxDepth = 0;
+  private readonly all: PathNode[] = [];
+
+  /** The node for a normalised whole-segment prefix (`/a/b`, or `/`), created on first use. */
+  node(prefix: string): PathNode {
+    const p = prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+    if (p === '/' || p === '') {
+      if (this.root === null) this.all.push((this.root = new PathNode('/')));
+      return this.root;
+    }
+    const h = prefixHash(p);
+    const head = this.byHash.get(h) ?? null;
+    for (let x = head; x !== null; x = x.next) if (x.path === p) return x;
+    const n = new PathNode(p);
+    n.next = head;
+    this.byHash.set(h, n);
+    this.all.push(n);
+    if (n.depth < DEPTH_BITS) this.depthBits |= 1 << n.depth;
+    this.maxDepth = Math.max(this.maxDepth, n.depth);
     return n;
   }
 
-  /** After the last insert: sort lists, build hash lookups. */
+  /** After the last insert: sort every list by rank. */
   finish(): void {
-    this.prefix.sort((a, b) => a.rank - b.rank);
-    this.regex.sort((a, b) => a.rank - b.rank);
-    if (this.kids.length >= HASH_CHILDREN_AT) {
-      const m = new Map<number, TrieNode[]>();
-      for (let i = 0; i < this.segs.length; i++) {
-        const h = segmentHash(this.segs[i]!, 0, this.segs[i]!.length);
-        let l = m.get(h);
-        if (l === undefined) m.set(h, (l = []));
-        l.push(this.kids[i]!);
-        (this.kids[i] as TrieNode & { seg?: string }).seg = this.segs[i];
-      }
-      this.byHash = m;
+    for (const n of this.all) {
+      n.prefix.sort((a, b) => a.rank - b.rank);
+      n.regex.sort((a, b) => a.rank - b.rank);
     }
-    for (const k of this.kids) k.finish();
   }
 
-  /** Child for the segment `path[start, end)`, or undefined (hot: change with care). */
-  find(path: string, start: number, end: number): TrieNode | undefined {
-    const len = end - start;
-    if (this.byHash === null) {
-      const segs = this.segs;
-      for (let i = 0; i < segs.length; i++) {
-        const s = segs[i]!;
-        if (s.length === len && path.startsWith(s, start)) return this.kids[i];
+  /**
+   * Write the nodes on `path` (root first, then by increasing depth) into `out`; return how many.
+   * `path` is normalised (starts with `/`). Hot path: change with care — no allocation, never throws.
+   */
+  walk(path: string, out: PathNode[]): number {
+    let n = 0;
+    if (this.root !== null) out[n++] = this.root;
+    const max = this.maxDepth;
+    if (max === 0) return n;
+    const len = path.length;
+    const bits = this.depthBits;
+    let h = 47; // the hash of '/'
+    let depth = 0;
+    let segStart = 1;
+    for (let i = 1; i <= len; i++) {
+      const c = i < len ? path.charCodeAt(i) : 47;
+      if (c === 47) {
+        if (i > segStart) {
+          depth++;
+          if (depth >= DEPTH_BITS || (bits & (1 << depth)) !== 0) {
+            let node: PathNode | null | undefined = this.byHash.get(h & HASH_MASK);
+            while (node !== undefined && node !== null) {
+              if (node.path.length === i && samePrefix(node.path, path, i)) {
+                out[n++] = node;
+                break;
+              }
+              node = node.next;
+            }
+          }
+          if (depth >= max) break;
+        }
+        segStart = i + 1;
       }
-      return undefined;
+      h = (Math.imul(h, 31) + c) | 0;
     }
-    const list = this.byHash.get(segmentHash(path, start, end));
-    if (list === undefined) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const k = list[i] as TrieNode & { seg: string };
-      if (k.seg.length === len && path.startsWith(k.seg, start)) return k;
-    }
-    return undefined;
+    return n;
   }
 }
 
-function segmentHash(s: string, start: number, end: number): number {
+/** Same as `prefixHash(path.slice(0, end))` as computed incrementally in `walk`. */
+function prefixHash(p: string): number {
   let h = 0;
-  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  for (let i = 0; i < p.length; i++) h = (Math.imul(h, 31) + p.charCodeAt(i)) | 0;
   return h & HASH_MASK;
 }
 
-/** Segments of a normalised path value: `/a/b/` → ['a', 'b'], `/` → []. */
-export function segmentsOf(path: string): string[] {
-  return path.split('/').filter((s) => s !== '');
+/** `node === path.slice(0, len)` without the slice (both start with `/`). */
+function samePrefix(node: string, path: string, len: number): boolean {
+  for (let j = len - 1; j > 0; j--) if (node.charCodeAt(j) !== path.charCodeAt(j)) return false;
+  return true;
 }
 
 /**
