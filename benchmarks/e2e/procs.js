@@ -10,6 +10,11 @@ import net from 'node:net';
 import path from 'node:path';
 
 const live = new Set();
+
+/** `cmd args` pinned with taskset when `cpus` is set (taskset execs, so the pid is cmd's). */
+export function wrapCommand(cmd, args, cpus) {
+  return cpus == null ? [cmd, args] : ['taskset', ['-c', cpus, cmd, ...args]];
+}
 const tempDirs = new Set();
 let keepTemp = false;
 
@@ -70,7 +75,7 @@ export function makeTempDir(prefix) {
  */
 export function startProcess(name, cmd, args, { cpus = null, env = {}, cwd, logFile }) {
   const fd = fs.openSync(logFile, 'a');
-  const [file, argv] = cpus == null ? [cmd, args] : ['taskset', ['-c', cpus, cmd, ...args]];
+  const [file, argv] = wrapCommand(cmd, args, cpus);
   const child = spawn(file, argv, {
     cwd,
     env: { ...process.env, ...env },
@@ -220,6 +225,26 @@ export function httpGet({ port, path: p = '/', headers = {}, timeoutMs = 2000 })
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits (at most `maxMs`) until, over a `sampleMs` window, processes other than `ownPids` trees used
+ * less than `maxPct` of core `core`. Returns the last foreign percentage seen.
+ */
+export async function waitForQuietCore({ core = 0, ownPids = [], maxPct = 25, maxMs = 10_000, sampleMs = 500 }) {
+  const deadline = Date.now() + maxMs;
+  let pct = 0;
+  for (let i = 0; i < 100; i++) {
+    const c0 = coreTimes()[core];
+    const own0 = ownPids.reduce((a, p) => a + treeCpuMicros(p), 0);
+    await sleep(sampleMs);
+    const c1 = coreTimes()[core];
+    const own1 = ownPids.reduce((a, p) => a + treeCpuMicros(p), 0);
+    if (!c0 || !c1) return 0;
+    pct = Math.max(0, (100 * (c1.busyMicros - c0.busyMicros - (own1 - own0))) / Math.max(1, c1.totalMicros - c0.totalMicros));
+    if (pct < maxPct || Date.now() >= deadline) break;
+  }
+  return Math.round(pct * 10) / 10;
+}
 
 /** Polls `fn` (async, truthy = done) every 50 ms until `timeoutMs`; throws with `what` on timeout. */
 export async function waitFor(fn, { timeoutMs = 10_000, what = 'condition', proc = null } = {}) {

@@ -3,6 +3,7 @@
  * prints with `--latency`).
  */
 import { spawn } from 'node:child_process';
+import { wrapCommand } from './procs.js';
 
 const TIME_UNITS = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const COUNT_UNITS = { '': 1, k: 1e3, M: 1e6, G: 1e9 };
@@ -87,7 +88,7 @@ export function runWrk({ url, durationS, threads = 1, connections = 50, headers 
   const args = [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '--latency', `--timeout`, `${timeoutS}s`];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
   args.push(url);
-  const [cmd, argv] = cpus == null ? ['wrk', args] : ['taskset', ['-c', cpus, 'wrk', ...args]];
+  const [cmd, argv] = wrapCommand('wrk', args, cpus);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
