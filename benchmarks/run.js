@@ -466,6 +466,7 @@ async function main() {
       if (r.status !== 'ok') continue;
       r.vsDirect = direct ? r.requestsPerSec / direct.requestsPerSec : null;
       r.vsNginx = nginx ? r.requestsPerSec / nginx.requestsPerSec : null;
+      r.cpuVsNginx = nginx && r.cpuMicrosPerRequest != null ? r.cpuMicrosPerRequest / nginx.cpuMicrosPerRequest : null;
     }
     results.scenarios.push({ id: scenario.id, title: scenario.title, rows });
   }

@@ -19,11 +19,11 @@ export function resultsMarkdown(results) {
   const out = [];
   for (const sc of results.scenarios) {
     out.push(`#### ${sc.id}: ${sc.title}`, '');
-    out.push('| proxy | req/s | p50 ms | p99 ms | proxy CPU µs/req | MiB/s | vs direct | vs nginx | notes |');
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+    out.push('| proxy | req/s | p50 ms | p99 ms | proxy CPU µs/req | MiB/s | req/s vs direct | req/s vs nginx | CPU/req vs nginx | notes |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const r of sc.rows) {
       if (r.status !== 'ok') {
-        out.push(`| ${r.label} | – | – | – | – | – | – | – | ${r.status}: ${(r.note ?? '').replace(/\|/g, '/')} |`);
+        out.push(`| ${r.label} | – | – | – | – | – | – | – | – | ${r.status}: ${(r.note ?? '').replace(/\|/g, '/')} |`);
         continue;
       }
       const notes = [r.note, r.non2xx3xx ? `${r.non2xx3xx} non-2xx` : '', sumErrors(r.socketErrors) ? `socket errors ${JSON.stringify(r.socketErrors)}` : '']
@@ -31,7 +31,7 @@ export function resultsMarkdown(results) {
         .join('; ')
         .replace(/\|/g, '/');
       out.push(
-        `| ${r.label} | ${f0(r.requestsPerSec)} | ${f2(r.latencyMs.p50)} | ${f2(r.latencyMs.p99)} | ${r.id === 'direct' ? '–' : f1(r.cpuMicrosPerRequest)} | ${f1(r.transferPerSecBytes / 1024 / 1024)} | ${ratio(r.vsDirect)} | ${ratio(r.vsNginx)} | ${notes} |`,
+        `| ${r.label} | ${f0(r.requestsPerSec)} | ${f2(r.latencyMs.p50)} | ${f2(r.latencyMs.p99)} | ${r.id === 'direct' ? '–' : f1(r.cpuMicrosPerRequest)} | ${f1(r.transferPerSecBytes / 1024 / 1024)} | ${ratio(r.vsDirect)} | ${ratio(r.vsNginx)} | ${ratio(r.cpuVsNginx)} | ${notes} |`,
       );
     }
     out.push('');
@@ -49,7 +49,7 @@ export function machineMarkdown(results) {
   return [
     `Run ${results.date} (${results.mode}), Gatehouse ${results.gatehouse.commit}. Machine: ${m.cpuModel}, ${m.cores} cores, ${m.kernel}; Node ${m.node}; ${m.nginx}; ${m.haproxy}; ${m.wrk}.`,
     `Load: wrk -t${s.threads} -c${s.connections}, ${s.warmupS} s warm-up then ${s.measureS} s measured, per row. Layout: ${s.layout}`,
-    'Proxy CPU = utime+stime of the proxy process tree (all threads, workers included) over the measured run ÷ requests. Ratios are req/s.',
+    'Proxy CPU = utime+stime of the proxy process tree (all threads, workers included) over the measured run ÷ requests; it is the figure to compare on a shared machine (req/s and latency move with other load: see the `noisy` notes).',
   ].join('\n');
 }
 
