@@ -7,7 +7,16 @@
  * the picks are spread out rather than bunched (unlike plain weighted round-robin).
  *
  * State lives in typed arrays and `next()` allocates nothing: it runs once per request.
+ *
+ * The sequence is periodic: after `sum(weights)` picks every current value is back to 0. So when the
+ * weights are integers and the period is small (≤ 65,536 picks, ≤ 4M steps to compute), the whole
+ * period is computed once at construction and `next()` is O(1) — an array read — instead of nginx's
+ * O(backends) scan (benchmarks/README.md: 256 backends, ~500 ns → a few ns). Otherwise `next()` runs
+ * the scan. Either way the picks are exactly nginx's.
  */
+const MAX_CYCLE = 65_536;
+const MAX_CYCLE_WORK = 4_000_000;
+
 export class SmoothWeightedRoundRobin {
   /** Effective weights (negative, NaN and non-finite count as 0; fractions are kept). */
   readonly weights: Float64Array;
@@ -15,6 +24,9 @@ export class SmoothWeightedRoundRobin {
   /** Indices of the items with weight > 0: the only ones a pick looks at. */
   private readonly live: Int32Array;
   private readonly total: number;
+  /** One full period of picks, when it is small enough to precompute. */
+  private readonly cycle: Int32Array | null;
+  private pos = 0;
 
   constructor(weights: readonly number[]) {
     const n = weights.length;
@@ -32,6 +44,14 @@ export class SmoothWeightedRoundRobin {
     this.live = new Int32Array(live);
     for (let i = 0, k = 0; i < n; i++) if (this.weights[i]! > 0) this.live[k++] = i;
     this.total = total;
+    this.cycle = null;
+    const integral = this.weights.every((x) => Number.isInteger(x));
+    if (live > 1 && integral && total <= MAX_CYCLE && total * live <= MAX_CYCLE_WORK) {
+      const cycle = new Int32Array(total);
+      for (let k = 0; k < total; k++) cycle[k] = this.scan();
+      this.current.fill(0); // a full period brings every current value back to 0 anyway
+      this.cycle = cycle;
+    }
   }
 
   get size(): number {
@@ -40,10 +60,22 @@ export class SmoothWeightedRoundRobin {
 
   /** Index of the next item, or -1 when every weight is 0. No allocation. */
   next(): number {
+    const cycle = this.cycle;
+    if (cycle !== null) {
+      const p = this.pos;
+      this.pos = p + 1 === cycle.length ? 0 : p + 1;
+      return cycle[p]!;
+    }
+    const n = this.live.length;
+    if (n === 0) return -1;
+    if (n === 1) return this.live[0]!;
+    return this.scan();
+  }
+
+  /** nginx's step: add weights, take the largest (first on ties), subtract the total from it. */
+  private scan(): number {
     const live = this.live;
     const n = live.length;
-    if (n === 0) return -1;
-    if (n === 1) return live[0]!;
     const cur = this.current, w = this.weights;
     let best = -1;
     let bestValue = -Infinity;
@@ -64,6 +96,7 @@ export class SmoothWeightedRoundRobin {
    * Like `next()`, over only the items for which `usable(i)` is true (nginx skips peers that are down
    * the same way: they take no part in the round, and the total is that of the usable ones). -1 when no
    * usable item has a weight. Pass a long-lived function to keep this allocation-free.
+   * It keeps its own position, separate from `next()`'s: use one of the two per balancer.
    */
   nextUsable(usable: (index: number) => boolean): number {
     const live = this.live;
@@ -89,6 +122,7 @@ export class SmoothWeightedRoundRobin {
   /** Forget the position (the next picks start the sequence again). */
   reset(): void {
     this.current.fill(0);
+    this.pos = 0;
   }
 }
 

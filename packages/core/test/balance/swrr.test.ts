@@ -63,3 +63,15 @@ t.test('EndpointPicker', async (t) => {
   t.equal(p.next(() => false), -1);
   t.equal(new EndpointPicker(0).next(), -1);
 });
+
+t.test('precomputed period and the nginx scan give the same picks', async (t) => {
+  // integral small total → precomputed; fractional weights → scanned every time; compare on scaled weights
+  const w = [5, 1, 3, 0, 2];
+  const a = new SmoothWeightedRoundRobin(w);
+  const b = new SmoothWeightedRoundRobin(w.map((x) => x / 8)); // same ratios, not integral → scan
+  const big = new SmoothWeightedRoundRobin([70000, 1]); // period too long → scan
+  for (let i = 0; i < 200; i++) t.equal(a.next(), b.next(), `pick ${i}`);
+  let ones = 0;
+  for (let i = 0; i < 70001; i++) if (big.next() === 1) ones++;
+  t.equal(ones, 1);
+});
