@@ -214,3 +214,47 @@ t.test('close(drainMs) waits for connections, then destroys them', async (t) => 
   });
   t.ok(refused, 'no longer accepting');
 });
+
+t.test('back-pressure: a client that stops reading stalls the backend instead of growing proxy memory', async (t) => {
+  const total = 96 * 1024 * 1024;
+  let flushedAtStall = -1;
+  let sent = 0;
+  const producer = net.createServer((s) => {
+    s.on('error', () => {});
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const pump = (): void => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!s.write(chunk)) {
+          s.once('drain', pump);
+          return;
+        }
+      }
+      s.end();
+    };
+    pump();
+  });
+  await new Promise<void>((r) => producer.listen(0, '127.0.0.1', r));
+  const srv = new TcpPortServer(
+    l4Port('TCP', l4Route('default/bp', 'TCPRoute', [ref(0)])),
+    context(table([backend('Service default/bp:9', [(producer.address() as net.AddressInfo).port])])),
+  );
+  await srv.listen();
+  t.teardown(async () => {
+    await srv.close(0);
+    producer.close();
+  });
+  const c = net.connect({ port: srv.boundPort(), host: '127.0.0.1' });
+  c.on('error', () => {});
+  c.pause();
+  await sleep(800);
+  flushedAtStall = sent;
+  t.ok(flushedAtStall < total / 2, `the producer stalled after ${(flushedAtStall / 1048576).toFixed(1)} MiB of ${total / 1048576}`);
+  // Now read everything: it all arrives, in order and complete.
+  let received = 0;
+  c.on('data', (d) => (received += d.length));
+  c.resume();
+  await waitFor(() => received === total, 20_000, 'all bytes');
+  t.equal(received, total, 'every byte delivered once the client reads');
+  c.destroy();
+});
