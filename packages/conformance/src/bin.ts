@@ -15,7 +15,9 @@ const USAGE = `usage: gatehouse-conformance [options]
   --request-timeout MS        per request (default 5000)
   --test-timeout MS           per test (default 60000)
   --suite-timeout MS          whole run; tests after it are SKIPped (default 480000)
-  --consistency MS            how long a failing request is retried before it counts as failed (default 2000)
+  --consistency MS            how long a failing request is retried before it counts as failed (default 500)
+  --backend-resolution strict|default
+                              compile's backend resolution (default strict: Services must exist, as in Kubernetes)
   --keep                      keep the assembled directories (printed at the end)
   --no-write                  do not write results/latest.json and RESULTS.md
 `;
@@ -47,6 +49,12 @@ function parse(argv: string[]): ConformanceOptions | string {
       case '--test-timeout': o.testTimeoutMs = num(); break;
       case '--suite-timeout': o.suiteTimeoutMs = num(); break;
       case '--consistency': o.consistencyMs = num(); break;
+      case '--backend-resolution': {
+        const v = val();
+        if (v !== 'strict' && v !== 'default') return '--backend-resolution: strict or default';
+        o.backendResolution = v;
+        break;
+      }
       case '--keep': o.keepDirs = true; break;
       case '--no-write': o.write = false; break;
       case '-h': case '--help': return '';

@@ -31,6 +31,8 @@ export interface ConformanceOptions extends Partial<Omit<RunOptions, 'log'>> {
   /** Write results/latest.json and RESULTS.md. */
   write?: boolean;
   log?: (line: string) => void;
+  /** Backend resolution mode passed to compile (default `strict`, see product.ts). */
+  backendResolution?: 'default' | 'strict';
   /** Inject a product (tests); default: the real one via product.ts. */
   product?: Product;
 }
@@ -74,7 +76,7 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Confor
   let productProblem = '';
   if (!product) {
     try {
-      product = await loadProduct({ gatewayClass: GATEWAY_CLASS_NAME, controllerName: CONTROLLER_NAME });
+      product = await loadProduct({ gatewayClass: GATEWAY_CLASS_NAME, controllerName: CONTROLLER_NAME, backendResolution: o.backendResolution ?? 'strict' });
     } catch (e) {
       productProblem = e instanceof ProductUnavailable ? e.message : `could not load the product: ${String(e)}`;
     }

@@ -91,7 +91,18 @@ function formatDiag(d: Diagnostic): string {
   return `${where}${d.object ? ` ${d.object}` : ''} ${d.code}: ${d.message}${d.path ? ` (${d.path})` : ''}`;
 }
 
-export async function loadProduct(opts: { gatewayClass: string; controllerName: string }): Promise<Product> {
+export interface ProductOptions {
+  gatewayClass: string;
+  controllerName: string;
+  /**
+   * `strict` (the conformance default): a backendRef must name a Service or EndpointSlice in the directory,
+   * as in Kubernetes; `default` also falls back to DNS on the bare name (DESIGN.md §5), which turns the
+   * suite's "nonexistent Service" cases into DNS lookups.
+   */
+  backendResolution: 'default' | 'strict';
+}
+
+export async function loadProduct(opts: ProductOptions): Promise<Product> {
   const core = await tryImport('@gatehouse/core');
   const proxy = await tryImport('@gatehouse/proxy');
   const cliLoad = (await tryImport('@gatehouse/cli/dist/load/index.js')) ?? (await tryImport('@gatehouse/cli'));
@@ -102,7 +113,7 @@ export async function loadProduct(opts: { gatewayClass: string; controllerName: 
   if (!compile) throw new ProductUnavailable('@gatehouse/core does not export compile()');
   if (!RuntimeClass) throw new ProductUnavailable('@gatehouse/proxy does not export GatehouseRuntime yet');
 
-  const parts = [loadResources ? 'cli loadResources' : 'harness loader + core decodeDocuments', 'core compile', 'proxy GatehouseRuntime'];
+  const parts = [loadResources ? 'cli loadResources' : 'harness loader + core decodeDocuments', `core compile (backendResolution ${opts.backendResolution})`, 'proxy GatehouseRuntime'];
   return {
     description: parts.join(' + '),
     async build(dir) {
@@ -123,7 +134,7 @@ export async function loadProduct(opts: { gatewayClass: string; controllerName: 
         resources = d.resources;
         diags.push(...d.diagnostics);
       }
-      const c = compile(resources, { gatewayClasses: [opts.gatewayClass], controllerName: opts.controllerName }) as {
+      const c = compile(resources, { gatewayClasses: [opts.gatewayClass], controllerName: opts.controllerName, backendResolution: opts.backendResolution }) as {
         table: RoutingTable;
         status: StatusReport;
         diagnostics: Diagnostic[];

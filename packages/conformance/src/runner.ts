@@ -76,7 +76,7 @@ export interface RunOptions {
 export const DEFAULT_RUN_OPTIONS: Omit<RunOptions, 'conformanceDir' | 'log'> = {
   requestTimeoutMs: 5000,
   testTimeoutMs: 60_000,
-  consistencyMs: 2000,
+  consistencyMs: 500,
   consecutive: 3,
   keepDirs: false,
 };

@@ -1,6 +1,7 @@
 /**
  * Status assertions of the upstream suite (kubernetes/helpers.go, re-expressed) against the product's
- * StatusReport: listener lists (names, supportedKinds as a set, attachedRoutes, the listed conditions),
+ * StatusReport: listener lists (same count, found by name; expected supportedKinds included in the actual
+ * ones; attachedRoutes; the listed conditions),
  * Gateway conditions, route parent statuses (matched by parentRef, controllerName, conditions), and
  * "no accepted parents".
  */
@@ -53,9 +54,13 @@ export function checkStatus(report: StatusReport, exp: StatusExpectation, contro
         out.push({ what: `${where} attachedRoutes`, expected: String(le.attachedRoutes), got: String(l.attachedRoutes) });
       }
       if (le.supportedKinds !== undefined) {
-        const want = [...le.supportedKinds].sort();
+        // As upstream: every expected kind must be supported (an implementation may support more kinds),
+        // and an expected empty list means none.
         const got = l.supportedKinds.map((k) => (k.group === GW_GROUP || k.group === '' ? k.kind : `${k.group}/${k.kind}`)).sort();
-        if (want.join(',') !== got.join(',')) out.push({ what: `${where} supportedKinds`, expected: `[${want.join(', ')}]`, got: `[${got.join(', ')}]` });
+        const missing = le.supportedKinds.filter((k) => !got.includes(k));
+        if (missing.length || (le.supportedKinds.length === 0 && got.length > 0)) {
+          out.push({ what: `${where} supportedKinds`, expected: le.supportedKinds.length ? `to include [${le.supportedKinds.join(', ')}]` : '[]', got: `[${got.join(', ')}]` });
+        }
       }
       const cm = conditionMismatch(where, le.conditions ?? [], l.conditions);
       if (cm) out.push(cm);
