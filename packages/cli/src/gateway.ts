@@ -56,6 +56,8 @@ export interface GatewayDeps {
   accessLogSink?: AccessLogSink;
   /** Watch debounce (tests). */
   debounceMs?: number;
+  /** /metrics body when it is not this process's registry (e.g. aggregated over cluster workers). */
+  metricsText?: (metrics: Metrics, runtime: Runtime) => () => Promise<{ contentType: string; body: string }>;
 }
 
 export type StartResult = { ok: true } | { ok: false; code: number; message: string };
@@ -126,6 +128,7 @@ export class Gateway {
     if (config.admin) {
       const admin = new AdminServer({
         metrics: this.metrics,
+        metricsText: this.deps.metricsText?.(this.metrics, this.runtime),
         logger,
         source: {
           ready: () => this.ready(),

@@ -35,6 +35,12 @@ export interface AccessLogOptions {
   maxBufferBytes?: number;
   /** Called once per dropped line (metrics). */
   onDrop?: () => void;
+  /**
+   * Split a batch into writes of at most this many bytes, at line boundaries (default: one write).
+   * Several processes sharing one pipe (cluster workers) set it to PIPE_BUF (4096) so their lines
+   * never interleave.
+   */
+  maxWriteBytes?: number;
 }
 
 const RESET = '\x1b[0m';
@@ -109,6 +115,21 @@ export function formatL4Pretty(r: L4Record, color: boolean): string {
   return `${color ? `\x1b[90m${t}${RESET}` : t} ${r.client} ${r.protocol}${sni} ${res} ${r.durationMs.toFixed(1)}ms in=${r.bytesIn} out=${r.bytesOut} ${r.listener} → ${r.route ?? '-'} → ${r.backend ?? '-'} ${r.endpoint ?? ''}`.trimEnd();
 }
 
+/** Joins lines into newline-terminated strings of at most `max` characters (a longer line goes alone). */
+function splitLines(lines: string[], max: number): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (const l of lines) {
+    if (cur.length > 0 && cur.length + l.length + 1 > max) {
+      out.push(cur);
+      cur = '';
+    }
+    cur += l + '\n';
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 export class AccessLog {
   readonly format: AccessLogFormat;
   private readonly sink: AccessLogSink | null;
@@ -117,6 +138,7 @@ export class AccessLog {
   private readonly flushBytes: number;
   private readonly maxBufferBytes: number;
   private readonly onDrop: (() => void) | undefined;
+  private readonly maxWriteBytes: number;
   private chunks: string[] = [];
   private buffered = 0;
   /** Bytes handed to the sink and not yet confirmed written. */
@@ -135,6 +157,7 @@ export class AccessLog {
     this.flushBytes = opts.flushBytes ?? 64 * 1024;
     this.maxBufferBytes = opts.maxBufferBytes ?? 8 * 1024 * 1024;
     this.onDrop = opts.onDrop;
+    this.maxWriteBytes = opts.maxWriteBytes ?? Infinity;
     this.color = opts.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
     if (this.format === 'off') this.sink = null;
     else this.sink = opts.sink ?? (createWriteStream('', { fd: 1, autoClose: false }) as unknown as AccessLogSink);
@@ -182,14 +205,16 @@ export class AccessLog {
       this.timer = null;
     }
     if (this.sink === null || this.chunks.length === 0 || this.waitingDrain) return;
-    const data = this.chunks.join('\n') + '\n';
     const n = this.buffered;
+    const batches = this.maxWriteBytes === Infinity ? [this.chunks.join('\n') + '\n'] : splitLines(this.chunks, this.maxWriteBytes);
     this.chunks = [];
     this.buffered = 0;
     this.inFlight += n;
-    const ok = this.sink.write(data, () => {
-      this.inFlight -= n;
-    });
+    let ok = true;
+    for (let i = 0; i < batches.length; i++) {
+      const last = i === batches.length - 1;
+      ok = this.sink.write(batches[i], last ? () => void (this.inFlight -= n) : undefined);
+    }
     if (!ok) {
       this.waitingDrain = true;
       this.sink.once('drain', () => {

@@ -7,7 +7,7 @@
  * so steady-state requests do no label hashing. Labels never carry a path, a host or a client address;
  * `method` is one of the standard methods or `OTHER`.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RoutingTable } from '@gatehouse/core';
 import type { L4Record, RequestRecord, Telemetry } from './api.js';
 import type { AccessLog } from './access-log.js';
@@ -140,17 +140,20 @@ export class Metrics {
     this.configLastReloadSuccessful = new Gauge({
       name: 'gatehouse_config_last_reload_successful',
       help: '1 when the last configuration reload succeeded, 0 when it was rejected.',
+      aggregator: 'max',
       registers,
     });
     this.configLastReloadTimestamp = new Gauge({
       name: 'gatehouse_config_last_reload_timestamp_seconds',
       help: 'Unix time of the last successful configuration reload.',
+      aggregator: 'max',
       registers,
     });
     this.buildInfo = new Gauge({
       name: 'gatehouse_build_info',
       help: 'Build information (always 1).',
       labelNames: ['version', 'node'] as const,
+      aggregator: 'max',
       registers,
     });
     this.accessLogDropped = new Counter({
@@ -328,6 +331,24 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+
+  /** The registry as JSON (what a cluster worker sends to the primary). */
+  json(): Promise<MetricsJson> {
+    return this.registry.getMetricsAsJSON();
+  }
+}
+
+/** One registry's metrics as JSON (prom-client `getMetricsAsJSON`). */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/**
+ * Prometheus text of several processes' registries merged (node:cluster workers + the primary):
+ * counters and histograms are summed, gauges follow their `aggregator` (sum by default; `max` for
+ * the config and build-info gauges, which only the primary sets).
+ */
+export async function aggregateMetrics(parts: MetricsJson[]): Promise<{ contentType: string; body: string }> {
+  const reg = AggregatorRegistry.aggregate(parts);
+  return { contentType: reg.contentType, body: await reg.metrics() };
 }
 
 /**

@@ -4,6 +4,7 @@
  * Signals: SIGHUP reloads; SIGTERM/SIGINT drain (readyz 503 → stop accepting → in-flight requests
  * finish, bounded by --drain-timeout) and exit 0; a second SIGTERM/SIGINT exits at once (code 1).
  */
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { compile } from '@gatehouse/core';
 import {
@@ -17,7 +18,8 @@ import {
   type Runtime,
 } from '@gatehouse/proxy';
 import { loadResources } from '../load/index.js';
-import { Gateway, type GatewayConfig, type RuntimeFactoryContext } from '../gateway.js';
+import { Gateway, type GatewayConfig, type GatewayDeps, type RuntimeFactoryContext } from '../gateway.js';
+import { ClusterRuntime, aggregatedMetrics, runWorker } from '../workers.js';
 
 export const usage = 'run [DIR] [--admin HOST:PORT] [--bind ADDR] [--log-format json|pretty] [--access-log json|pretty|off] [--no-watch] [--watch-poll] [--drain-timeout 15s]';
 
@@ -35,6 +37,7 @@ Serve the Gateway API YAML in DIR (default ./gateway), watch it and reload on ch
   --backend-resolution default|strict   strict disables the DNS fallback for backendRefs
   --drain-timeout DURATION     how long in-flight requests may take on shutdown (default 15s)
   --gateway-class NAME         serve only Gateways of this GatewayClass (repeatable)
+  --workers N                  N worker processes sharing the listen sockets (node:cluster; default 1)
 `;
 
 /** `15s`, `500ms`, `1m`, `1.5s` or a bare number of seconds → milliseconds. */
@@ -127,42 +130,63 @@ export function createRuntime(ctx: RuntimeFactoryContext): Runtime {
 }
 
 /** Starts a gateway and resolves with the exit code once it has stopped. */
-export async function serve(config: GatewayConfig, hooks: { onStarted?: (gw: Gateway) => void } = {}): Promise<number> {
-  const gw = new Gateway(config, { load: loadResources, compile, createRuntime });
-  const started = await gw.start();
-  if (!started.ok) return started.code;
+export async function serve(config: GatewayConfig, hooks: { onStarted?: (gw: Gateway) => void; workers?: number } = {}): Promise<number> {
+  const workers = hooks.workers ?? 1;
+  const deps: GatewayDeps =
+    workers > 1
+      ? {
+          load: loadResources,
+          compile,
+          createRuntime: (ctx) => new ClusterRuntime(workers, ctx.logger),
+          metricsText: (m, r) => aggregatedMetrics(m, r as ClusterRuntime),
+        }
+      : { load: loadResources, compile, createRuntime };
+  // With workers the primary serves no traffic: its access log stays off (each worker writes its own).
+  const gw = new Gateway(workers > 1 ? { ...config, accessLog: 'off' } : config, deps);
+  // Signal handlers go in before start: a SIGTERM that arrives while starting (readyz may already be
+  // 200) stops the gateway as soon as it is up, instead of killing the process mid-way.
+  let signalled: NodeJS.Signals | null = null;
+  let started = false;
+  let stopNow: ((sig: NodeJS.Signals) => void) | null = null;
+  const onStop = (sig: NodeJS.Signals) => {
+    if (signalled) {
+      gw.logger.warn(`second ${sig}: exiting now without draining`);
+      process.exit(1);
+    }
+    signalled = sig;
+    if (started && stopNow) stopNow(sig);
+  };
+  const onHup = () => {
+    if (!started) return;
+    gw.logger.info('SIGHUP: reloading');
+    void gw.reload('SIGHUP');
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHup);
+  // Keep the stop handlers to the end: a late second signal must still exit at once.
+  const result = await gw.start();
+  if (!result.ok) {
+    process.off('SIGHUP', onHup);
+    return result.code;
+  }
+  started = true;
   hooks.onStarted?.(gw);
   return new Promise<number>((resolve) => {
-    let signalled = false;
-    const onStop = (sig: NodeJS.Signals) => {
-      if (signalled) {
-        gw.logger.warn(`second ${sig}: exiting now without draining`);
-        process.exit(1);
-      }
-      signalled = true;
+    stopNow = (sig) => {
       gw.stop(sig).then(
         () => {
-          cleanup();
+          process.off('SIGHUP', onHup);
           resolve(0);
         },
         (err: unknown) => {
           gw.logger.error('shutdown failed', { error: (err as Error).message });
-          cleanup();
+          process.off('SIGHUP', onHup);
           resolve(1);
         },
       );
     };
-    const onHup = () => {
-      gw.logger.info('SIGHUP: reloading');
-      void gw.reload('SIGHUP');
-    };
-    const cleanup = () => {
-      process.off('SIGHUP', onHup);
-      // Keep the stop handlers: a late second signal must still exit at once.
-    };
-    process.on('SIGTERM', onStop);
-    process.on('SIGINT', onStop);
-    process.on('SIGHUP', onHup);
+    if (signalled) stopNow(signalled);
   });
 }
 
@@ -182,11 +206,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   let stopped = null as Gateway | null;
-  if (config.workers > 1) {
-    process.stderr.write('gatehouse run: --workers N > 1 is not supported yet; run one process per core behind an L4 balancer\n');
-    return 2;
-  }
+  if (cluster.isWorker) return runWorker(config);
   const code = await serve(config, {
+    workers: config.workers,
     onStarted: (gw) => {
       stopped = gw;
     },

@@ -110,3 +110,18 @@ t.test('real file sink via fs.WriteStream', async (t) => {
   t.equal(lines.length, 1000);
   t.equal(JSON.parse(lines[999]).bytes_out, 999);
 });
+
+t.test('maxWriteBytes splits a batch at line boundaries (cluster workers sharing a pipe)', async (t) => {
+  const sink = new MemorySink();
+  const log = new AccessLog({ format: 'json', sink, flushMs: 5, maxWriteBytes: 4096 });
+  for (let i = 0; i < 100; i++) log.request(sampleRequest({ bytesOut: i }));
+  await log.close();
+  t.ok(sink.writes.length > 1, `${sink.writes.length} writes`);
+  for (const w of sink.writes) {
+    t.ok(w.length <= 4096, 'each write fits PIPE_BUF');
+    t.ok(w.endsWith('\n'), 'each write ends at a line boundary');
+  }
+  const lines = sink.writes.join('').trim().split('\n');
+  t.equal(lines.length, 100);
+  t.equal(JSON.parse(lines[99]).bytes_out, 99);
+});
