@@ -16,7 +16,7 @@ import { isConnectError, type LocalReply, Replies, replyForUpstreamError } from 
 import type { Cors } from '../filters/cors.js';
 import { MIRROR_BODY_LIMIT } from '../filters/mirror.js';
 import type { FilterPlan } from '../filters/plan.js';
-import { connectionTokens, isHopByHop, removeHeader, responseHeaders, sameName, setHeader } from '../upstream/headers.js';
+import { connectionTokens, isHopByHop, maybeHop, removeHeader, responseHeaders, sameName, setHeader } from '../upstream/headers.js';
 import { forwardH2c } from '../upstream/h2c-forward.js';
 import { sendMirrors } from '../upstream/mirror.js';
 import { kRemoteAddress } from '../listeners/sniff.js';
@@ -52,6 +52,15 @@ const TIMEOUT_ABORT = new UpstreamAbort('GH_TIMEOUT');
 const RETRY_ABORT = new UpstreamAbort('GH_RETRY');
 const CLIENT_ABORT = new UpstreamAbort('GH_CLIENT_GONE');
 
+/**
+ * Only names of these lengths can be one the engine treats specially (host 4, expect 6, x-forwarded-*
+ * 15/16/17, and the hop-by-hop ones): every other request header is copied without lowercasing.
+ */
+function maybeSpecial(name: string): boolean {
+  const n = name.length;
+  return n === 4 || n === 6 || n === 15 || n === 16 || maybeHop(name);
+}
+
 /** Host header syntax: reg-name / IPv4 / [IPv6], optional :port. */
 function validHost(h: string): boolean {
   const n = h.length;
@@ -84,6 +93,18 @@ function validHost(h: string): boolean {
   return true;
 }
 
+/** The RequestHead of one request; `headers` is Node's header object, built only when read. */
+class Head implements RequestHead {
+  method = '';
+  host = '';
+  path = '';
+  query = '';
+  constructor(readonly req: DownRequest) {}
+  get headers(): RequestHead['headers'] {
+    return this.req.headers;
+  }
+}
+
 export class Exchange implements Expirable {
   // ---- downstream
   readonly pp: PreparedPort;
@@ -95,9 +116,11 @@ export class Exchange implements Expirable {
   readonly h2: boolean;
   readonly start = performance.now();
   readonly startTime = Date.now();
-  head: RequestHead = { method: '', host: '', path: '', query: '', headers: {} };
+  readonly head: Head;
   rawHost = '';
   grpc = false;
+  contentLength: string | null = null;
+  chunked = false;
   // ---- routing
   listener: ListenerIR | undefined;
   rule: PreparedRule | null = null;
@@ -137,6 +160,7 @@ export class Exchange implements Expirable {
     this.socket = socket;
     this.secure = secure;
     this.h2 = req.httpVersionMajor === 2;
+    this.head = new Head(req);
     pp.engine.inFlight++;
     if (res !== null) {
       (res as WithExchange)[kExchange] = this;
@@ -156,13 +180,33 @@ export class Exchange implements Expirable {
     if (this.h2) {
       const a = req.headers[':authority'];
       rawHost = typeof a === 'string' ? a : (req.headers.host as string | undefined);
+      const ct = req.headers['content-type'];
+      this.grpc = typeof ct === 'string' && ct.startsWith('application/grpc');
+      const cl = req.headers['content-length'];
+      this.contentLength = typeof cl === 'string' ? cl : null;
     } else {
+      // One pass over the raw headers for what the engine needs, so Node never has to build
+      // `req.headers` unless a matcher or filter asks for it (the head's `headers` is lazy).
       const raw = req.rawHeaders;
       let count = 0;
       for (let i = 0; i < raw.length; i += 2) {
-        if (sameName(raw[i], 'host')) {
-          count++;
-          rawHost = raw[i + 1];
+        const name = raw[i];
+        switch (name.length) {
+          case 4:
+            if (sameName(name, 'host')) {
+              count++;
+              rawHost = raw[i + 1];
+            }
+            break;
+          case 12:
+            if (sameName(name, 'content-type')) this.grpc = raw[i + 1].startsWith('application/grpc');
+            break;
+          case 14:
+            if (sameName(name, 'content-length')) this.contentLength = raw[i + 1];
+            break;
+          case 17:
+            if (sameName(name, 'transfer-encoding')) this.chunked = true;
+            break;
         }
       }
       if (count > 1 || (count === 0 && req.httpVersionMinor >= 1)) return this.reply(Replies.badHost);
@@ -172,9 +216,6 @@ export class Exchange implements Expirable {
     const head = this.head;
     head.method = req.method ?? 'GET';
     head.host = normalizeHost(rawHost);
-    head.headers = req.headers;
-    const ct = req.headers['content-type'];
-    this.grpc = typeof ct === 'string' && ct.startsWith('application/grpc');
     // ---- target
     const url = req.url ?? '/';
     let target = url;
@@ -270,14 +311,13 @@ export class Exchange implements Expirable {
     if (this.h2) {
       this.hasBody = !(req as Http2ServerRequest).stream.endAfterHeaders;
     } else {
-      const h = req.headers;
-      const cl = h['content-length'];
-      this.hasBody = h['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+      const cl = this.contentLength;
+      this.hasBody = this.chunked || (cl !== null && cl !== '0');
     }
     if (rule.requestMs > 0) this.requestDeadline = this.start + rule.requestMs;
     this.retriesLeft = rule.retry === null ? 0 : rule.retry.attempts;
     if (plan.mirrors.length > 0) {
-      const cl = Number(req.headers['content-length'] ?? -1);
+      const cl = Number(this.contentLength ?? -1);
       if (this.hasBody && cl >= 0 && cl <= MIRROR_BODY_LIMIT) {
         this.readSmallBody();
         return;
@@ -314,6 +354,10 @@ export class Exchange implements Expirable {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i];
       if (name.charCodeAt(0) === 58 /* : */) continue;
+      if (!maybeSpecial(name)) {
+        out.push(name, raw[i + 1]);
+        continue;
+      }
       const lower = name.toLowerCase();
       switch (lower) {
         case 'host':
@@ -654,7 +698,7 @@ export class Exchange implements Expirable {
       status: this.status,
       durationMs: performance.now() - this.start,
       upstreamMs: this.upstreamMs,
-      bytesIn: Number(this.req.headers['content-length'] ?? 0) || 0,
+      bytesIn: Number(this.contentLength ?? 0) || 0,
       bytesOut: this.bytesOut,
       error: this.error,
       host: this.head.host,

@@ -7,7 +7,7 @@
  * `error` listener before anything can emit on it, and every exit path destroys both sides.
  */
 import net from 'node:net';
-import { SmoothWeightedRoundRobin, buildPortMatcher } from '@gatehouse/core';
+import { HostTable, SmoothWeightedRoundRobin, buildPortMatcher } from '@gatehouse/core';
 import type { BackendIR, BackendRefIR, L4RouteIR, ListenerIR, PortIR, PortMatcher, TlsRouteIR } from '@gatehouse/core';
 import type { L4Record, PortServerContext, ResolvedEndpoint } from '../api.js';
 
@@ -55,59 +55,6 @@ export class RefPicker {
   }
 }
 
-// ---------------------------------------------------------------------------------------------- hostnames
-
-/**
- * Gateway API hostname matching (features.md §9.1): null or `*` covers everything; `*.suffix` covers any
- * name with one or more labels before `.suffix`; anything else must be equal. Both sides lowercased.
- */
-export function hostnameCovers(pattern: string | null, name: string): boolean {
-  if (pattern === null || pattern === '*') return true;
-  if (pattern.startsWith('*.')) {
-    const suffix = pattern.slice(1); // `.example.com`
-    return name.length > suffix.length && name.endsWith(suffix);
-  }
-  return pattern === name;
-}
-
-/**
- * Exact → longest wildcard suffix → catch-all lookup table. Insertion order breaks ties: the first value
- * added for a key wins, so callers add in precedence order.
- */
-export class HostTable<T> {
-  private readonly exact = new Map<string, T>();
-  private readonly wild = new Map<string, T>(); // key: `.suffix`
-  private any: T | undefined;
-
-  add(hostname: string | null, value: T): void {
-    if (hostname === null || hostname === '*') {
-      if (this.any === undefined) this.any = value;
-    } else if (hostname.startsWith('*.')) {
-      const k = hostname.slice(1);
-      if (!this.wild.has(k)) this.wild.set(k, value);
-    } else if (!this.exact.has(hostname)) {
-      this.exact.set(hostname, value);
-    }
-  }
-
-  /** Most specific value covering `name`; `null` name only matches the catch-all. */
-  lookup(name: string | null): T | undefined {
-    if (name === null) return this.any;
-    const e = this.exact.get(name);
-    if (e !== undefined) return e;
-    if (this.wild.size > 0) {
-      // Longest suffix first: `.b.example.com` before `.example.com` before `.com`. The suffix must
-      // leave at least one label in front (`*.example.com` does not cover `example.com`).
-      for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) {
-        if (i === 0) continue;
-        const w = this.wild.get(name.slice(i));
-        if (w !== undefined) return w;
-      }
-    }
-    return this.any;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------- SNI routing
 
 export type SniDecision =
@@ -146,7 +93,8 @@ export class SniRouter {
   }
 
   select(sni: string | null): SniDecision {
-    const listener = this.listeners.lookup(sni) ?? null;
+    // Without SNI only the catch-all listener (no hostname) can apply.
+    const listener = (sni === null ? this.listeners.get(null) : this.listeners.best(sni)) ?? null;
     if (!listener) return { kind: 'none', listener: null, reason: 'no_listener' };
     const route = sni === null ? null : this.matcher.matchSni(sni);
     if (route) {

@@ -15,14 +15,13 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { parseClientHello } from '@gatehouse/core';
+import { HostTable, parseClientHello } from '@gatehouse/core';
 import type { ListenerIR, PortIR, TlsRouteIR } from '@gatehouse/core';
 import type { PortServer, PortServerContext } from '../api.js';
 import { HttpsTerminator } from './https.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_TCP_IDLE_MS,
-  HostTable,
   L4Conn,
   L4Registry,
   SniRouter,
@@ -342,7 +341,7 @@ export class TlsPortServer implements PortServer {
     if (indices.length > 1 && sni !== null) {
       const table = new HostTable<number>();
       for (const i of indices) for (const h of ctx.table.certificates[i]?.hostnames ?? []) table.add(h, i);
-      index = table.lookup(sni) ?? index;
+      index = table.best(sni) ?? index;
     }
     if (this.contexts.has(index)) return this.contexts.get(index)!;
     const cert = ctx.table.certificates[index];

@@ -22,6 +22,18 @@ export function isHopByHop(lower: string): boolean {
   return HOP_BY_HOP.has(lower) || (lower.length > 6 && lower.startsWith('proxy-'));
 }
 
+/**
+ * Cheap pre-check: only names whose length is that of a hop-by-hop header (te 2, trailer/upgrade 7,
+ * connection/keep-alive 10, transfer-encoding 17) or that start with `p` (proxy-*) can be one, so
+ * other names are never lowercased.
+ */
+export function maybeHop(name: string): boolean {
+  const n = name.length;
+  if (n === 2 || n === 7 || n === 10 || n === 17) return true;
+  const c = name.charCodeAt(0);
+  return n > 6 && (c === 112 || c === 80);
+}
+
 /** `name` equals the already-lowercased `lower`, ignoring case; cheap length test first. */
 export function sameName(name: string, lower: string): boolean {
   return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
@@ -30,6 +42,10 @@ export function sameName(name: string, lower: string): boolean {
 /** Tokens of a `Connection` header (lowercased), or null when it names nothing beyond keep-alive/close. */
 export function connectionTokens(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null;
+  if (typeof value === 'string' && value.length <= 10) {
+    const v = value.toLowerCase();
+    if (v === 'keep-alive' || v === 'close') return null;
+  }
   const text = Array.isArray(value) ? value.join(',') : value;
   let out: Set<string> | null = null;
   for (const part of text.split(',')) {
@@ -97,13 +113,15 @@ export function responseHeaders(raw: Buffer[] | string[] | null): string[] {
   if (raw === null) return out;
   let conn: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString();
-    const lower = name.toLowerCase();
-    if (lower === 'connection') {
-      conn = connectionTokens(raw[i + 1].toString());
-      continue;
+    const name = raw[i].toString('latin1');
+    if (maybeHop(name)) {
+      const lower = name.toLowerCase();
+      if (lower === 'connection') {
+        conn = connectionTokens(raw[i + 1].toString('latin1'));
+        continue;
+      }
+      if (isHopByHop(lower)) continue;
     }
-    if (isHopByHop(lower)) continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
   if (conn !== null) for (const t of conn) removeHeader(out, t);
