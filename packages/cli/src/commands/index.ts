@@ -8,6 +8,7 @@ type Loader = () => Promise<CommandModule>;
 
 export const COMMANDS: Record<string, Loader> = {
   version: () => import('./version.js'),
+  explain: () => import('./explain.js'),
   routes: () => import('./routes.js'),
   status: () => import('./status.js'),
   run: () => import('./run.js'),
