@@ -62,6 +62,29 @@ export function resolveBackendRef(
   ref: BackendObjectReference,
   purpose: BackendPurpose,
 ): Resolution {
+  // The same ref from the same kind of owner in the same namespace always resolves the same way:
+  // cache it (large tables share a few hundred Services among thousands of rules).
+  const cacheKey = [owner.kind, owner.metadata.namespace, ref.group, ref.kind, ref.namespace ?? '', ref.name, ref.port ?? '', purpose].join('|');
+  let cache = resolutionCache.get(ctx);
+  if (!cache) {
+    cache = new Map();
+    resolutionCache.set(ctx, cache);
+  }
+  const cached = cache.get(cacheKey);
+  if (cached) return cached;
+  const resolution = resolveUncached(ctx, owner, ref, purpose);
+  cache.set(cacheKey, resolution);
+  return resolution;
+}
+
+const resolutionCache = new WeakMap<CompileContext, Map<string, Resolution>>();
+
+function resolveUncached(
+  ctx: CompileContext,
+  owner: RefOwner,
+  ref: BackendObjectReference,
+  purpose: BackendPurpose,
+): Resolution {
   const namespace = ref.namespace ?? owner.metadata.namespace;
   const name = backendRefName(ref, owner.metadata.namespace);
   const fail = (reason: string, message: string): Resolution => ({
@@ -131,6 +154,7 @@ function resolveService(
   if (slices && slices.length > 0) {
     let appProtocol = servicePort?.appProtocol;
     const endpoints: EndpointIR[] = [];
+    const seen = new Set<string>();
     for (const slice of slices) {
       const target = slicePort(slice, servicePort, ref.port);
       if (target === null) continue;
@@ -138,7 +162,10 @@ function resolveService(
       for (const endpoint of slice.spec.endpoints) {
         if (!endpoint.ready) continue;
         for (const address of endpoint.addresses) {
-          addEndpoint(endpoints, { address, port: target.port, dns: slice.spec.addressType === 'FQDN', unix: false });
+          const k = `${address} ${target.port}`;
+          if (seen.has(k)) continue;
+          seen.add(k);
+          endpoints.push({ address, port: target.port, dns: slice.spec.addressType === 'FQDN', unix: false });
         }
       }
     }

@@ -12,12 +12,11 @@
  *   status-report.ts conditions for every object
  */
 import type { Diagnostic } from '../diagnostics.js';
-import type { BackendIR, BackendRefIR, FilterIR, PortIR, RoutingTable } from '../ir/types.js';
-import { serializeTable } from '../ir/serialize.js';
+import type { BackendIR, BackendRefIR, FilterIR, RoutingTable } from '../ir/types.js';
 import type { ResourceSet, Route } from '../resources/types.js';
 import { attachRoute } from './attachment.js';
 import { BackendRegistry } from './backends.js';
-import { CompileContext, key } from './context.js';
+import { CompileContext } from './context.js';
 import { buildSockets, CertificateRegistry, compileGatewayClasses, compileGateways, listenerProgrammed } from './gateways.js';
 import { fnv1a64 } from './hash.js';
 import { compileHttpRoute } from './http-routes.js';
@@ -68,54 +67,49 @@ export function compile(resources: ResourceSet, options: CompileOptions = {}): C
     const serves = parents.some((p) => p.attachments.some((a) => listenerProgrammed(a.listener)));
     // Routes that carry no traffic still resolve their backends (for status), into a scratch registry.
     const target = serves ? registry : new BackendRegistry();
-    const work: RouteWork = { route, rank, parents, http: null, l4: null, shadowed: [] };
+    const work: RouteWork = { route, rank, parents, serves, http: null, l4: null, shadowed: [] };
     if (route.kind === 'HTTPRoute' || route.kind === 'GRPCRoute') work.http = compileHttpRoute(ctx, route, target);
     else work.l4 = compileL4Route(ctx, route, target);
     return work;
   });
 
+  // Backends are final once every route is compiled: sort them, then build the ports (which share the
+  // compiled rules, now pointing at the sorted indices).
+  registry.finalize();
+  const backends = sortBackends(registry.list, works);
   const certificates = new CertificateRegistry();
   const ports = buildPorts(ctx, sockets, works, certificates);
-  registry.finalize();
-  const backends = sortBackends(registry.list, ports);
   const table: RoutingTable = { hash: '', ports, backends, certificates: certificates.list };
-  table.hash = fnv1a64(serializeTable(table, { redactKeys: false }));
+  // The hash covers the whole content, certificate keys included (so a new key is a new table). Plain
+  // JSON.stringify is enough: compile builds every object with the same key order for the same input.
+  table.hash = fnv1a64(JSON.stringify(table));
 
   const status = buildStatusReport(classes, gateways, works, ctx.controllerName);
-  void key;
   return { table, status, diagnostics: ctx.diagnostics };
 }
 
 /**
- * Backends come out sorted by id, whatever order routes were compiled in, and every index in the
- * ports is rewritten to match.
+ * Backends come out sorted by id, whatever order routes were compiled in, and every index held by a
+ * compiled rule (backendRefs, mirrors, backendRef filters) or L4 route is rewritten to match.
  */
-function sortBackends(list: readonly BackendIR[], ports: PortIR[]): BackendIR[] {
+function sortBackends(list: readonly BackendIR[], works: readonly RouteWork[]): BackendIR[] {
   const order = list.map((b, i) => ({ b, i })).sort((x, y) => (x.b.id < y.b.id ? -1 : x.b.id > y.b.id ? 1 : 0));
   const remap = new Map<number, number>();
   order.forEach((x, newIndex) => remap.set(x.i, newIndex));
+  const fixFilter = (f: FilterIR): void => {
+    if (f.type === 'RequestMirror') f.backend = remap.get(f.backend)!;
+  };
   const fixRef = (r: BackendRefIR): void => {
     if (r.backend >= 0) r.backend = remap.get(r.backend)!;
     r.filters.forEach(fixFilter);
   };
-  const fixFilter = (f: FilterIR): void => {
-    if (f.type === 'RequestMirror') f.backend = remap.get(f.backend)!;
-  };
-  const fixedL4 = new Set<BackendRefIR[]>();
-  const fixL4 = (refs: BackendRefIR[]): void => {
-    if (fixedL4.has(refs)) return; // TLS routes share one list across hostnames
-    fixedL4.add(refs);
-    refs.forEach(fixRef);
-  };
-  for (const port of ports) {
-    for (const group of port.httpGroups) {
-      for (const rule of group.rules) {
-        rule.filters.forEach(fixFilter);
-        rule.backendRefs.forEach(fixRef);
-      }
+  for (const work of works) {
+    if (!work.serves) continue; // routes that serve nothing resolved into a scratch registry
+    for (const rule of work.http?.rules ?? []) {
+      rule.ir.filters.forEach(fixFilter);
+      rule.ir.backendRefs.forEach(fixRef);
     }
-    for (const t of port.tlsRoutes) fixL4(t.backendRefs);
-    if (port.l4Route) fixL4(port.l4Route.backendRefs);
+    work.l4?.backendRefs.forEach(fixRef);
   }
   return order.map((x) => x.b);
 }

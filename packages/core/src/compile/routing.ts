@@ -13,8 +13,8 @@
  * OLDEST serves the port; the others are reported as not serving in their Accepted message and by an
  * `L4_ROUTE_SHADOWED` warning.
  */
-import type { HttpGroupIR, HttpMatchEntry, HttpRuleIR, L4RouteIR, ListenerIR, PortIR, TlsRouteIR } from '../ir/types.js';
-import { objectName, type Route } from '../resources/types.js';
+import type { HttpGroupIR, HttpMatchEntry, ListenerIR, PortIR, TlsRouteIR } from '../ir/types.js';
+import type { Route } from '../resources/types.js';
 import type { Attachment, ParentAttachment } from './attachment.js';
 import type { CompileContext } from './context.js';
 import type { CertificateRegistry, ListenerState, SocketState } from './gateways.js';
@@ -29,6 +29,8 @@ export interface RouteWork {
   /** Position in the age order of all routes (0 = oldest). */
   rank: number;
   parents: ParentAttachment[];
+  /** Attached to at least one programmed listener (its backends are interned in the table). */
+  serves: boolean;
   http: CompiledRoute | null;
   l4: CompiledL4Route | null;
   /** Ports this TCP/UDP route attached to but does not serve (an older route does). */
@@ -169,7 +171,7 @@ function fillGroup(group: HttpGroupIR, socket: SocketState, byListener: Map<List
     const { attachment, listener } = seen.get(work)!;
     for (const rule of work.http!.rules) {
       const ruleIndex = group.rules.length;
-      group.rules.push(copyRule(rule.ir));
+      group.rules.push(rule.ir);
       for (const hostname of attachment.hostnames) {
         for (const m of rule.matches) {
           entries.push({ ...m, hostname, rule: ruleIndex, listener });
@@ -179,11 +181,6 @@ function fillGroup(group: HttpGroupIR, socket: SocketState, byListener: Map<List
   }
   entries.sort(compareHttpEntries);
   group.entries = entries;
-}
-
-/** Rules are shared between groups at compile time; the table gets its own copies (plain data). */
-function copyRule(rule: HttpRuleIR): HttpRuleIR {
-  return JSON.parse(JSON.stringify(rule)) as HttpRuleIR;
 }
 
 /** SNI precedence: exact names, then longer wildcard suffixes, then `*`; ties: older route, then listener. */
@@ -204,9 +201,3 @@ function sortTlsRoutes(routes: TlsRouteIR[], byListener: Map<ListenerState, Atta
     return a.listener - b.listener;
   });
 }
-
-export function routeKey(route: Route): string {
-  return objectName(route);
-}
-
-export type { L4RouteIR };

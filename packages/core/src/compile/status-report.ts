@@ -2,7 +2,6 @@
  * The StatusReport: conditions with the spec's types and reasons (features.md §11), messages meant
  * for a human, and `observedGeneration` = `metadata.generation` everywhere.
  */
-import { objectName } from '../resources/types.js';
 import { condition } from './conditions.js';
 import type { GatewayClassState, GatewayState, ListenerState } from './gateways.js';
 import { listenerProgrammed } from './gateways.js';
@@ -158,6 +157,5 @@ function routeStatus(work: RouteWork, controllerName: string): RouteStatus {
     }
     return { parentRef: p.parentRef, controllerName, conditions };
   });
-  void objectName;
   return { kind: route.kind, name: nsName(route), parents, backends: refs.statuses };
 }
