@@ -5,6 +5,7 @@
  * warning: they are strings in YAML 1.2, which is rarely what the author meant.
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import jsyaml from 'js-yaml';
 import type { Diagnostic, FieldPath, Position, RawDocument } from '@gatehouse/core';
 
 const YAML11_BOOL = /^(y|yes|n|no|on|off)$/i;
@@ -57,8 +58,103 @@ export interface ParsedFile {
   diagnostics: Diagnostic[];
 }
 
-/** `order` is the global load order of the first document; the caller adds the count of docs returned. */
+/**
+ * `order` is the global load order of the first document; the caller adds the count of docs returned.
+ *
+ * Two paths, same result. The `yaml` package gives every node a position but parses about ten times
+ * slower than js-yaml, which gives none. So a file that looks ordinary is read with js-yaml, the start
+ * of each document is found by a line scan, and the `yaml` AST is built only if a diagnostic needs a
+ * position inside the file. Anything unusual (tabs, anchors/aliases, tags, merge keys, possible
+ * YAML 1.1 booleans, or a file js-yaml rejects) goes through `yaml` straight away, which also gives the
+ * precise syntax errors.
+ */
 export function parseFile(file: string, text: string, firstOrder: number): ParsedFile {
+  if (!NEEDS_FULL_PARSE.test(text)) {
+    const fast = parseFast(file, text, firstOrder);
+    if (fast) return fast;
+  }
+  return parseFull(file, text, firstOrder);
+}
+
+/** Features the fast path leaves to `yaml`: tabs, anchors, aliases, tags, merge keys, YAML 1.1 booleans. */
+const NEEDS_FULL_PARSE = /\t|(?:^|[\s\[{,])[&*!][^\s]|<<\s*:|(?:^|[:\-,\[{?]\s*)(?:y|yes|n|no|on|off)\s*(?:$|#|[,\]}])/im;
+
+const DOC_MARKER = /^(---|\.\.\.)(?=\s|$)/;
+
+/**
+ * Start (line, col) of each document's first node, found by scanning lines: `---` opens a document,
+ * `...` closes one, comments and blank lines are skipped. The caller checks the count against the parser.
+ */
+function documentStarts(text: string): { line: number; col: number }[] {
+  const starts: { line: number; col: number }[] = [];
+  let cur: { line: number; col: number; content: boolean } | undefined;
+  let lineNo = 0;
+  for (const raw of text.split('\n')) {
+    lineNo++;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const marker = DOC_MARKER.exec(line)?.[1];
+    if (marker === '---') {
+      if (cur) starts.push(cur);
+      const inline = line.slice(3).search(/\S/);
+      const hasInline = inline >= 0 && line[3 + inline] !== '#';
+      cur = hasInline ? { line: lineNo, col: 4 + inline, content: true } : { line: lineNo, col: 1, content: false };
+      continue;
+    }
+    if (marker === '...') {
+      if (cur) starts.push(cur);
+      cur = undefined;
+      continue;
+    }
+    if (/^\s*(#|$)/.test(line) || (!cur && line.startsWith('%'))) continue;
+    if (!cur) cur = { line: lineNo, col: 1, content: false };
+    if (!cur.content) {
+      cur.line = lineNo;
+      cur.col = line.search(/\S/) + 1;
+      cur.content = true;
+    }
+  }
+  if (cur) starts.push(cur);
+  return starts.map(({ line, col }) => ({ line, col }));
+}
+
+/** The js-yaml path (exported for tests); undefined when the file must go through `yaml`. */
+export function parseFast(file: string, text: string, firstOrder: number): ParsedFile | undefined {
+  let values: unknown[];
+  try {
+    values = [];
+    jsyaml.loadAll(text, (v) => values.push(v), { schema: jsyaml.CORE_SCHEMA, json: false });
+  } catch {
+    return undefined;
+  }
+  const starts = documentStarts(text);
+  if (starts.length === 0 && values.every((v) => v === null || v === undefined)) return { docs: [], diagnostics: [] };
+  if (starts.length !== values.length) return undefined;
+  let full: { docs: Document[]; lc: LineCounter } | undefined;
+  const ast = () => {
+    if (!full) {
+      const lc = new LineCounter();
+      const parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
+      full = { docs: Array.isArray(parsed) ? parsed : [], lc };
+    }
+    return full;
+  };
+  const docs: RawDocument[] = values.map((value, index) => ({
+    file,
+    index,
+    order: firstOrder + index,
+    value,
+    locate: (p: FieldPath): Position => {
+      if (p.length === 0) return { file, ...starts[index]! };
+      const { docs: ds, lc } = ast();
+      const d = ds[index];
+      return d ? locateIn(d, lc, file, p) : { file, ...starts[index]! };
+    },
+  }));
+  return { docs, diagnostics: [] };
+}
+
+/** The `yaml` path: positions for every node, precise syntax errors, YAML 1.1 boolean warnings. */
+export function parseFull(file: string, text: string, firstOrder: number): ParsedFile {
   const lc = new LineCounter();
   const docs: RawDocument[] = [];
   const diagnostics: Diagnostic[] = [];

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { FieldPath, RawDocument } from './document.js';
 import { emptyResourceSet, V1ALPHA1_GROUP, type Resource, type ResourceSet, type Route } from './types.js';
-import { Ctx, isPlainObject, typeName, walk } from './schema.js';
+import { Ctx, isPlainObject, typeName, walk, type ObjectSchema } from './schema.js';
 import { KINDS, KNOWN_UNSUPPORTED, OWN_GROUPS, objectSchema, type KindDef } from './kinds.js';
 import { metadata as metadataSchema } from './core-kinds.js';
 import { didYouMean } from './suggest.js';
@@ -76,7 +76,8 @@ class Decoder {
   readonly accepted = new Set<Resource>();
   private candidates: Candidate[] = [];
   private pending: PendingRoute[] = [];
-  private seen = new Map<string, { file: string; line: number }>();
+  private seen = new Map<string, RawDocument>();
+  private schemas = new Map<string, ObjectSchema>();
   readonly set: ResourceSet = emptyResourceSet();
 
   run(docs: readonly RawDocument[]): DecodeResult {
@@ -156,7 +157,10 @@ class Decoder {
     const namespace = def.clusterScoped ? '' : rawNs;
     ctx.object = objName(def.kind, namespace, name);
 
-    const walked = walk(objectSchema(def, version, metadataSchema), value, ctx, []);
+    const schemaKey = `${def.group}/${def.kind}/${version}`;
+    let schema = this.schemas.get(schemaKey);
+    if (!schema) this.schemas.set(schemaKey, (schema = objectSchema(def, version, metadataSchema)));
+    const walked = walk(schema, value, ctx, []);
     if (ctx.errors > 0 || !walked) return;
 
     const m = walked.metadata;
@@ -339,13 +343,15 @@ class Decoder {
     for (const c of cs) {
       const { kind, metadata } = c.res;
       const key = `${kind}/${metadata.namespace}/${metadata.name}`;
-      const where = c.doc.locate(['metadata', 'name']);
       const first = this.seen.get(key);
       if (first) {
+        // Positions inside a document may cost a full re-parse of its file: only look them up here.
+        const where = c.doc.locate(['metadata', 'name']);
+        const firstAt = first.locate(['metadata', 'name']);
         this.diags.push({
           severity: 'error',
           code: 'DUPLICATE_OBJECT',
-          message: `${objName(kind, metadata.namespace, metadata.name)} is defined twice: first at ${first.file}:${first.line}, again here; the second is ignored`,
+          message: `${objName(kind, metadata.namespace, metadata.name)} is defined twice: first at ${firstAt.file}:${firstAt.line}, again here; the second is ignored`,
           file: where.file,
           line: where.line,
           col: where.col,
@@ -354,7 +360,7 @@ class Decoder {
         });
         continue;
       }
-      this.seen.set(key, { file: where.file, line: where.line });
+      this.seen.set(key, c.doc);
       (this.set[c.def.list] as Resource[]).push(c.res);
       this.accepted.add(c.res);
     }

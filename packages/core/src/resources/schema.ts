@@ -173,7 +173,8 @@ function quoteList(values: readonly (string | number)[]): string {
 
 /**
  * Checks `value` (present in the document at `path`) against `schema`. Returns the normalised value,
- * or undefined when it is unusable (an error was reported).
+ * or undefined when it is unusable (an error was reported). `path` is used as a stack (pushed and
+ * popped while walking, the same length on return): pass a fresh array, and copy it before keeping it.
  */
 export function walk(schema: Schema, value: unknown, ctx: Ctx, path: FieldPath): any {
   switch (schema.t) {
@@ -307,7 +308,12 @@ export function walk(schema: Schema, value: unknown, ctx: Ctx, path: FieldPath):
       }
       const out: unknown[] = [];
       const before = ctx.errors;
-      for (let i = 0; i < value.length; i++) out.push(walk(schema.item, value[i], ctx, [...path, i]));
+      const at = path as (string | number)[];
+      for (let i = 0; i < value.length; i++) {
+        at.push(i);
+        out.push(walk(schema.item, value[i], ctx, at));
+        at.pop();
+      }
       if (schema.uniqueBy) {
         const seen = new Map<string, number>();
         for (let i = 0; i < out.length; i++) {
@@ -337,9 +343,12 @@ export function walk(schema: Schema, value: unknown, ctx: Ctx, path: FieldPath):
         return undefined;
       }
       const out: Record<string, unknown> = {};
+      const at = path as (string | number)[];
       for (const k of keys) {
-        if (schema.key) walk(schema.key, k, ctx, [...path, k]);
-        out[k] = walk(schema.value, value[k], ctx, [...path, k]);
+        at.push(k);
+        if (schema.key) walk(schema.key, k, ctx, at);
+        out[k] = walk(schema.value, value[k], ctx, at);
+        at.pop();
       }
       return out;
     }
@@ -348,6 +357,8 @@ export function walk(schema: Schema, value: unknown, ctx: Ctx, path: FieldPath):
   }
 }
 
+const fieldEntries = new WeakMap<ObjectSchema, [string, Field][]>();
+
 function walkObject(schema: ObjectSchema, value: unknown, ctx: Ctx, path: FieldPath): any {
   if (value === null || value === undefined) value = {};
   if (!isPlainObject(value)) {
@@ -355,36 +366,44 @@ function walkObject(schema: ObjectSchema, value: unknown, ctx: Ctx, path: FieldP
     return undefined;
   }
   const before = ctx.errors;
-  const known = Object.keys(schema.fields);
-  for (const k of Object.keys(value)) {
-    if (!(k in schema.fields)) {
-      ctx.error('UNKNOWN_FIELD', [...path, k], `unknown field ${JSON.stringify(k)}`, didYouMean(k, known) ?? `known fields: ${known.join(', ')}`);
+  const at = path as (string | number)[];
+  for (const k in value) {
+    if (!Object.prototype.hasOwnProperty.call(schema.fields, k)) {
+      const known = Object.keys(schema.fields);
+      at.push(k);
+      ctx.error('UNKNOWN_FIELD', at, `unknown field ${JSON.stringify(k)}`, didYouMean(k, known) ?? `known fields: ${known.join(', ')}`);
+      at.pop();
     }
   }
+  let entries = fieldEntries.get(schema);
+  if (!entries) fieldEntries.set(schema, (entries = Object.entries(schema.fields)));
   const out: Record<string, unknown> = {};
-  for (const [k, f] of Object.entries(schema.fields)) {
+  for (const [k, f] of entries) {
     const v = value[k];
-    const outKey = f.as ?? k;
     if (v === undefined || v === null) {
-      if (f.required) {
-        ctx.error('MISSING_FIELD', path, `required field ${JSON.stringify(k)} is missing`);
-      } else if (f.default !== undefined) {
-        out[outKey] = walk(f.schema, structuredCloneJson(f.default), ctx, [...path, k]);
+      if (f.required) ctx.error('MISSING_FIELD', path, `required field ${JSON.stringify(k)} is missing`);
+      else if (f.default !== undefined) {
+        at.push(k);
+        out[f.as ?? k] = walk(f.schema, cloneJson(f.default), ctx, at);
+        at.pop();
       }
       continue;
     }
-    const w = walk(f.schema, v, ctx, [...path, k]);
-    if (w !== undefined) out[outKey] = w;
+    at.push(k);
+    const w = walk(f.schema, v, ctx, at);
+    at.pop();
+    if (w !== undefined) out[f.as ?? k] = w;
   }
   if (schema.rules && ctx.errors === before) for (const r of schema.rules) r(out, ctx, path);
   return out;
 }
 
-function structuredCloneJson(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(structuredCloneJson);
+function cloneJson(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(cloneJson);
   if (isPlainObject(v)) {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) o[k] = structuredCloneJson(x);
+    for (const [k, x] of Object.entries(v)) o[k] = cloneJson(x);
     return o;
   }
   return v;

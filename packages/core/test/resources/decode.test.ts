@@ -1,6 +1,6 @@
 import t from 'tap';
 import { decodeDocuments, formatDiagnostic, type Diagnostic } from '../../src/index.js';
-import { docs, gateway, GW, route } from './helpers.js';
+import { docs, gateway, GW, route } from './fixtures/docs.js';
 
 const errs = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error');
 const codes = (ds: Diagnostic[]) => ds.map((d) => `${d.code} ${d.path ?? ''}`.trim());

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { convertDocuments, decodeDocuments, type Diagnostic } from '../../src/index.js';
-import { docs, X } from './helpers.js';
+import { docs, X } from './fixtures/docs.js';
 
 const codes = (ds: Diagnostic[]) => ds.map((d) => `${d.severity} ${d.code} ${d.path ?? ''}`.trim());
 
