@@ -97,7 +97,7 @@ function documentStarts(text: string): { line: number; col: number }[] {
       if (cur) starts.push(cur);
       const inline = line.slice(3).search(/\S/);
       const hasInline = inline >= 0 && line[3 + inline] !== '#';
-      cur = hasInline ? { line: lineNo, col: 4 + inline, content: true } : { line: lineNo, col: 1, content: false };
+      cur = hasInline ? { line: lineNo, col: 4 + inline, content: true } : { line: lineNo, col: 4, content: false };
       continue;
     }
     if (marker === '...') {

@@ -153,3 +153,31 @@ t.test('diagnostics come sorted by file, line, column', async (t) => {
   const r = await loadResources(dir);
   t.same(r.diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`), ['config/a.yaml:2 UNSUPPORTED_KIND', 'config/a.yaml:11 INVALID_ENUM', 'config/b.yaml:7 OUT_OF_RANGE']);
 });
+
+t.test('the js-yaml fast path and the yaml path agree on values and document starts', async (t) => {
+  const { parseFast, parseFull } = await import('../../src/load/parse.js');
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const files: string[] = [];
+  const walkDir = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walkDir(p);
+      else if (/\.ya?ml$/.test(e)) files.push(p);
+    }
+  };
+  walkDir('/work/shared/conformance');
+  walkDir(join(import.meta.dirname, '../../../../fixtures'));
+  const extra = ['', '# only a comment\n', 'a: 1\n---\n', '---\na: 1\n...\n---\nb: 2\n', '--- {a: 1}\n---\n', '%YAML 1.2\n---\nx: [1, 2]\n'];
+  let compared = 0;
+  for (const [name, text] of [...files.map((f) => [f, readFileSync(f, 'utf8')] as const), ...extra.map((x, i) => [`extra-${i}`, x] as const)]) {
+    const fast = parseFast('f.yaml', text, 0);
+    if (!fast) continue;
+    const full = parseFull('f.yaml', text, 0);
+    if (full.diagnostics.length) continue;
+    compared++;
+    t.same(fast.docs.map((d) => d.value), full.docs.map((d) => d.value), `${name}: values`);
+    t.same(fast.docs.map((d) => d.locate([])), full.docs.map((d) => d.locate([])), `${name}: document starts`);
+    t.same(fast.docs.map((d) => d.locate(['metadata', 'name'])), full.docs.map((d) => d.locate(['metadata', 'name'])), `${name}: inner positions`);
+  }
+  t.ok(compared > 150, `${compared} files compared`);
+});
