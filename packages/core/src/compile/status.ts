@@ -11,7 +11,10 @@ export interface Condition {
 export interface ListenerStatus {
   name: string;
   supportedKinds: { group: string; kind: string }[];
-  /** Routes whose Accepted=True on this listener. */
+  /**
+   * Routes attached through this listener: selected by its allowedRoutes (kind, namespace) with an
+   * intersecting hostname. As the spec asks, counted whether or not the listener itself is valid.
+   */
   attachedRoutes: number;
   conditions: Condition[];
 }
