@@ -113,7 +113,10 @@ export class Gateway {
   }
 
   ready(): boolean {
-    return this.isReady && !this.isDraining;
+    if (!this.isReady || this.isDraining) return false;
+    // A runtime made of worker processes (ClusterRuntime) is ready only while every worker is up.
+    const healthy = (this.runtime as Runtime & { healthy?: () => boolean }).healthy;
+    return typeof healthy === 'function' ? healthy.call(this.runtime) : true;
   }
   draining(): boolean {
     return this.isDraining;

@@ -140,7 +140,7 @@ export class Reloader {
       if (outcome.result === 'ok') this.lastOk = outcome;
       return outcome;
     };
-    const reject = (hash: string | null, diags: Diagnostic[], why: string): ReloadOutcome => {
+    const reject = (hash: string | null, diags: Diagnostic[], why: string, transient = false): ReloadOutcome => {
       const sorted = [...diags].sort(compareDiagnostics);
       const errors = sorted.filter((d) => d.severity === 'error').length;
       const warnings = sorted.filter((d) => d.severity === 'warning').length;
@@ -153,7 +153,8 @@ export class Reloader {
       if (!this.quiet) logger.error(message, { dir: this.opts.dir, trigger, errors, hash, serving: this.appliedHash });
       this.opts.metrics?.onReload(false);
       const outcome = done({ result: 'error', hash, errors, warnings, diagnostics: sorted.map(report), message });
-      if (hash !== null) this.failed = { hash, outcome };
+      // Remember rejected content (not transient failures: those are retried on the next trigger).
+      this.failed = hash !== null && !transient ? { hash, outcome } : null;
       return outcome;
     };
 
@@ -207,7 +208,7 @@ export class Reloader {
       applied = await this.opts.runtime.apply(compiled.table, compiled.status);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      return reject(loaded.hash, [...diags, { severity: 'error', code: 'APPLY_FAILED', message: msg }], 'the data plane refused the table');
+      return reject(loaded.hash, [...diags, { severity: 'error', code: 'APPLY_FAILED', message: msg }], 'the data plane refused the table', true);
     }
 
     this.appliedHash = loaded.hash;

@@ -44,7 +44,10 @@ const MAX_RESTARTS_PER_MINUTE = 10;
 interface Slot {
   index: number;
   worker: Worker | null;
+  /** Resolves once the worker has said hello (its IPC handler is installed). */
   ready: Promise<void> | null;
+  /** The worker has swapped in the serving table. */
+  serving: boolean;
 }
 
 export class ClusterRuntime implements Runtime {
@@ -60,7 +63,12 @@ export class ClusterRuntime implements Runtime {
     readonly count: number,
     private readonly logger: Logger,
   ) {
-    this.slots = Array.from({ length: count }, (_x, index) => ({ index, worker: null, ready: null }));
+    this.slots = Array.from({ length: count }, (_x, index) => ({ index, worker: null, ready: null, serving: false }));
+  }
+
+  /** Every worker is alive (for /readyz). */
+  healthy(): boolean {
+    return this.slots.every((s) => s.serving && s.worker !== null && !s.worker.isDead());
   }
 
   /** Workers alive now. */
@@ -113,6 +121,7 @@ export class ClusterRuntime implements Runtime {
   private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
     slot.worker = null;
+    slot.serving = false;
     if (this.closing) return;
     this.logger.error('worker exited', { worker: slot.index, code, signal });
     const now = Date.now();
@@ -125,6 +134,7 @@ export class ClusterRuntime implements Runtime {
     void this.fork(slot)
       .then(async () => {
         if (this.cur && slot.worker) await this.applyTo(slot.worker, this.cur.table, this.cur.status);
+        slot.serving = true;
         this.logger.info('worker restarted', { worker: slot.index });
       })
       .catch((err: unknown) => this.logger.error('worker restart failed', { worker: slot.index, error: (err as Error).message }));
@@ -152,6 +162,7 @@ export class ClusterRuntime implements Runtime {
       throw new Error(failed.join('; '));
     }
     this.cur = { table, status };
+    for (const sl of live) sl.serving = true;
     const oks = results.map((r) => (r as PromiseFulfilledResult<{ result: ApplyResult; bound: [string, number][] }>).value);
     this.bound = new Map(oks[0]?.bound ?? []);
     const failedPorts = new Map<string, string>();
@@ -178,6 +189,8 @@ export class ClusterRuntime implements Runtime {
   /** Tells every worker to drain and waits (bounded) for them to exit. */
   async close(drainMs: number): Promise<void> {
     this.closing = true;
+    // a worker still starting has no IPC handler yet: wait (bounded) until it has said hello
+    await Promise.allSettled(this.slots.map((s) => (s.ready ? Promise.race([s.ready, new Promise((r) => setTimeout(r, 5000).unref())]) : null)));
     const live = this.slots.flatMap((s) => (s.worker && !s.worker.isDead() ? [s.worker] : []));
     await Promise.all(
       live.map(

@@ -108,6 +108,9 @@ t.test('loader, compiler and apply failures reject without swapping', async (t) 
   t.equal(o.result, 'error');
   t.ok(o.diagnostics.some((d) => d.code === 'APPLY_FAILED'));
   t.equal(runtime.current()?.table.hash, 'a');
+  const retry = await reloader.reload('admin');
+  t.equal(retry.result, 'ok', 'a transient apply failure is retried with the same content');
+  t.equal(runtime.current()?.table.hash, 'x');
 
   const throwing = new Reloader({
     dir: '/nope',

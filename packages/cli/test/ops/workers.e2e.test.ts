@@ -1,6 +1,7 @@
 import t from 'tap';
 import * as http from 'node:http';
 import { appendFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gatehouse, quickstartEnv, sleep, waitReady, withTimeout } from './e2e-helpers.js';
 
@@ -46,6 +47,27 @@ t.test('--workers 2: shared listeners, aggregated metrics, reload across workers
   for (let i = 0; i < 10; i++) all &&= (await get(env.port, 'new.example.com')) === 200;
   t.ok(all, 'every worker serves the new route');
 
+  // a worker that dies is replaced and gets the serving table (the new route included)
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(p.child.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+  t.equal(children.length, 2, 'two worker processes');
+  process.kill(children[0], 'SIGKILL');
+  const k0 = Date.now();
+  let replaced = false;
+  while (Date.now() - k0 < 8000) {
+    const now = execFileSync('ps', ['-o', 'pid=', '--ppid', String(p.child.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+    const rz = await fetch(`http://127.0.0.1:${env.admin}/readyz`);
+    if (now.length === 2 && !now.includes(children[0]) && rz.status === 200) {
+      replaced = true;
+      break;
+    }
+    await sleep(50);
+  }
+  t.ok(replaced, `worker replaced in ${Date.now() - k0} ms`);
+  let after = true;
+  for (let i = 0; i < 10; i++) after &&= (await get(env.port, 'new.example.com')) === 200;
+  t.ok(after, 'the replacement serves the current table');
+  t.match(p.stderr(), /"msg":"worker restarted"/, 'restarted before readyz turned 200 again');
+
   const slow = get(env.port, 'www.example.com', '/?delay=1s');
   await sleep(300);
   p.child.kill('SIGTERM');
@@ -53,7 +75,7 @@ t.test('--workers 2: shared listeners, aggregated metrics, reload across workers
   t.same(await withTimeout(p.exited, 10_000, 'exit'), { code: 0, signal: null });
   await t.rejects(get(env.port, 'www.example.com'), undefined, 'workers are gone');
   const access = p.stdout().trim().split('\n');
-  t.ok(access.length >= 31, `${access.length} access-log lines from the workers`);
+  t.ok(access.length >= 41, `${access.length} access-log lines from the workers`);
   for (const l of access) JSON.parse(l);
   t.pass('every access-log line is whole JSON');
 });
