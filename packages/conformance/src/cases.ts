@@ -74,6 +74,8 @@ export interface RequestSpec {
   http2?: boolean;
   /** Sent to the echo server as `X-Echo-Set-Header`. */
   backendSetResponseHeaders?: [string, string][];
+  /** Speak the TCP echo line protocol (welcome, PING, IS_TLS, TEST) instead of HTTP. */
+  tcpEcho?: boolean;
 }
 
 export interface ExpectedBackendRequest {
@@ -107,6 +109,12 @@ export interface Expectation {
   redirect?: RedirectExpectation;
   /** Mirror backends whose log must show the request (`ns/name`). */
   mirroredTo?: string[];
+  /** The connection must be refused, reset or closed without an answer. */
+  rejected?: boolean;
+  /** TCP echo: the backend must report this TLS state (IS_TLS) … */
+  backendTls?: boolean;
+  /** … and this TLS server name. */
+  backendServerName?: string;
 }
 
 export interface RequestCase {
@@ -157,6 +165,8 @@ export interface ConformanceCase {
   manifests: string[];
   /** SKIP with this reason (never run). */
   skip?: string;
+  /** Printed with a FAIL: what the case writer knows about likely causes (e.g. a standalone limitation). */
+  note?: string;
   provisional?: boolean;
   phases: Phase[];
   /** Source file of the case. */
@@ -324,6 +334,7 @@ function parseRequestSpec(r: Raw, d: Defaults, where: string): RequestSpec {
   const sni = optStr(r.sni, `${where}.sni`);
   if (sni !== undefined) spec.sni = sni;
   if (r.http2 === true) spec.http2 = true;
+  if (r.tcpEcho === true) spec.tcpEcho = true;
   if (r.body !== undefined) spec.body = str(r.body, `${where}.body`);
   if (r.backendSetResponseHeaders !== undefined) {
     spec.backendSetResponseHeaders = parsePairs(r.backendSetResponseHeaders, `${where}.backendSetResponseHeaders`);
@@ -370,6 +381,10 @@ function parseRequestCase(v: unknown, idx: number, d: Defaults, where: string): 
     expect.redirect = re;
     if (status === undefined) expect.status = [302];
   }
+  if (r.rejected === true) expect.rejected = true;
+  if (typeof r.backendTls === 'boolean') expect.backendTls = r.backendTls;
+  const bsn = optStr(r.backendServerName, `${where}.backendServerName`);
+  if (bsn !== undefined) expect.backendServerName = bsn;
   if (r.mirroredTo !== undefined) {
     expect.mirroredTo = asList(r.mirroredTo, `${where}.mirroredTo`).map((x) => qualify(str(x, where)));
   }
@@ -443,6 +458,8 @@ export function parseCase(text: string, file: string): ConformanceCase {
   };
   const skip = optStr(r.skip, `${file}: skip`);
   if (skip !== undefined) c.skip = skip;
+  const note = optStr(r.note, `${file}: note`);
+  if (note !== undefined) c.note = note;
   if (r.provisional === true) c.provisional = true;
   c.phases.push(parsePhase(r, defaults, file));
   const first = c.phases[0]!;

@@ -6,6 +6,8 @@
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { connect as h2connect, constants as h2c } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 export interface EchoBody {
   path: string;
@@ -179,6 +181,53 @@ function h2(target: Target, req: OutgoingRequest, timeoutMs: number): Promise<Ro
       resolve(finish(status, resHeaders, Buffer.concat(chunks), 'HTTP/2.0'));
     });
     if (req.body !== undefined) stream.end(req.body);
+  });
+}
+
+export interface TcpEchoResult {
+  welcome: string;
+  pong: string;
+  isTls: string;
+  test: { namespace?: string; pod?: string; isTLS?: boolean; tls?: { serverName?: string } } | null;
+}
+
+/**
+ * The TCP echo line protocol through the gateway: read the welcome line, then PING → PONG, IS_TLS →
+ * true/false, TEST → one JSON line. Over TLS when `target.tls` (SNI = target.sni). Rejects with a
+ * RequestError when the connection is refused, reset or closed before all four answers arrive.
+ */
+export function tcpEchoExchange(target: Target, timeoutMs: number): Promise<TcpEchoResult> {
+  return new Promise((resolve, reject) => {
+    const socket = target.tls
+      ? tlsConnect({ host: '127.0.0.1', port: target.port, servername: target.sni ?? '', rejectUnauthorized: false })
+      : netConnect({ host: '127.0.0.1', port: target.port });
+    let buf = '';
+    let done = false;
+    const finish = (err: RequestError | null, res?: TcpEchoResult): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(res!);
+    };
+    const timer = setTimeout(() => finish(new RequestError(`no complete answer within ${timeoutMs}ms`, 'TIMEOUT')), timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on(target.tls ? 'secureConnect' : 'connect', () => socket.write('PING\nIS_TLS\nTEST\n'));
+    socket.on('data', (d: string) => {
+      buf += d;
+      const lines = buf.split('\n');
+      if (lines.length < 5) return;
+      let test: TcpEchoResult['test'] = null;
+      try {
+        test = JSON.parse(lines[3]!) as TcpEchoResult['test'];
+      } catch {
+        test = null;
+      }
+      finish(null, { welcome: lines[0]!, pong: lines[1]!, isTls: lines[2]!, test });
+    });
+    socket.on('error', (e: Error & { code?: string }) => finish(new RequestError(e.message, e.code ?? 'ERROR')));
+    socket.on('close', () => finish(new RequestError(`connection closed after ${JSON.stringify(buf.slice(0, 80))}`, 'CLOSED')));
   });
 }
 

@@ -12,7 +12,7 @@ import { createBackendSet, backendNameOfPod, type BackendSet } from './backends.
 import type { CatalogueEntry } from './catalogue.js';
 import type { ConformanceCase, DistributionCheck, Phase, RequestCase, RequestSpec } from './cases.js';
 import { generateTls, type GeneratedTls } from './certs.js';
-import { roundTrip, RequestError, type OutgoingRequest, type RoundTrip, type Target } from './client.js';
+import { roundTrip, tcpEchoExchange, RequestError, type OutgoingRequest, type TcpEchoResult, type Target } from './client.js';
 import { compareRoundTrip, type Mismatch } from './compare.js';
 import {
   CONTROLLER_NAME,
@@ -149,6 +149,7 @@ export class Suite {
     result.durationMs = Date.now() - started;
     if (result.failures.length) {
       result.outcome = 'FAIL';
+      if (c.note) result.hints.unshift(`note: ${c.note}`);
       const f = result.failures[0]!;
       result.reason = `${f.request ? `${f.request}: ` : ''}${f.what}: expected ${f.expected}, got ${f.got}`;
     }
@@ -237,7 +238,11 @@ export class Suite {
     const { opts } = this.s;
     const t = resolveTarget(table, bound, objects, rc.request);
     const label = describeRequest(rc.request, t.ok ? t.host : rc.request.host);
-    if (!t.ok) return { kind: 'request', request: label, what: 'listener', expected: 'bound by the runtime', got: t.error };
+    if (!t.ok) {
+      // Nothing listens on that listener's port at all: a connection would be refused.
+      if (t.unbound && rc.expect.rejected) return null;
+      return { kind: 'request', request: label, what: 'listener', expected: 'bound by the runtime', got: t.error };
+    }
     let path = rc.request.path;
     if (rc.addRequestId) path += `${path.includes('?') ? '&' : '?'}gateway-api-conformance-request-id=${randomUUID()}`;
     const out = outgoing(rc.request, t.host, path);
@@ -246,13 +251,20 @@ export class Suite {
     let last: Mismatch | null = null;
     for (;;) {
       if (state.cancelled) return { kind: 'request', request: label, what: 'test', expected: 'finished', got: 'cancelled (test timeout)' };
-      let rt: RoundTrip | null = null;
       try {
-        rt = await roundTrip(t.target, out, opts.requestTimeoutMs);
-        last = compareRoundTrip({ ...rc.request, host: t.host, ...(t.target.tls ? { sni: t.target.sni ?? '' } : {}) }, path, rc.expect, rt);
+        if (rc.request.tcpEcho) {
+          last = compareTcpEcho(rc, await tcpEchoExchange(t.target, opts.requestTimeoutMs));
+        } else {
+          const rt = await roundTrip(t.target, out, opts.requestTimeoutMs);
+          last = rc.expect.rejected
+            ? { what: 'connection', expected: 'rejected (refused, reset or closed)', got: `answered ${rt.status}${rt.echo ? ` by ${rt.echo.pod}` : ''}` }
+            : compareRoundTrip({ ...rc.request, host: t.host, ...(t.target.tls ? { sni: t.target.sni ?? '' } : {}) }, path, rc.expect, rt);
+        }
       } catch (e) {
         const code = e instanceof RequestError ? e.code : 'ERROR';
-        last = { what: 'response', expected: `status ${rc.expect.status.join(' or ')}`, got: `${code}: ${e instanceof Error ? e.message : String(e)}` };
+        last = rc.expect.rejected
+          ? null
+          : { what: 'response', expected: rc.request.tcpEcho ? 'the TCP echo exchange' : `status ${rc.expect.status.join(' or ')}`, got: `${code}: ${e instanceof Error ? e.message : String(e)}` };
       }
       if (!last) {
         successes++;
@@ -370,27 +382,22 @@ export function endpointHints(table: RoutingTable, slices: readonly K8sObject[])
   return out;
 }
 
-type TargetResolution = { ok: true; target: Target; host: string } | { ok: false; error: string };
+type TargetResolution = { ok: true; target: Target; host: string } | { ok: false; error: string; unbound?: boolean };
 
 /** The gateway listener a request goes to, its real (bound) port, and the Host header to send. */
 export function resolveTarget(table: RoutingTable, bound: Map<string, number>, objects: K8sObject[], spec: RequestSpec): TargetResolution {
   const [ns, name] = spec.gateway.split('/') as [string, string];
-  let listenerName = spec.listener;
-  if (listenerName === undefined) {
-    const gw = objects.find((o) => o.kind === 'Gateway' && o.metadata?.name === name && o.metadata?.namespace === ns);
-    const listeners = (gw?.spec?.listeners ?? []) as { name?: string }[];
-    listenerName = listeners[0]?.name;
-    if (!listenerName) return { ok: false, error: `Gateway ${spec.gateway} not found in the manifests` };
-  }
+  const gw = objects.find((o) => o.kind === 'Gateway' && o.metadata?.name === name && o.metadata?.namespace === ns);
+  const listeners = (gw?.spec?.listeners ?? []) as { name?: string; port?: number; protocol?: string }[];
+  const listenerName = spec.listener ?? listeners[0]?.name;
+  if (!listenerName) return { ok: false, error: `Gateway ${spec.gateway} not found in the manifests` };
   const id = `${spec.gateway}/${listenerName}`;
-  for (const p of table.ports) {
-    const l = p.listeners.find((x) => x.id === id);
-    if (!l) continue;
-    const port = bound.get(p.key);
-    if (port === undefined) return { ok: false, error: `listener ${id} is in the table (port key ${p.key}) but the runtime reports no bound port for it` };
-    const tls = l.protocol === 'HTTPS';
+  const make = (key: string, manifestPort: number, protocol: string): TargetResolution => {
+    const port = bound.get(key);
+    if (port === undefined) return { ok: false, error: `listener ${id} is in the table (port key ${key}) but the runtime reports no bound port for it` };
+    const tls = protocol === 'HTTPS' || protocol === 'TLS';
     const defaultPort = tls ? 443 : 80;
-    const host = spec.host || (l.port === defaultPort ? '127.0.0.1' : `127.0.0.1:${l.port}`);
+    const host = spec.host || (manifestPort === defaultPort ? '127.0.0.1' : `127.0.0.1:${manifestPort}`);
     const hostOnly = host.replace(/:\d+$/, '');
     const target: Target = { port, tls };
     if (tls) {
@@ -399,8 +406,33 @@ export function resolveTarget(table: RoutingTable, bound: Map<string, number>, o
     }
     if (spec.http2) target.http2 = true;
     return { ok: true, target, host };
+  };
+  for (const p of table.ports) {
+    const l = p.listeners.find((x) => x.id === id);
+    if (l) return make(p.key, l.port, l.protocol);
   }
-  return { ok: false, error: `listener ${id} is not in the compiled table (not programmed)` };
+  // The listener itself is not programmed: like a client of the Gateway address, connect to whatever
+  // serves the listener's port (another listener may share the socket), so "rejected" can be observed.
+  const ml = listeners.find((x) => x.name === listenerName);
+  const shared = ml?.port === undefined ? undefined : table.ports.find((p) => p.transport === 'tcp' && p.listeners.some((x) => x.port === ml.port));
+  if (shared && ml) return make(shared.key, ml.port!, ml.protocol ?? 'HTTP');
+  return { ok: false, error: `listener ${id} is not in the compiled table (not programmed)`, unbound: true };
+}
+
+/** The TCP echo checks of the upstream TLS/TCP helpers: welcome, PONG, IS_TLS, then namespace / pod / SNI. */
+export function compareTcpEcho(rc: RequestCase, r: TcpEchoResult): Mismatch | null {
+  const e = rc.expect;
+  if (e.rejected) return { what: 'connection', expected: 'rejected', got: `TCP echo answered (pod ${r.test?.pod ?? '?'})` };
+  if (r.welcome !== 'Gateway API Test TCP Server') return { what: 'welcome line', expected: 'Gateway API Test TCP Server', got: r.welcome };
+  if (r.pong !== 'PONG') return { what: 'PING', expected: 'PONG', got: r.pong };
+  if (e.backendTls !== undefined && r.isTls !== String(e.backendTls)) return { what: 'IS_TLS', expected: String(e.backendTls), got: r.isTls };
+  if (!r.test) return { what: 'TEST', expected: 'a JSON line', got: 'unparsable' };
+  if (e.namespace !== undefined && r.test.namespace !== e.namespace) return { what: 'backend namespace', expected: e.namespace, got: String(r.test.namespace) };
+  if (e.backend !== undefined && !String(r.test.pod).startsWith(e.backend)) return { what: 'backend', expected: `${e.backend}-*`, got: String(r.test.pod) };
+  if (e.backendServerName !== undefined && r.test.tls?.serverName !== e.backendServerName) {
+    return { what: 'backend TLS server name', expected: e.backendServerName, got: String(r.test.tls?.serverName) };
+  }
+  return null;
 }
 
 function outgoing(spec: RequestSpec, host: string, path: string): OutgoingRequest {
