@@ -16,7 +16,6 @@ import { HttpPortServer } from './listeners/http.js';
 import { TcpPortServer } from './listeners/tcp.js';
 import { TlsPortServer } from './listeners/tls-port.js';
 import { UdpPortServer } from './listeners/udp.js';
-import { UpstreamPools } from './upstream/pools.js';
 import { DefaultBackendResolver } from './upstream/resolver.js';
 
 /** Telemetry that does nothing (the default until the cli wires metrics and access logs). */
@@ -176,7 +175,6 @@ export class GatehouseRuntime implements Runtime {
     const dnsPorts = new Set(table.backends.flatMap((b) => b.endpoints.filter((e) => e.dns).map((e) => ':' + e.port)));
     this.engine.pools.retain(keep, (key) => [...dnsPorts].some((p) => key.endsWith(p)));
     this.engine.h2c.retain(keep);
-    void UpstreamPools;
     return result;
   }
 
@@ -191,7 +189,20 @@ export class GatehouseRuntime implements Runtime {
     const servers = [...this.#servers.values()];
     this.#servers.clear();
     await Promise.all(servers.map((s) => s.server.close(drainMs).catch(() => undefined)));
-    await this.engine.close();
+    // upstream pools finish what is in flight, bounded by the drain time; then they are destroyed
+    let timer: NodeJS.Timeout | undefined;
+    const expired = await Promise.race([
+      this.engine.close().then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), Math.max(drainMs, 50));
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (expired) {
+      await this.engine.pools.destroy();
+      this.engine.h2c.destroy();
+    }
     const r = this.resolver as BackendResolver & { close?: () => void };
     if (typeof r.close === 'function') r.close();
   }

@@ -542,7 +542,7 @@ export class Exchange implements Expirable {
       // The response already started: all we can do is cut it.
       engine.telemetry.onBackendError(backend.id, 'reset');
       this.error = 'reset';
-      (this.res as ServerResponse).destroy(err);
+      this.destroyResponse();
       this.finish();
       return;
     }
@@ -603,13 +603,25 @@ export class Exchange implements Expirable {
     engine.telemetry.onBackendError(this.backend?.id ?? '', 'timeout');
     if (this.responded) {
       this.error = 'timeout';
-      (this.res as ServerResponse).destroy();
+      this.destroyResponse();
       this.finish();
     } else {
       this.reply(Replies.timeout);
     }
     if (this.backend?.protocol === 'h2c') this.cancelH2c?.();
     else this.cancelUpstream(TIMEOUT_ABORT);
+  }
+
+  /** Cut a response that already started (the client sees a reset / truncated body). */
+  destroyResponse(): void {
+    const res = this.res;
+    if (res === null) return;
+    if (this.h2) {
+      const stream = (res as Http2ServerResponse).stream;
+      if (!stream.destroyed) stream.close(0x2 /* INTERNAL_ERROR */);
+    } else {
+      (res as ServerResponse).destroy();
+    }
   }
 
   /** Set by the h2c forwarder while a stream is open. */
@@ -667,7 +679,7 @@ export class Exchange implements Expirable {
       return;
     }
     if (res.headersSent) {
-      (res as ServerResponse).destroy();
+      this.destroyResponse();
     } else {
       if (!this.h2 && this.error === 'bad_host') (res as ServerResponse).shouldKeepAlive = false;
       (res as ServerResponse).writeHead(status, headers);

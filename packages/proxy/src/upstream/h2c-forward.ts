@@ -8,8 +8,8 @@ const kEx = Symbol('gatehouse.h2c.exchange');
 type Stream = http2.ClientHttp2Stream & { [kEx]?: Exchange };
 
 function onResponse(this: Stream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
-  const ex = this[kEx]!;
-  if (ex.done) return;
+  const ex = this[kEx];
+  if (ex === undefined || ex.done) return;
   const status = Number(headers[':status'] ?? 502);
   const list: string[] = [];
   for (const name in headers) {
@@ -36,8 +36,8 @@ function onResponse(this: Stream, headers: http2.IncomingHttpHeaders & http2.Inc
 }
 
 function onData(this: Stream, chunk: Buffer): void {
-  const ex = this[kEx]!;
-  if (ex.done) return;
+  const ex = this[kEx];
+  if (ex === undefined || ex.done) return;
   ex.bytesOut += chunk.length;
   const res = ex.res as import('node:http').ServerResponse;
   if (!res.write(chunk)) {
@@ -47,8 +47,8 @@ function onData(this: Stream, chunk: Buffer): void {
 }
 
 function onTrailers(this: Stream, trailers: http2.IncomingHttpHeaders): void {
-  const ex = this[kEx]!;
-  if (ex.done) return;
+  const ex = this[kEx];
+  if (ex === undefined || ex.done) return;
   const t: Record<string, string> = {};
   for (const name in trailers) {
     const v = trailers[name];
@@ -59,21 +59,21 @@ function onTrailers(this: Stream, trailers: http2.IncomingHttpHeaders): void {
 }
 
 function onEnd(this: Stream): void {
-  const ex = this[kEx]!;
-  if (ex.done) return;
+  const ex = this[kEx];
+  if (ex === undefined || ex.done) return;
   ex.res!.end();
   ex.finish();
 }
 
 function onError(this: Stream, err: Error): void {
-  const ex = this[kEx]!;
-  if (ex.done) return;
+  const ex = this[kEx];
+  if (ex === undefined || ex.done) return;
   ex.upstreamFailed(err);
 }
 
 function onClose(this: Stream): void {
-  const ex = this[kEx]!;
-  if (ex.done) return;
+  const ex = this[kEx];
+  if (ex === undefined || ex.done) return;
   // closed without 'end' (RST_STREAM / session gone)
   const err = Object.assign(new Error('upstream stream closed'), { code: this.rstCode === 0 ? 'ECONNRESET' : 'ERR_HTTP2_STREAM_ERROR' });
   ex.upstreamFailed(err);
@@ -120,6 +120,8 @@ export function forwardH2c(ex: Exchange, ep: ResolvedEndpoint): void {
   }
   stream[kEx] = ex;
   ex.cancelH2c = () => {
+    // detach first: callbacks of a cancelled stream must not reach the exchange (it may retry)
+    stream[kEx] = undefined;
     if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
   };
   ex.resumeFn = () => stream.resume();
