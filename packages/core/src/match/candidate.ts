@@ -16,7 +16,21 @@ export class Candidate extends Predicates {
     readonly regex: FullMatcher | null,
     /** Pre-built answer, so a hit allocates nothing. */
     readonly result: HttpMatchResult,
+    /**
+     * Literal text every path the regex matches starts with (see trie.ts): checked first, because a
+     * character comparison is far cheaper than running the RE2 automaton (~200 ns).
+     */
+    readonly regexPrefix: string = '',
   ) {
     super(entry, regexCache);
+  }
+
+  /** Whether the path regex matches `path` (hot: change with care). */
+  regexMatches(path: string): boolean {
+    const lit = this.regexPrefix;
+    const n = lit.length;
+    if (n > path.length) return false;
+    for (let i = 1; i < n; i++) if (lit.charCodeAt(i) !== path.charCodeAt(i)) return false;
+    return this.regex!.test(path);
   }
 }

@@ -22,7 +22,7 @@ import { Candidate } from './candidate.js';
 import { HostTable } from './host.js';
 import { normalizeMatchValue } from './path.js';
 import { type FullMatcher, QueryCache, cachedRegex } from './predicates.js';
-import { type PathNode, PathIndex, regexAnchorPath } from './trie.js';
+import { type PathNode, PathIndex, regexAnchorPath, regexLiteralPrefix } from './trie.js';
 import type { HttpMatchResult, PortMatcher, RequestHead } from './types.js';
 
 const NO_RANK = 0x7fffffff;
@@ -112,7 +112,7 @@ export class TrieMatcher implements PortMatcher {
         for (let i = 0; i < list.length; i++) {
           const c = list[i]!;
           if (c.rank >= bestRank) break;
-          if (c.regex!.test(path) && c.test(req, this.queries)) {
+          if (c.regexMatches(path) && c.test(req, this.queries)) {
             best = c;
             bestRank = c.rank;
             break;
@@ -151,7 +151,8 @@ function buildGroup(g: HttpGroupIR, regexCache: Map<string, FullMatcher>): Group
     }
     const result: HttpMatchResult = { group: g, entry, rule };
     if (entry.path.type === 'RegularExpression') {
-      const c = new Candidate(entry, regexCache, rank, cachedRegex(entry.path.value, regexCache), result);
+      const regex = cachedRegex(entry.path.value, regexCache);
+      const c = new Candidate(entry, regexCache, rank, regex, result, regexLiteralPrefix(entry.path.value));
       bucket.paths.node(regexAnchorPath(entry.path.value) || '/').regex.push(c);
       bucket.regexCount++;
       return;

@@ -46,15 +46,17 @@ const NEVER: FullMatcher = { test: () => false };
 
 /** A request header by lowercased name, repeated values joined with `,`; undefined when absent. */
 export function headerValue(req: RequestHead, name: string): string | undefined {
-  const v = req.headers[name];
-  if (v === undefined || typeof v === 'string') return v;
-  return v.join(',');
+  const v: unknown = req.headers[name];
+  if (typeof v === 'string') return v;
+  // Anything else that is not an array (a header named `constructor` read off a plain object's
+  // prototype, say) is "absent": lookup must never throw.
+  return Array.isArray(v) ? v.join(',') : undefined;
 }
 
 export function isGrpcRequest(req: RequestHead): boolean {
-  const ct = req.headers['content-type'];
-  const s = typeof ct === 'string' ? ct : ct === undefined ? undefined : ct[0];
-  return s !== undefined && s.startsWith('application/grpc');
+  const ct: unknown = req.headers['content-type'];
+  const s = typeof ct === 'string' ? ct : Array.isArray(ct) ? ct[0] : undefined;
+  return typeof s === 'string' && s.startsWith('application/grpc');
 }
 
 function decodeComponent(s: string): string {

@@ -126,10 +126,11 @@ function samePrefix(node: string, path: string, len: number): boolean {
 }
 
 /**
- * The longest literal prefix of a regex that any full match must start with, cut back to whole
- * segments (`/api/v[0-9]+` → `/api`). Conservative: any alternation gives '' (the root).
+ * The literal text that every full match of a regex starts with (`/api/v[0-9]+` → `/api/v`), or ''.
+ * Conservative: any alternation gives '', a quantified last character is dropped (`/ab?` → `/a`), and
+ * only a prefix starting with `/` is kept (anything else cannot help a path lookup).
  */
-export function regexAnchorPath(pattern: string): string {
+export function regexLiteralPrefix(pattern: string): string {
   if (pattern.includes('|')) return '';
   let i = pattern.startsWith('^') ? 1 : 0;
   const start = i;
@@ -139,6 +140,11 @@ export function regexAnchorPath(pattern: string): string {
   let lit = pattern.slice(start, i);
   // a quantifier applies to the char before it: that char is not certain to be there
   if (i < pattern.length && '*+?{'.includes(pattern[i]!)) lit = lit.slice(0, -1);
-  if (!lit.startsWith('/')) return '';
+  return lit.startsWith('/') ? lit : '';
+}
+
+/** `regexLiteralPrefix` cut back to whole segments (`/api/v[0-9]+` → `/api`): where the regex sits. */
+export function regexAnchorPath(pattern: string): string {
+  const lit = regexLiteralPrefix(pattern);
   return lit.slice(0, lit.lastIndexOf('/'));
 }
