@@ -48,6 +48,9 @@ export function convertDocuments(docs: readonly RawDocument[]): DecodeResult & {
 
 // ---------------------------------------------------------------------------------------------- decoder
 
+const KINDS_BY_NAME = new Map<string, KindDef[]>();
+for (const d of KINDS) KINDS_BY_NAME.set(d.kind, [...(KINDS_BY_NAME.get(d.kind) ?? []), d]);
+
 const objName = (kind: string, ns: string, name: string) => (ns ? `${kind} ${ns}/${name}` : `${kind} ${name}`);
 
 interface Candidate {
@@ -133,7 +136,7 @@ class Decoder {
     const name = typeof rawMeta.name === 'string' ? rawMeta.name : '<unnamed>';
     const rawNs = typeof rawMeta.namespace === 'string' && rawMeta.namespace ? rawMeta.namespace : 'default';
 
-    const sameKind = KINDS.filter((d) => d.kind === kind);
+    const sameKind = KINDS_BY_NAME.get(kind) ?? [];
     const def = sameKind.find((d) => d.group === group && d.versions.includes(version));
     if (!def) {
       ctx.object = objName(kind, sameKind[0]?.clusterScoped ? '' : rawNs, name);

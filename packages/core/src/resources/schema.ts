@@ -314,7 +314,7 @@ export function walk(schema: Schema, value: unknown, ctx: Ctx, path: FieldPath):
         out.push(walk(schema.item, value[i], ctx, at));
         at.pop();
       }
-      if (schema.uniqueBy) {
+      if (schema.uniqueBy && out.length > 1) {
         const seen = new Map<string, number>();
         for (let i = 0; i < out.length; i++) {
           const k = out[i] === undefined ? undefined : schema.uniqueBy.key(out[i]);
@@ -329,7 +329,7 @@ export function walk(schema: Schema, value: unknown, ctx: Ctx, path: FieldPath):
           } else seen.set(k, i);
         }
       }
-      if (schema.rules && ctx.errors === before) for (const r of schema.rules) r(out, ctx, path);
+      if (schema.rules && out.length > 0 && ctx.errors === before) for (const r of schema.rules) r(out, ctx, path);
       return out;
     }
     case 'map': {

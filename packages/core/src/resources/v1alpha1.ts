@@ -399,6 +399,7 @@ export function convertRoute(kind: string, m: any, spec: any, ctx: Ctx): Convert
       if (r.filters.length)
         rule.filters = r.filters.map((f: any, j: number) => convertHTTPFilter(f, notes, `rules[${i}].filters[${j}]`, ctx, [...at, 'filters', j])).filter(Boolean);
       if (r.forwardTo.length) rule.backendRefs = convertForwardTo(r.forwardTo, notes, `rules[${i}]`, ctx, [...at, 'forwardTo'], true);
+      else notes.push(`rules[${i}] has no forwardTo: v1alpha1 answered 503 for it, v1 answers 500`);
       if (rule.matches && r.matches.some((mt: any) => mt.path.type === 'Prefix')) notes.push(`rules[${i}]: path type Prefix is PathPrefix in v1 (whole path segments)`);
       return rule;
     });
