@@ -105,6 +105,10 @@ export interface Expectation {
   /** What the backend must have seen (default: the request's method and path). */
   request?: ExpectedBackendRequest;
   responseHeaders?: [string, string][];
+  /** Response header → acceptable values (any one; upstream ValidHeaderValues). */
+  responseHeaderOneOf?: [string, string[]][];
+  /** Compare response header values without whitespace (upstream IgnoreWhitespace). */
+  ignoreWhitespace?: boolean;
   responseAbsentHeaders?: string[];
   redirect?: RedirectExpectation;
   /** Mirror backends whose log must show the request (`ns/name`). */
@@ -368,6 +372,13 @@ function parseRequestCase(v: unknown, idx: number, d: Defaults, where: string): 
     expect.request = eb;
   }
   if (r.responseHeaders !== undefined) expect.responseHeaders = parsePairs(r.responseHeaders, `${where}.responseHeaders`);
+  if (r.responseHeaderOneOf !== undefined) {
+    expect.responseHeaderOneOf = Object.entries(asRecord(r.responseHeaderOneOf, `${where}.responseHeaderOneOf`)).map(([k, v]) => [
+      k,
+      asList(v, `${where}.responseHeaderOneOf.${k}`).map((x) => str(x, where)),
+    ]);
+  }
+  if (r.ignoreWhitespace === true) expect.ignoreWhitespace = true;
   if (r.responseAbsentHeaders !== undefined) {
     expect.responseAbsentHeaders = asList(r.responseAbsentHeaders, where).map((x) => str(x, where));
   }

@@ -38,7 +38,7 @@ export function compareRoundTrip(spec: RequestSpec, sentPath: string, expect: Ex
   }
   if (rt.status === 200 || rt.status === 204) {
     const wantsEcho = expect.backend !== undefined || expect.namespace !== undefined || expect.request !== undefined;
-    if (!wantsEcho && !expect.responseHeaders && !expect.responseAbsentHeaders) return null;
+    if (!wantsEcho && !expect.responseHeaders && !expect.responseAbsentHeaders && !expect.responseHeaderOneOf) return null;
     const echo = rt.echo;
     if (wantsEcho && !echo) {
       return { what: 'echo body', expected: 'a JSON echo reply (Content-Type: application/json)', got: `content-type ${rt.headers.get('content-type')?.join(',') ?? '(none)'}` };
@@ -68,10 +68,17 @@ export function compareRoundTrip(spec: RequestSpec, sentPath: string, expect: Ex
         return { what: 'backend', expected: `${expect.backend}-*`, got: echo.pod };
       }
     }
+    const norm = (v: string): string => (expect.ignoreWhitespace ? v.replace(/\s+/g, '') : v);
     for (const [name, value] of expect.responseHeaders ?? []) {
       const got = headerValues(rt.headers, name);
       if (!got) return { what: `response header ${name}`, expected: value, got: `absent (response had ${describeHeaders(rt.headers)})` };
-      if (got.join(',') !== value) return { what: `response header ${name}`, expected: value, got: got.join(',') };
+      if (norm(got.join(',')) !== norm(value)) return { what: `response header ${name}`, expected: value, got: got.join(',') };
+    }
+    for (const [name, values] of expect.responseHeaderOneOf ?? []) {
+      const got = headerValues(rt.headers, name);
+      const want = values.map((v) => `"${v}"`).join(' or ');
+      if (!got) return { what: `response header ${name}`, expected: want, got: `absent (response had ${describeHeaders(rt.headers)})` };
+      if (!values.some((v) => norm(v) === norm(got.join(',')))) return { what: `response header ${name}`, expected: want, got: got.join(',') };
     }
     for (const name of expect.responseAbsentHeaders ?? []) {
       const got = headerValues(rt.headers, name);
