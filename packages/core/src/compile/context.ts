@@ -42,7 +42,8 @@ export class CompileContext {
   ) {
     this.strictBackends = options.backendResolution === 'strict';
     this.controllerName = options.controllerName ?? defaultControllerName;
-    this.gatewayClassFilter = options.gatewayClasses ? new Set(options.gatewayClasses) : null;
+    // An empty list restricts nothing (rather than serving nothing).
+    this.gatewayClassFilter = options.gatewayClasses && options.gatewayClasses.length > 0 ? new Set(options.gatewayClasses) : null;
 
     for (const ns of resources.namespaces) {
       this.namespaceLabels.set(ns.metadata.name, { ...ns.metadata.labels, [METADATA_NAME_LABEL]: ns.metadata.name });

@@ -10,6 +10,7 @@
  *   backends.ts     backendRef resolution (EndpointSlice → ExternalName → DNS; Envoy Backend)
  *   routing.ts      sockets + attachments → PortIR (HTTP groups, SNI routes, L4 route)
  *   status-report.ts conditions for every object
+ *   findings.ts     the same problems as warning diagnostics (for `gatehouse validate`)
  */
 import type { Diagnostic } from '../diagnostics.js';
 import type { BackendIR, BackendRefIR, FilterIR, RoutingTable } from '../ir/types.js';
@@ -18,6 +19,7 @@ import { attachRoute } from './attachment.js';
 import { BackendRegistry } from './backends.js';
 import { CompileContext } from './context.js';
 import { buildSockets, CertificateRegistry, compileGatewayClasses, compileGateways, listenerProgrammed } from './gateways.js';
+import { reportFindings } from './findings.js';
 import { fnv1a64 } from './hash.js';
 import { compileHttpRoute } from './http-routes.js';
 import { compileL4Route } from './l4-routes.js';
@@ -85,6 +87,7 @@ export function compile(resources: ResourceSet, options: CompileOptions = {}): C
   table.hash = fnv1a64(JSON.stringify(table));
 
   const status = buildStatusReport(classes, gateways, works, ctx.controllerName);
+  reportFindings(ctx, gateways, works);
   return { table, status, diagnostics: ctx.diagnostics };
 }
 
