@@ -76,6 +76,8 @@ export interface RequestSpec {
   backendSetResponseHeaders?: [string, string][];
   /** Speak the TCP echo line protocol (welcome, PING, IS_TLS, TEST) instead of HTTP. */
   tcpEcho?: boolean;
+  /** A query parameter given a fresh UUID on every attempt (retry tests: the echo counts failures per uuid). */
+  uniqueQueryParam?: string;
 }
 
 export interface ExpectedBackendRequest {
@@ -339,6 +341,8 @@ function parseRequestSpec(r: Raw, d: Defaults, where: string): RequestSpec {
   if (sni !== undefined) spec.sni = sni;
   if (r.http2 === true) spec.http2 = true;
   if (r.tcpEcho === true) spec.tcpEcho = true;
+  const uq = optStr(r.uniqueQueryParam, `${where}.uniqueQueryParam`);
+  if (uq !== undefined) spec.uniqueQueryParam = uq;
   if (r.body !== undefined) spec.body = str(r.body, `${where}.body`);
   if (r.backendSetResponseHeaders !== undefined) {
     spec.backendSetResponseHeaders = parsePairs(r.backendSetResponseHeaders, `${where}.backendSetResponseHeaders`);

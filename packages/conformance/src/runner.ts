@@ -245,12 +245,17 @@ export class Suite {
     }
     let path = rc.request.path;
     if (rc.addRequestId) path += `${path.includes('?') ? '&' : '?'}gateway-api-conformance-request-id=${randomUUID()}`;
-    const out = outgoing(rc.request, t.host, path);
+    let out = outgoing(rc.request, t.host, path);
+    const basePath = path;
     const deadline = Date.now() + opts.consistencyMs;
     let successes = 0;
     let last: Mismatch | null = null;
     for (;;) {
       if (state.cancelled) return { kind: 'request', request: label, what: 'test', expected: 'finished', got: 'cancelled (test timeout)' };
+      if (rc.request.uniqueQueryParam) {
+        path = `${basePath}${basePath.includes('?') ? '&' : '?'}${rc.request.uniqueQueryParam}=${randomUUID()}`;
+        out = outgoing(rc.request, t.host, path);
+      }
       try {
         if (rc.request.tcpEcho) {
           last = compareTcpEcho(rc, await tcpEchoExchange(t.target, opts.requestTimeoutMs));
