@@ -170,7 +170,7 @@ export function parseFull(file: string, text: string, firstOrder: number): Parse
         diagnostics.push({
           severity: 'error',
           code: 'YAML_SYNTAX',
-          message: `${yamlMessage(e.code, e.message, text.slice(e.pos[0]).split('\n', 1)[0]!.replace(/\s*:.*$/, ''))}${all.length > 1 ? ` (document ${index + 1} of this file is skipped)` : ''}`,
+          message: `${yamlMessage(e.code, e.message, text.slice(e.pos[0]).split('\n', 1)[0]!.replace(/\s*:.*$/, ''), text, e.pos[0], lc)}${all.length > 1 ? ` (document ${index + 1} of this file is skipped)` : ''}`,
           file,
           line,
           col,
@@ -223,7 +223,7 @@ export function parseFull(file: string, text: string, firstOrder: number): Parse
   return { docs, diagnostics };
 }
 
-function yamlMessage(code: string, message: string, source: string): string {
+function yamlMessage(code: string, message: string, source: string, text: string, offset: number, lc: LineCounter): string {
   switch (code) {
     case 'TAB_AS_INDENT':
       return 'tabs are not allowed for indentation in YAML; indent with spaces';
@@ -231,6 +231,20 @@ function yamlMessage(code: string, message: string, source: string): string {
       const key = source.trim();
       return `duplicate key${key && key.length < 60 ? ` ${JSON.stringify(key)}` : ''}: a key may appear only once in a map (the later value would silently replace the earlier one)`;
     }
+    case 'BAD_INDENT': {
+      const open = /^Flow (sequence|map)/.exec(message);
+      if (open) {
+        const ch = open[1] === 'sequence' ? '[' : '{';
+        const at = text.lastIndexOf(ch, offset);
+        if (at >= 0) {
+          const { line, col } = lc.linePos(at);
+          return `the ${ch} opened at line ${line}, column ${col} is not closed with ${ch === '[' ? ']' : '}'} (or its next line is not indented enough)`;
+        }
+      }
+      return message.replace(/\s+/g, ' ').trim();
+    }
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      return `${message}: a "key: value" cannot follow another value on the same line or be indented under a plain value (check the indentation, or quote a value that contains ": ")`;
     default:
       return message.replace(/\s+/g, ' ').trim();
   }
