@@ -469,9 +469,17 @@ export class Exchange implements Expirable {
       return true;
     }
     this.resumeFn = resume;
-    this.upstreamStarted(status);
     const headers = responseHeaders(raw);
-    this.writeHead(status, headers);
+    try {
+      this.writeHead(status, headers);
+    } catch {
+      // a header Node refuses to send (invalid characters): the upstream answer is unusable
+      this.pp.engine.telemetry.onBackendError(this.backend!.id, 'malformed');
+      this.reply(Replies.malformed);
+      this.cancelUpstream(CLIENT_ABORT);
+      return false;
+    }
+    this.upstreamStarted(status);
     return true;
   }
 

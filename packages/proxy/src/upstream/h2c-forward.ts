@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import type { Http2ServerResponse } from 'node:http2';
 import type { ResolvedEndpoint } from '../api.js';
 import type { Exchange } from '../engine/exchange.js';
+import { Replies } from '../errors.js';
 import { isHopByHop } from './headers.js';
 
 const kEx = Symbol('gatehouse.h2c.exchange');
@@ -19,8 +20,8 @@ function onResponse(this: Stream, headers: http2.IncomingHttpHeaders & http2.Inc
     if (Array.isArray(v)) for (const x of v) list.push(name, x);
     else list.push(name, String(v));
   }
-  ex.upstreamStarted(status);
   if (headers['grpc-status'] !== undefined && ex.h2) {
+    ex.upstreamStarted(status);
     // gRPC trailers-only answer (grpc-status in the response headers): keep it a single HEADERS frame
     // with END_STREAM, as gRPC clients expect
     const plan = ex.plan!;
@@ -32,7 +33,15 @@ function onResponse(this: Stream, headers: http2.IncomingHttpHeaders & http2.Inc
     ex.finish();
     return;
   }
-  ex.writeHead(status, list);
+  try {
+    ex.writeHead(status, list);
+  } catch {
+    ex.pp.engine.telemetry.onBackendError(ex.backend!.id, 'malformed');
+    ex.reply(Replies.malformed);
+    ex.cancelH2c?.();
+    return;
+  }
+  ex.upstreamStarted(status);
 }
 
 function onData(this: Stream, chunk: Buffer): void {

@@ -62,3 +62,24 @@ t.test('trustForwarded appends', async (t) => {
   t.equal(seen['x-forwarded-for'], '10.0.0.1, 127.0.0.1');
   t.equal(seen['x-forwarded-proto'], 'https');
 });
+
+t.test('an upstream header Node refuses to forward → 502, not a crash', async (t) => {
+  const net = await import('node:net');
+  const bad = net.createServer((s) => {
+    s.once('data', () => s.end('HTTP/1.1 200 OK\r\nX-Bad: caf\xc3\xa9\x01x\r\nContent-Length: 2\r\n\r\nok', 'latin1'));
+  });
+  await new Promise<void>((r) => bad.listen(0, '127.0.0.1', () => r()));
+  const port = await freePort();
+  const badPort = (bad.address() as import('node:net').AddressInfo).port;
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('bad', [{ address: '127.0.0.1', port: badPort }])]);
+  const { rt, port: gw } = await gateway(tbl);
+  t.teardown(async () => {
+    closeAgent();
+    await rt.close(100);
+    await new Promise((r) => bad.close(r));
+  });
+  const r = await request(gw, '/', { host: 'x' });
+  t.equal(r.status, 502, 'bad gateway');
+  const r2 = await request(gw, '/', { host: 'x' });
+  t.ok(r2.status > 0, 'the gateway still serves');
+});
