@@ -3,9 +3,13 @@
 // the table: target ≤ 1.5×). Also: path normalisation, and the linear reference matcher for scale.
 //
 //   npx tsc -b && node benchmarks/matcher.js [--quick] [--json]
+//   GATEHOUSE_CORE=<other checkout>/packages/core/dist/index.js node benchmarks/matcher.js   (compare branches)
 //
 // A benchmark, not a test: it prints numbers and never fails. Bounded: about 15 s in total (--quick: 4 s).
-import { buildLinearMatcher, buildPortMatcher, compareHttpEntries, normalizePath } from '@gatehouse/core';
+// GATEHOUSE_CORE=/path/to/another/checkout/packages/core/dist/index.js compares a branch against this one.
+const { buildLinearMatcher, buildPortMatcher, compareHttpEntries, normalizePath } = await import(
+  process.env.GATEHOUSE_CORE ?? '@gatehouse/core'
+);
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
