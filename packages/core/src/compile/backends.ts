@@ -207,8 +207,9 @@ function resolveService(
 
 /**
  * The port endpoints of `slice` listen on for this service port, or null when the slice does not
- * carry it. Kubernetes names slice ports after the Service port, so a Service port name is looked up
- * first; then a named targetPort; then a numeric targetPort (or the ref's port without a Service).
+ * carry it. Kubernetes names each slice port after its Service port (`""` when the Service port has no
+ * name), so that name is looked up first; then a named targetPort (hand-written slices often use it);
+ * then a numeric targetPort. Without a Service object the ref's port is used.
  */
 function slicePort(
   slice: EndpointSlice,
@@ -217,10 +218,8 @@ function slicePort(
 ): { port: number; appProtocol?: string } | null {
   const ports = slice.spec.ports;
   if (servicePort) {
-    if (servicePort.name) {
-      const byName = ports.find((p) => p.name === servicePort.name);
-      if (byName) return byName;
-    }
+    const byName = ports.find((p) => (p.name ?? '') === (servicePort.name ?? ''));
+    if (byName) return byName;
     if (typeof servicePort.targetPort === 'string') {
       const byTarget = ports.find((p) => p.name === servicePort.targetPort);
       return byTarget ?? null;

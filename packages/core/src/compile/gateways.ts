@@ -19,11 +19,15 @@
  *  - HTTPS and TLS listeners with the same hostname → both `HostnameConflict` (both are dispatched by
  *    SNI, so they cannot be told apart). Identical port+protocol+hostname is rejected by decode (CEL).
  * Across Gateways sharing one socket (address, port, transport) — the tutorial's Gateways all
- * listen on 80 — the OLDER Gateway (compareAge) claims the socket's protocol family; a younger
- * Gateway's listener of another family is Conflicted `ProtocolConflict`. HTTP listeners of several
- * Gateways may share a hostname (their routes are matched together); HTTPS/TLS listeners with the same
- * hostname cannot (one SNI name, one certificate/target): the younger one is Conflicted
- * `HostnameConflict`; a younger TCP/UDP listener on a taken port is Conflicted `ProtocolConflict`.
+ * listen on 80, and Gateways without spec.addresses all share the default address — the OLDER Gateway
+ * (compareAge) claims the socket's protocol family; a younger Gateway's listener of another family is
+ * Conflicted `ProtocolConflict`. Listeners of the same family with the same hostname are merged, as
+ * if the Gateways were one: HTTP/HTTPS listeners share one HTTP group (their routes are matched
+ * together), TLS listeners pool their SNI routes. For HTTPS the older listener comes first, so its
+ * certificate is the one served for that name; both listeners report OverlappingTLSConfig. An HTTPS
+ * and a TLS listener with the same hostname cannot be merged (one SNI name is either terminated for
+ * HTTP or routed by TLSRoute): the younger is Conflicted `HostnameConflict`. A younger TCP/UDP
+ * listener on a taken port is Conflicted `ProtocolConflict` (a TCP/UDP port carries one route).
  * As in the upstream GEP examples, a conflicted listener stays Accepted=True, reports Conflicted=True
  * and is not Programmed (it carries no traffic).
  */
@@ -437,18 +441,19 @@ function crossGatewayClash(socket: SocketState, l: ListenerState): Problem | nul
       message: `port ${l.spec.port} is already served as ${socket.family} by ${by} (the older Gateway wins)`,
     };
   }
-  if (l.family === 'HTTP') return null;
   for (const o of socket.listeners) {
     if (o.gateway === l.gateway) continue;
-    const sameHost = l.family === 'TCP' || l.family === 'UDP' || (o.hostname ?? '*') === (l.hostname ?? '*');
-    if (sameHost) {
-      if (l.family === 'TLS') {
-        const what = `hostname ${l.hostname ?? '(none)'} on port ${l.spec.port}`;
-        return { reason: 'HostnameConflict', message: `${what} is already served by listener ${o.id} (the older Gateway wins)` };
-      }
+    if (l.family === 'TCP' || l.family === 'UDP') {
       return {
         reason: 'ProtocolConflict',
         message: `port ${l.spec.port}/${transportOf(l)} is already served by listener ${o.id} (the older Gateway wins)`,
+      };
+    }
+    const sameHost = (o.hostname ?? '*') === (l.hostname ?? '*');
+    if (l.family === 'TLS' && sameHost && o.protocol !== l.protocol) {
+      return {
+        reason: 'HostnameConflict',
+        message: `hostname ${l.hostname ?? '(none)'} on port ${l.spec.port} is already served as ${o.protocol} by listener ${o.id} (the older Gateway wins)`,
       };
     }
   }

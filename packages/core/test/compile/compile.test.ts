@@ -17,22 +17,42 @@ import {
 
 const tls = (name: string) => ({ mode: 'Terminate' as const, certificateRefs: [{ group: '', kind: 'Secret', name }], options: {} });
 
-t.test('HTTPS listeners with one hostname in two Gateways: the older keeps it', async (t) => {
+t.test('HTTPS listeners with one hostname in two Gateways merge: the older comes first (its certificate wins)', async (t) => {
   const { table, status } = compile(
     resourceSet(
       gatewayClass(),
       secret('c1'),
-      gateway('young', [listener('https', 443, 'HTTPS', { hostname: 'a.example.com', tls: tls('c1') })], { creationTimestamp: '2024-05-01T00:00:00Z' }),
+      secret('c2'),
+      gateway('young', [listener('https', 443, 'HTTPS', { hostname: 'a.example.com', tls: tls('c2') })], { creationTimestamp: '2024-05-01T00:00:00Z' }),
+      gateway('old', [listener('https', 443, 'HTTPS', { hostname: 'a.example.com', tls: tls('c1') })], { creationTimestamp: '2024-01-01T00:00:00Z' }),
+    ),
+  );
+  const port = table.ports[0];
+  t.same(port.listeners.map((l) => l.id), ['default/old/https', 'default/young/https']);
+  t.equal(port.httpGroups.length, 1);
+  t.same(port.httpGroups[0].listeners, [0, 1]);
+  t.same(port.listeners.map((l) => table.certificates[l.tls!.certificates[0]].secret), ['default/c1', 'default/c2']);
+  for (const gw of status.gateways) {
+    t.equal(cond(gw.listeners[0].conditions, 'Programmed').status, 'True');
+    t.match(cond(gw.listeners[0].conditions, 'OverlappingTLSConfig'), { status: 'True', reason: 'OverlappingHostnames' });
+  }
+});
+
+t.test('an HTTPS and a TLS listener with one hostname in two Gateways: the younger is HostnameConflict', async (t) => {
+  const { table, status } = compile(
+    resourceSet(
+      gatewayClass(),
+      secret('c1'),
+      gateway('young', [listener('tls', 443, 'TLS', { hostname: 'a.example.com', tls: { mode: 'Passthrough', certificateRefs: [], options: {} } })], { creationTimestamp: '2024-05-01T00:00:00Z' }),
       gateway('old', [listener('https', 443, 'HTTPS', { hostname: 'a.example.com', tls: tls('c1') })], { creationTimestamp: '2024-01-01T00:00:00Z' }),
     ),
   );
   t.same(table.ports[0].listeners.map((l) => l.id), ['default/old/https']);
   const young = status.gateways.find((g) => g.name === 'default/young')!;
-  t.equal(cond(young.listeners[0].conditions, 'Conflicted').reason, 'HostnameConflict');
+  t.match(cond(young.listeners[0].conditions, 'Conflicted'), { status: 'True', reason: 'HostnameConflict' });
+  t.equal(cond(young.listeners[0].conditions, 'Accepted').status, 'True', 'a conflicted listener stays Accepted');
   t.equal(cond(young.listeners[0].conditions, 'Programmed').status, 'False');
-  t.equal(cond(young.conditions, 'Accepted').status, 'False');
-  t.equal(table.certificates.length, 1);
-  t.same(table.certificates[0].hostnames, ['a.example.com']);
+  t.match(cond(young.conditions, 'Accepted'), { status: 'False', reason: 'ListenersNotValid' });
 });
 
 t.test('a filter type the compiler does not know drops the rule, never throws', async (t) => {
