@@ -33,5 +33,8 @@ export interface PortMatcher {
   /** Best entry of the group for this request, or null (→ 404 / gRPC UNIMPLEMENTED). */
   match(group: number, req: RequestHead): HttpMatchResult | null;
   /** TLS ports: the TLS route for an SNI name (lowercased), or null (connection closed). */
+  // Listener isolation applies as for HTTP: the most specific TLS/HTTPS listener hostname covering the
+  // SNI is selected first; when it is an HTTPS listener the answer is null (terminate and route over
+  // HTTP), otherwise its TLS routes decide (exact, then longer wildcard, then `*`; then table order).
   matchSni(sni: string): TlsRouteIR | null;
 }
