@@ -78,6 +78,8 @@ export interface RequestSpec {
   tcpEcho?: boolean;
   /** A query parameter given a fresh UUID on every attempt (retry tests: the echo counts failures per uuid). */
   uniqueQueryParam?: string;
+  /** A unary gRPC call to this method of the conformance GrpcEcho service instead of an HTTP request. */
+  grpcMethod?: string;
 }
 
 export interface ExpectedBackendRequest {
@@ -121,6 +123,8 @@ export interface Expectation {
   backendTls?: boolean;
   /** … and this TLS server name. */
   backendServerName?: string;
+  /** gRPC: the expected grpc-status (default 0 = OK). */
+  grpcStatus?: number;
 }
 
 export interface RequestCase {
@@ -341,6 +345,8 @@ function parseRequestSpec(r: Raw, d: Defaults, where: string): RequestSpec {
   if (sni !== undefined) spec.sni = sni;
   if (r.http2 === true) spec.http2 = true;
   if (r.tcpEcho === true) spec.tcpEcho = true;
+  const gm = optStr(r.grpcMethod, `${where}.grpcMethod`);
+  if (gm !== undefined) spec.grpcMethod = gm;
   const uq = optStr(r.uniqueQueryParam, `${where}.uniqueQueryParam`);
   if (uq !== undefined) spec.uniqueQueryParam = uq;
   if (r.body !== undefined) spec.body = str(r.body, `${where}.body`);
@@ -397,6 +403,7 @@ function parseRequestCase(v: unknown, idx: number, d: Defaults, where: string): 
     if (status === undefined) expect.status = [302];
   }
   if (r.rejected === true) expect.rejected = true;
+  if (r.grpcStatus !== undefined) expect.grpcStatus = Number(r.grpcStatus);
   if (typeof r.backendTls === 'boolean') expect.backendTls = r.backendTls;
   const bsn = optStr(r.backendServerName, `${where}.backendServerName`);
   if (bsn !== undefined) expect.backendServerName = bsn;

@@ -8,6 +8,7 @@ import { createServer as createH2Server, createSecureServer, type Http2ServerReq
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { KeyPair } from './certs.js';
+import { grpcEchoHandler } from './grpc.js';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -252,8 +253,7 @@ export function createEchoPod(info: EchoPodInfo): EchoPod {
           break;
         }
         case 'grpc': {
-          // gRPC echo is not implemented yet: answer like an h2c echo so routing can still be observed.
-          const srv = createH2Server(handle(containerPort));
+          const srv = createH2Server(grpcEchoHandler(info, log));
           track(srv);
           port = await bind(srv);
           break;

@@ -12,7 +12,8 @@ import { createBackendSet, backendNameOfPod, type BackendSet } from './backends.
 import type { CatalogueEntry } from './catalogue.js';
 import type { ConformanceCase, DistributionCheck, Phase, RequestCase, RequestSpec } from './cases.js';
 import { generateTls, type GeneratedTls } from './certs.js';
-import { roundTrip, tcpEchoExchange, RequestError, type OutgoingRequest, type TcpEchoResult, type Target } from './client.js';
+import { roundTrip, tcpEchoExchange, RequestError, type OutgoingRequest, type RoundTrip, type TcpEchoResult, type Target } from './client.js';
+import { grpcCall, type GrpcResult } from './grpc.js';
 import { compareRoundTrip, type Mismatch } from './compare.js';
 import {
   CONTROLLER_NAME,
@@ -259,6 +260,8 @@ export class Suite {
       try {
         if (rc.request.tcpEcho) {
           last = compareTcpEcho(rc, await tcpEchoExchange(t.target, opts.requestTimeoutMs));
+        } else if (rc.request.grpcMethod) {
+          last = compareGrpc(rc, await grpcCall(t.target, t.host, rc.request.grpcMethod, rc.request.headers, opts.requestTimeoutMs));
         } else {
           const rt = await roundTrip(t.target, out, opts.requestTimeoutMs);
           last = rc.expect.rejected
@@ -318,7 +321,9 @@ export class Suite {
           const out = outgoing(d.request, t.host, d.request.path);
           out.headers.push(['X-Jitter', randomUUID().slice(0, 8)]);
           try {
-            const rt = await roundTrip(t.target, out, this.s.opts.requestTimeoutMs);
+            const rt = d.request.grpcMethod
+              ? grpcAsEcho(await grpcCall(t.target, t.host, d.request.grpcMethod, d.request.headers, this.s.opts.requestTimeoutMs))
+              : await roundTrip(t.target, out, this.s.opts.requestTimeoutMs);
             if (rt.status !== 200 || !rt.echo) errors++;
             else {
               const name = backendNameOfPod(rt.echo.pod);
@@ -422,6 +427,40 @@ export function resolveTarget(table: RoutingTable, bound: Map<string, number>, o
   const shared = ml?.port === undefined ? undefined : table.ports.find((p) => p.transport === 'tcp' && p.listeners.some((x) => x.port === ml.port));
   if (shared && ml) return make(shared.key, ml.port!, ml.protocol ?? 'HTTP');
   return { ok: false, error: `listener ${id} is not in the compiled table (not programmed)`, unbound: true };
+}
+
+/** gRPC checks of the upstream GRPCRoute tests: grpc-status, then backend pod, namespace and headers seen. */
+export function compareGrpc(rc: RequestCase, r: GrpcResult): Mismatch | null {
+  const e = rc.expect;
+  const want = e.grpcStatus ?? 0;
+  if (r.grpcStatus !== want) {
+    return { what: 'grpc-status', expected: String(want), got: `${r.grpcStatus === -1 ? 'none' : r.grpcStatus} (HTTP ${r.httpStatus}${r.response ? `, pod ${r.response.pod}` : ''})` };
+  }
+  if (want !== 0) return null;
+  if (!r.response) return { what: 'gRPC response', expected: 'an EchoResponse', got: 'no message' };
+  if (e.namespace !== undefined && r.response.namespace !== e.namespace) return { what: 'backend namespace', expected: e.namespace, got: r.response.namespace };
+  if (e.backend !== undefined && !r.response.pod.startsWith(e.backend)) return { what: 'backend', expected: `${e.backend}-*`, got: r.response.pod };
+  for (const [name, value] of e.request?.headers ?? []) {
+    const got = r.response.headers.filter(([k]) => k === name.toLowerCase()).map(([, v]) => v);
+    if (!got.length) return { what: `backend saw header ${name}`, expected: value, got: 'absent' };
+    if (got.join(',') !== value) return { what: `backend saw header ${name}`, expected: value, got: got.join(',') };
+  }
+  for (const name of e.request?.absentHeaders ?? []) {
+    if (r.response.headers.some(([k]) => k === name.toLowerCase())) return { what: `backend saw header ${name}`, expected: 'absent', got: 'present' };
+  }
+  return null;
+}
+
+/** A gRPC answer in the shape the distribution check reads (status 200 + echo pod when OK). */
+function grpcAsEcho(r: GrpcResult): RoundTrip {
+  const ok = r.grpcStatus === 0 && r.response !== null;
+  return {
+    status: ok ? 200 : 500,
+    headers: new Map(),
+    echo: ok ? { path: r.response!.fullyQualifiedMethod, host: r.response!.authority, method: 'POST', proto: 'HTTP/2.0', headers: {}, namespace: r.response!.namespace, pod: r.response!.pod } : null,
+    bodySnippet: '',
+    protocol: 'HTTP/2.0',
+  };
 }
 
 /** The TCP echo checks of the upstream TLS/TCP helpers: welcome, PONG, IS_TLS, then namespace / pod / SNI. */

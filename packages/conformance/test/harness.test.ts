@@ -220,3 +220,20 @@ t.test('EndpointSlices point every selected Service at a live echo pod', { skip:
   t.equal(backends.podsOfService('gateway-conformance-infra/infra-backend-v2').length, 1);
   void createServer;
 });
+
+t.test('gRPC echo: protobuf round trip and an h2c call', async (t) => {
+  const { encodeEchoResponse, decodeEchoResponse, grpcCall, GRPC_UNIMPLEMENTED, httpToGrpcStatus } = await import('../src/grpc.js');
+  const a = { fullyQualifiedMethod: '/x/Echo', headers: [['k', 'v']] as [string, string][], authority: 'a.example', namespace: 'ns', pod: 'p-1-2' };
+  t.same(decodeEchoResponse(encodeEchoResponse(a)), a);
+  t.equal(httpToGrpcStatus(404), GRPC_UNIMPLEMENTED);
+  const pod = createEchoPod({ namespace: 'ns1', pod: podName('grpc-infra-backend-v1'), app: 'grpc-infra-backend-v1' });
+  t.teardown(() => pod.close());
+  const port = await pod.listen(3000, 'grpc');
+  const ok = await grpcCall({ port, tls: false }, 'grpc.example', 'Echo', [['x-h', '1']], 2000);
+  t.equal(ok.grpcStatus, 0);
+  t.equal(ok.response?.namespace, 'ns1');
+  t.equal(ok.response?.authority, 'grpc.example');
+  t.ok(ok.response?.headers.some(([k, v]) => k === 'x-h' && v === '1'));
+  const un = await grpcCall({ port, tls: false }, 'grpc.example', 'EchoThree', [], 2000);
+  t.equal(un.grpcStatus, GRPC_UNIMPLEMENTED);
+});
