@@ -21,6 +21,26 @@ export function checkHostname(v: string): string | undefined {
 }
 export const hostname = (): StringSchema => str({ minLength: 1, maxLength: 253, check: checkHostname, checkCode: 'INVALID_HOSTNAME' });
 
+/** `PreciseHostname` (redirect and rewrite targets): a hostname without a wildcard. */
+export const preciseHostname = (): StringSchema =>
+  str({
+    minLength: 1,
+    maxLength: 253,
+    check: (v) => (v.startsWith('*') ? `${JSON.stringify(v)} is not a valid hostname here: a redirect or rewrite needs a precise hostname, without a wildcard` : checkHostname(v)),
+    checkCode: 'INVALID_HOSTNAME',
+  });
+
+/** IPv4 dotted quad or IPv6 (loosely: hex groups and colons, optional embedded IPv4). */
+export function isIP(v: string): boolean {
+  const v4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+  if (v4.test(v)) return true;
+  if (!v.includes(':') || !/^[0-9a-fA-F:.]+$/.test(v) || (v.match(/::/g) ?? []).length > 1) return false;
+  const groups = v.split(':');
+  const last = groups[groups.length - 1]!;
+  if (last.includes('.') && !v4.test(last)) return false;
+  return groups.length <= 8 && groups.every((g) => g === '' || g.includes('.') || /^[0-9a-fA-F]{1,4}$/.test(g));
+}
+
 /** Names of Kubernetes objects (DNS subdomain). */
 export const objectName = (): StringSchema =>
   str({ minLength: 1, maxLength: 253 });

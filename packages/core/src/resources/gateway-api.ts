@@ -8,8 +8,8 @@ import {
   type Ctx, type FieldPath, type ListSchema, type ObjectSchema, type Rule, type Schema,
 } from './schema.js';
 import {
-  checkPathValue, domainPrefixedPath, group, headerName, hostname, kind, namespaceName, objectName,
-  queryParamName, sectionName,
+  checkHostname, checkPathValue, domainPrefixedPath, group, headerName, hostname, isIP, kind, namespaceName, objectName,
+  preciseHostname, queryParamName, sectionName,
 } from './formats.js';
 
 const port = () => int(1, 65535);
@@ -228,8 +228,18 @@ export const gatewaySpec = (tlsRequiresMode: boolean) =>
             'IPAddress',
           ),
           value: opt(str({ maxLength: 253 })),
-        }),
-        { maxItems: 16 },
+        }, [
+          (a, ctx, path) => {
+            if (a.value === undefined || a.value === '') return;
+            if (a.type === 'IPAddress' && !isIP(a.value))
+              ctx.error('CEL_RULE', [...path, 'value'], `${JSON.stringify(a.value)} is not an IP address (type IPAddress)`);
+            if (a.type === 'Hostname') {
+              const msg = checkHostname(a.value);
+              if (msg || a.value.startsWith('*')) ctx.error('INVALID_HOSTNAME', [...path, 'value'], msg ?? `${JSON.stringify(a.value)}: an address hostname cannot be a wildcard`);
+            }
+          },
+        ]),
+        { maxItems: 16, uniqueBy: { key: (a) => (a.value ? `${a.type}/${a.value}` : undefined), field: 'value', what: 'address' } },
       ),
       [],
     ),
@@ -278,8 +288,8 @@ const httpRouteMatch = obj({
 
 const header = obj({ name: req(headerName()), value: req(str({ maxLength: 4096 })) });
 const headerFilter = obj({
-  set: opt(list(header, { maxItems: 16, uniqueBy: { key: (h) => h.name.toLowerCase(), field: 'name', what: 'header' } }), []),
-  add: opt(list(header, { maxItems: 16, uniqueBy: { key: (h) => h.name.toLowerCase(), field: 'name', what: 'header' } }), []),
+  set: opt(list(header, { maxItems: 16, uniqueBy: { key: (h) => h.name, field: 'name', what: 'header' } }), []),
+  add: opt(list(header, { maxItems: 16, uniqueBy: { key: (h) => h.name, field: 'name', what: 'header' } }), []),
   remove: opt(list(str({ minLength: 1, maxLength: 256 }), { maxItems: 16 }), []),
 });
 
@@ -295,21 +305,22 @@ const pathModifier = obj(
       const other = v.type === 'ReplaceFullPath' ? 'replacePrefixMatch' : 'replaceFullPath';
       if (v[want] === undefined) ctx.error('CEL_RULE', path, `type ${v.type} needs ${want}`);
       if (v[other] !== undefined) ctx.error('CEL_RULE', [...path, other], `${other} must not be set when type is ${v.type}`);
+      // Not a CRD rule, so only a warning: the API server would accept it, but the result is no valid path.
       const value = v[want];
       if (typeof value === 'string' && value !== '' && !value.startsWith('/'))
-        ctx.error('INVALID_PATH', [...path, want], `${JSON.stringify(value)} is not a valid path: it must start with "/"`);
+        ctx.warn('PATH_WITHOUT_SLASH', [...path, want], `${JSON.stringify(value)} does not start with "/": the resulting request path would not either`);
     },
   ],
 );
 
 const requestRedirect = obj({
   scheme: opt(oneOf(['http', 'https'])),
-  hostname: opt(hostname()),
+  hostname: opt(preciseHostname()),
   path: opt(pathModifier),
   port: opt(port()),
   statusCode: opt({ t: 'int', enum: [301, 302, 303, 307, 308] }, 302),
 });
-const urlRewrite = obj({ hostname: opt(hostname()), path: opt(pathModifier) });
+const urlRewrite = obj({ hostname: opt(preciseHostname()), path: opt(pathModifier) });
 const requestMirror = obj(
   {
     backendRef: req(backendObjectRef),
@@ -423,7 +434,7 @@ const httpRouteRule = obj(
     ),
     retry: opt(
       obj({
-        codes: opt(list(int(400, 599)), []),
+        codes: opt(list(int(400, 599), { uniqueBy: { key: (c) => String(c), field: '', what: 'status code' } }), []),
         attempts: opt(int(0), 1),
         backoff: opt(duration(), undefined, 'backoffMs'),
       }),

@@ -323,7 +323,7 @@ export function walk(schema: Schema, value: unknown, ctx: Ctx, path: FieldPath):
           if (first !== undefined) {
             ctx.error(
               'DUPLICATE_ENTRY',
-              [...path, i, schema.uniqueBy.field],
+              schema.uniqueBy.field ? [...path, i, schema.uniqueBy.field] : [...path, i],
               `${schema.uniqueBy.what} ${JSON.stringify(k)} is already used by entry [${first}]; it must be unique`,
             );
           } else seen.set(k, i);

@@ -134,6 +134,8 @@ export interface GatewaySpec {
   gatewayClassName: string;
   listeners: Listener[];
   addresses: GatewayAddress[];
+  /** `spec.infrastructure` as written (only `parametersRef` matters to compile: none is supported). */
+  infrastructure?: { parametersRef?: { group: string; kind: string; name: string } };
 }
 export type Gateway = Base<'Gateway', GatewaySpec>;
 

@@ -263,3 +263,19 @@ t.test('fuzz: random values never throw', async (t) => {
   }
   t.equal(thrown, 0, '3000 random documents decoded without exceptions');
 });
+
+t.test('more API-server rules: addresses, precise hostnames, unique codes', async (t) => {
+  const cases: [string, unknown, string[]][] = [
+    ['IPAddress must be an IP', { apiVersion: GW, kind: 'Gateway', metadata: { name: 'g' }, spec: { gatewayClassName: 'c', listeners: [{ name: 'a', port: 80, protocol: 'HTTP' }], addresses: [{ value: 'example.com' }, { value: '::1' }, { value: '10.0.0.1' }, { type: 'Hostname', value: 'lb.example.com' }] } }, ['CEL_RULE spec.addresses[0].value']],
+    ['addresses unique', { apiVersion: GW, kind: 'Gateway', metadata: { name: 'g' }, spec: { gatewayClassName: 'c', listeners: [{ name: 'a', port: 80, protocol: 'HTTP' }], addresses: [{ value: '10.0.0.1' }, { value: '10.0.0.1' }] } }, ['DUPLICATE_ENTRY spec.addresses[1].value']],
+    ['redirect hostname is precise', route({ rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: '*.example.com' } }] }] }), ['INVALID_HOSTNAME spec.rules[0].filters[0].requestRedirect.hostname']],
+    ['retry codes 4xx/5xx', route({ rules: [{ retry: { codes: [500, 200] } }] }), ['OUT_OF_RANGE spec.rules[0].retry.codes[1]']],
+    ['retry codes unique', route({ rules: [{ retry: { codes: [500, 503, 500] } }] }), ['DUPLICATE_ENTRY spec.rules[0].retry.codes[2]']],
+  ];
+  for (const [name, value, want] of cases) {
+    const { diagnostics } = decodeDocuments(docs(value));
+    t.same(codes(errs(diagnostics)), want, name);
+  }
+  const w = decodeDocuments(docs(route({ rules: [{ filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: 'no-slash' } } }] }] }))).diagnostics;
+  t.same(w.map((d) => `${d.severity} ${d.code}`), ['warning PATH_WITHOUT_SLASH']);
+});
