@@ -21,7 +21,10 @@ function materialise(files: string[]): string {
   for (const f of files) {
     const text = readFileSync(f, 'utf8')
       .replaceAll('{GATEWAY_CLASS_NAME}', 'gatehouse')
-      .replaceAll('{GATEWAY_CONTROLLER_NAME}', 'gatehouse.dev/gateway-controller');
+      .replaceAll('{GATEWAY_CONTROLLER_NAME}', 'gatehouse.dev/gateway-controller')
+      // The suite substitutes these from its flags before applying (gateway-static-addresses).
+      .replaceAll('PLACEHOLDER_UNUSABLE_ADDRS', '192.0.2.1')
+      .replaceAll('PLACEHOLDER_USABLE_ADDRS', '127.0.0.1');
     writeFileSync(join(dir, f.slice(CONFORMANCE.length + 1).replaceAll('/', '__')), text);
   }
   return dir;
