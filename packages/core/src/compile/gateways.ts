@@ -10,6 +10,9 @@
  *    (a standalone proxy has no one else to wait for: the class will not appear by itself);
  *  - class present but not selected by `options.gatewayClasses` → Accepted=Unknown `Pending`,
  *    Programmed=Unknown `Pending`, exactly what Kubernetes shows for a Gateway no controller handles.
+ * A Gateway with `spec.infrastructure.parametersRef` is Accepted=False `InvalidParameters` (no
+ * parameters kind is supported). A GatewayClass `parametersRef` is ignored with a warning instead, so
+ * classes written for other controllers (which often carry one) still work.
  *
  * Listener conflicts inside one Gateway (features.md §2 "distinctness"), per (port, transport):
  *  - listeners of incompatible protocol families (HTTP | HTTPS+TLS | TCP) → all Conflicted
@@ -125,6 +128,11 @@ export function compileGatewayClasses(ctx: CompileContext): Map<string, GatewayC
   const classes = new Map<string, GatewayClassState>();
   for (const gc of ctx.resources.gatewayClasses) {
     if (classes.has(gc.metadata.name)) continue;
+    const ref = gc.spec.parametersRef;
+    if (ref) {
+      const what = `${ref.kind}${ref.group ? `.${ref.group}` : ''} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+      ctx.diagnose('warning', 'PARAMETERS_IGNORED', `parametersRef ${what} is ignored: Gatehouse takes no class parameters`, gc, 'spec.parametersRef');
+    }
     const selected = ctx.gatewayClassFilter === null || ctx.gatewayClassFilter.has(gc.metadata.name);
     classes.set(gc.metadata.name, { gatewayClass: gc, selected });
   }
@@ -143,6 +151,13 @@ export function compileGateways(ctx: CompileContext, classes: Map<string, Gatewa
       addresses: [null],
       listeners: [],
     };
+    const parametersRef = gateway.spec.infrastructure?.parametersRef;
+    if (state.notServed === null && parametersRef) {
+      // No infrastructure parameters kind is supported by a standalone proxy: the spec asks to reject
+      // the Gateway rather than ignore parameters it cannot honour.
+      const what = `${parametersRef.kind}${parametersRef.group ? `.${parametersRef.group}` : ''} ${parametersRef.name}`;
+      state.notServed = { status: 'False', reason: 'InvalidParameters', message: `infrastructure.parametersRef ${what} is not supported` };
+    }
     if (state.notServed === null) {
       const addresses = bindAddresses(gateway);
       if (isProblem(addresses)) state.notServed = { ...addresses, status: 'False' };
