@@ -105,3 +105,21 @@ t.test('a port that cannot bind is reported, the rest serves', async (t) => {
   const r = await get(rt.boundPorts().get(tbl.ports[1].key)!, '/', new http.Agent());
   t.equal(r.pod, 'a');
 });
+
+t.test('close(drainMs): in-flight requests finish, then everything stops', async (t) => {
+  const a = await startEchoServer({ name: 'a' });
+  const port = await freePort();
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('a', [{ address: '127.0.0.1', port: a.port }])]);
+  const rt = new GatehouseRuntime({ bindAddress: '127.0.0.1', logger: quiet });
+  t.teardown(() => a.close());
+  await rt.apply(tbl, emptyStatus);
+  const gw = rt.boundPorts().get(tbl.ports[0].key)!;
+  const slow = get(gw, '/slow?delay=300ms', new http.Agent({ keepAlive: true }));
+  await new Promise((r) => setTimeout(r, 50));
+  const started = Date.now();
+  await rt.close(2000);
+  const r = await slow;
+  t.equal(r.status, 200, 'the in-flight request completed during the drain');
+  t.ok(Date.now() - started < 1500, 'close returned once idle, before the drain deadline');
+  await t.rejects(get(gw, '/', new http.Agent()), 'no longer accepting');
+});

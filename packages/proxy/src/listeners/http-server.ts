@@ -48,6 +48,9 @@ export class HttpEngines {
     this.h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       handleUpgrade(this.ref.current, req, socket, head, this.secure, this.secure ? sniOf(req) : null);
     });
+    // node:http tracks connections (closeIdleConnections, headersTimeout/requestTimeout checks) only
+    // once the server is 'listening'; this one never listens itself (sockets are handed to it)
+    this.h1.emit('listening');
     this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (socket.writable && !(socket as Socket).destroyed) {
         const body = 'bad request\n';
@@ -97,6 +100,7 @@ export class HttpEngines {
   }
 
   destroyAll(): void {
+    this.h1.close(() => undefined); // stops the connection-checking interval
     for (const s of this.sockets) s.destroy();
     for (const s of this.sessions) s.destroy();
     this.sockets.clear();

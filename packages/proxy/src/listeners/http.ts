@@ -64,7 +64,11 @@ export class HttpPortServer implements PortServer {
       timer.unref();
     });
     const idle = (async () => {
-      while (this.#engines.sockets.size > 0) await new Promise((r) => setTimeout(r, 20));
+      while (this.#engines.sockets.size > 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        // keep-alive connections whose last request just finished
+        this.#engines.h1.closeIdleConnections();
+      }
     })();
     await Promise.race([idle, deadline]);
     clearTimeout(timer);
