@@ -32,6 +32,8 @@ class Bucket {
   readonly paths = new PathIndex();
   regexCount = 0;
   prefixCount = 0;
+  /** Smallest rank among regex and prefix candidates: an Exact hit that beats it needs no path walk. */
+  minWalkRank = NO_RANK;
 }
 
 class GroupMatcher {
@@ -65,7 +67,7 @@ export class TrieMatcher implements PortMatcher {
     return g === undefined ? -1 : g;
   }
 
-  /** Hot path: change with care (benchmarks/matcher.ts guards it). */
+  /** Hot path: change with care (benchmarks/matcher.js measures it; test/match/internals.test.ts checks it allocates nothing). */
   match(group: number, req: RequestHead): HttpMatchResult | null {
     const g = this.groups[group];
     if (g === undefined) return null;
@@ -100,7 +102,7 @@ export class TrieMatcher implements PortMatcher {
         }
       }
     }
-    if (b.regexCount + b.prefixCount === 0) return best;
+    if (bestRank < b.minWalkRank || b.regexCount + b.prefixCount === 0) return best;
 
     // The nodes along the path that hold candidates, root first.
     const nodes = this.nodeScratch;
@@ -155,6 +157,7 @@ function buildGroup(g: HttpGroupIR, regexCache: Map<string, FullMatcher>): Group
       const c = new Candidate(entry, regexCache, rank, regex, result, regexLiteralPrefix(entry.path.value));
       bucket.paths.node(regexAnchorPath(entry.path.value) || '/').regex.push(c);
       bucket.regexCount++;
+      bucket.minWalkRank = Math.min(bucket.minWalkRank, rank);
       return;
     }
     const value = normalizeMatchValue(entry.path.type, entry.path.value);
@@ -167,6 +170,7 @@ function buildGroup(g: HttpGroupIR, regexCache: Map<string, FullMatcher>): Group
     } else {
       bucket.paths.node(value).prefix.push(c);
       bucket.prefixCount++;
+      bucket.minWalkRank = Math.min(bucket.minWalkRank, rank);
     }
   });
   for (const b of gm.all) {
