@@ -79,7 +79,7 @@ async function listFiles(root: string, diagnostics: Diagnostic[], display: (rel:
     try {
       entries = await readdir(abs, { withFileTypes: true });
     } catch (e) {
-      diagnostics.push({ severity: 'error', code: 'READ_ERROR', message: `cannot read directory: ${errText(e)}`, file: display(rel || '.'), line: 0, col: 0 });
+      diagnostics.push({ severity: 'error', code: 'READ_ERROR', message: `cannot read directory: ${errText(e)}`, file: display(rel || '.'), line: 1, col: 1 });
       return;
     }
     for (const ent of entries) {
@@ -154,7 +154,7 @@ export async function loadDirectory(dir: string): Promise<LoadedDirectory> {
     hash.update(f.rel).update('\0');
     if (text === undefined) {
       hash.update('<unreadable>\0');
-      diagnostics.push({ severity: 'error', code: 'READ_ERROR', message: `cannot read file: ${errText(error)}`, file, line: 0, col: 0 });
+      diagnostics.push({ severity: 'error', code: 'READ_ERROR', message: `cannot read file: ${errText(error)}`, file, line: 1, col: 1 });
       continue;
     }
     hash.update(text).update('\0');

@@ -181,3 +181,12 @@ t.test('the js-yaml fast path and the yaml path agree on values and document sta
   }
   t.ok(compared > 150, `${compared} files compared`);
 });
+
+t.test('a file that cannot be read is a diagnostic, and the rest still loads', { skip: process.platform !== 'linux' && 'needs /proc' }, async (t) => {
+  const dir = tree({ 'good.yaml': svc('good') });
+  symlinkSync('/proc/self/mem', join(dir, 'bad.yaml')); // a "file" whose read fails with EIO
+  const r = await loadResources(dir);
+  t.same(r.resources.services.map((s) => s.metadata.name), ['good']);
+  t.match(r.diagnostics, [{ severity: 'error', code: 'READ_ERROR', file: 'config/bad.yaml', line: 1, col: 1, message: /^cannot read file: EIO/ }]);
+  t.same(r.files, ['config/bad.yaml', 'config/good.yaml']);
+});
