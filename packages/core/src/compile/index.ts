@@ -12,7 +12,7 @@
  *   status-report.ts conditions for every object
  *   findings.ts     the same problems as warning diagnostics (for `gatehouse validate`)
  */
-import type { Diagnostic } from '../diagnostics.js';
+import { compareDiagnostics, type Diagnostic } from '../diagnostics.js';
 import type { BackendIR, BackendRefIR, FilterIR, RoutingTable } from '../ir/types.js';
 import type { ResourceSet, Route } from '../resources/types.js';
 import { attachRoute } from './attachment.js';
@@ -88,7 +88,7 @@ export function compile(resources: ResourceSet, options: CompileOptions = {}): C
 
   const status = buildStatusReport(classes, gateways, works, ctx.controllerName);
   reportFindings(ctx, gateways, works);
-  return { table, status, diagnostics: ctx.diagnostics };
+  return { table, status, diagnostics: [...ctx.diagnostics].sort(compareDiagnostics) };
 }
 
 /**
