@@ -11,7 +11,7 @@
  *  2. Origin-form `/…` is taken as is; absolute-form `http(s)://authority/path` keeps only the path
  *     (`http://h` → `/`), the authority is returned for the engine to use as Host (RFC 9112 §3.2.2).
  *     Anything else (`*`, authority-form, relative) → null.
- *  3. Refused (null): raw control characters (0x00–0x1F, 0x7F), raw `\`, invalid percent-encoding
+ *  3. Refused (null): raw control characters (0x00–0x1F, 0x7F) and spaces, raw `\`, invalid percent-encoding
  *     (`%zz`, `%4`), encoded control characters (`%00`–`%1F`, `%7F`), encoded `/` and `\`
  *     (`%2F`, `%5C`): backends disagree on whether they are separators, so we never forward them.
  *     Also refused: a segment that is `.` or `..` followed by `;params` (`/..;/admin`): some servlet
@@ -90,8 +90,8 @@ function normalizeSlow(path: string): string | null {
       if (v < 0x20 || v === 0x7f || v === C.SLASH || v === C.BACKSLASH) return null;
       s += isUnreserved(v) ? String.fromCharCode(v) : '%' + HEX[h] + HEX[l];
       i += 2;
-    } else if (c < 0x20 || c === 0x7f || c === C.BACKSLASH) {
-      return null;
+    } else if (c <= 0x20 || c === 0x7f || c === C.BACKSLASH) {
+      return null; // control characters, and a raw space (never valid in a request-target)
     } else if (c === C.HASH || c === C.QUESTION) {
       break; // fragment (or a query the caller did not split off): not part of the path
     } else if (c >= 0x80) {

@@ -51,6 +51,8 @@ const PATHS: [string, string | null][] = [
   ['/a%0d%0aX-Injected:1', null],
   ['/a%7F', null],
   ['/a\u007f', null],
+  ['/a b', null],
+  ['/a%20b/../c', '/c'],
   ['/a%zz', null],
   ['/a%4', null],
   ['/a%', null],
