@@ -52,3 +52,15 @@ t.test('usage', async (t) => {
   t.equal(r.status, 1);
   t.match(r.stderr, /missing-dir: no such file or directory/);
 });
+
+t.test('the v1alpha1 tutorial and its v1 rewrite compile to the same routing table', async (t) => {
+  const routes = (dir: string) => {
+    const r = gatehouse(['routes', dir]);
+    t.equal(r.status, 0, `routes ${dir}`);
+    // The only intended difference: the synthesized listener name (http-80) vs the hand-written one (http).
+    return r.stdout.replace(/^hash .*$/m, '').replaceAll('/http-80', '/http');
+  };
+  const a = routes('fixtures/seed/v1alpha1');
+  t.match(a, /nginx01\.tkdashboard\.com[\s\S]*weight 3 \(75%\)[\s\S]*weight 1 \(25%\)/);
+  t.equal(a, routes('fixtures/seed/v1'));
+});
