@@ -156,7 +156,9 @@ export interface DistributionCheck {
 export type Mutation =
   | { op: 'delete'; kind: string; namespace: string | null; name: string }
   /** JSON merge patch (RFC 7386) applied to the object. */
-  | { op: 'patch'; kind: string; namespace: string | null; name: string; patch: unknown };
+  | { op: 'patch'; kind: string; namespace: string | null; name: string; patch: unknown }
+  /** A new object the test creates (written to a file loaded after the manifests, so it is the newest). */
+  | { op: 'create'; object: Record<string, unknown> };
 
 export interface Phase {
   mutate: Mutation[];
@@ -421,12 +423,13 @@ function parseRequestCase(v: unknown, idx: number, d: Defaults, where: string): 
 
 function parseMutation(v: unknown, where: string): Mutation {
   const r = asRecord(v, where);
+  if (r.create !== undefined) return { op: 'create', object: asRecord(r.create, `${where}.create`) };
   const kind = str(r.kind, `${where}.kind`);
   const name = str(r.name, `${where}.name`);
   const namespace = r.namespace === null ? null : (optStr(r.namespace, `${where}.namespace`) ?? INFRA_NS);
   if (r.delete === true) return { op: 'delete', kind, namespace, name };
   if (r.patch !== undefined) return { op: 'patch', kind, namespace, name, patch: r.patch };
-  throw new CaseError(`${where}: a mutation needs "delete: true" or "patch: {...}"`);
+  throw new CaseError(`${where}: a mutation needs "delete: true", "patch: {...}" or "create: {...}"`);
 }
 
 function parsePhase(r: Raw, d: Defaults, where: string): Phase {

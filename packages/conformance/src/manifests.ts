@@ -85,7 +85,20 @@ export function objectMatches(o: K8sObject, kind: string, namespace: string | nu
 }
 
 /** Applies one mutation in place; throws when the object is not found (a case error). */
+export const CREATED_FILE = '95-created-by-test.yaml';
+
 export function applyMutation(files: ManifestFile[], m: Mutation): void {
+  if (m.op === 'create') {
+    let f = files.find((x) => x.name === CREATED_FILE);
+    if (!f) {
+      f = generatedFile(CREATED_FILE, []);
+      files.push(f);
+      files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
+    f.objects.push(m.object as K8sObject);
+    f.text = `# Objects the upstream test creates while it runs (written by @gatehouse/conformance).\n${f.objects.map((o) => stringify(o)).join('---\n')}`;
+    return;
+  }
   for (const f of files) {
     const i = f.objects.findIndex((o) => objectMatches(o, m.kind, m.namespace, m.name));
     if (i < 0) continue;

@@ -323,7 +323,9 @@ export class Suite {
           try {
             const rt = d.request.grpcMethod
               ? grpcAsEcho(await grpcCall(t.target, t.host, d.request.grpcMethod, d.request.headers, this.s.opts.requestTimeoutMs))
-              : await roundTrip(t.target, out, this.s.opts.requestTimeoutMs);
+              : d.request.tcpEcho
+                ? tcpAsEcho(await tcpEchoExchange(t.target, this.s.opts.requestTimeoutMs))
+                : await roundTrip(t.target, out, this.s.opts.requestTimeoutMs);
             if (rt.status !== 200 || !rt.echo) errors++;
             else {
               const name = backendNameOfPod(rt.echo.pod);
@@ -460,6 +462,18 @@ function grpcAsEcho(r: GrpcResult): RoundTrip {
     echo: ok ? { path: r.response!.fullyQualifiedMethod, host: r.response!.authority, method: 'POST', proto: 'HTTP/2.0', headers: {}, namespace: r.response!.namespace, pod: r.response!.pod } : null,
     bodySnippet: '',
     protocol: 'HTTP/2.0',
+  };
+}
+
+/** A TCP echo exchange in the shape the distribution check reads. */
+function tcpAsEcho(r: TcpEchoResult): RoundTrip {
+  const ok = r.pong === 'PONG' && r.test !== null && typeof r.test.pod === 'string';
+  return {
+    status: ok ? 200 : 500,
+    headers: new Map(),
+    echo: ok ? { path: '', host: '', method: '', proto: 'TCP', headers: {}, namespace: r.test!.namespace ?? '', pod: r.test!.pod! } : null,
+    bodySnippet: '',
+    protocol: 'TCP',
   };
 }
 
