@@ -240,9 +240,12 @@ export function explainRequest(table: RoutingTable, method: string, url: string,
     report.listener = l.name;
     report.listenerId = l.id;
   };
+  const matcher = buildPortMatcher(port);
   if (port.protocol === 'TLS') {
     if (u.scheme === 'http') report.notes.push(`port ${u.port} expects TLS; explaining as if the client used https`);
-    const tls = buildPortMatcher(port).matchSni(host);
+    // The client sends the URL's host as SNI; a -H Host header may differ from it.
+    const sni = normalizeHost(u.authority);
+    const tls = matcher.matchSni(sni);
     if (tls !== null) {
       setListener(port.listeners[tls.listener]);
       report.route = tls.route;
@@ -258,6 +261,18 @@ export function explainRequest(table: RoutingTable, method: string, url: string,
   if (target === null) {
     report.outcome = `400: the request target ${JSON.stringify(u.target)} is refused (see docs/path-normalisation.md)`;
     return report;
+  }
+  if (port.protocol === 'TLS') {
+    // GEP-3567 (features.md §9.3): a Host that belongs to another listener than the SNI's → 421.
+    const sni = normalizeHost(u.authority);
+    const bySni = matcher.selectGroup(sni), byHost = matcher.selectGroup(host);
+    if (sni !== host && bySni !== byHost) {
+      report.outcome =
+        byHost === -1
+          ? `404: no listener covers host ${JSON.stringify(host)}`
+          : `421 Misdirected Request: host ${JSON.stringify(host)} belongs to another listener than SNI ${JSON.stringify(sni)}`;
+      return report;
+    }
   }
   const head: RequestHead = { method, host, path: target.path, query: target.query, headers };
   const ex = explainHttp(port, head);

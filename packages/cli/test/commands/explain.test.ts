@@ -138,6 +138,22 @@ t.test('the conformance precedence fixture: method beats headers, headers beat q
   t.equal(b.rule, 1, 'the method: GET rule beats the header rule');
 });
 
+t.test('TLS ports: SNI selects a TLS listener (passthrough) or an HTTPS one; Host of another listener → 421', async (t) => {
+  const tls = JSON.parse(gatehouse('explain', join(fixtures, 'tls-routes', 'input'), 'GET', 'https://abc.example.com/', '-o', 'json').stdout);
+  t.equal(tls.route, 'default/to-abc', 'the exact listener abc.example.com, not a wildcard one');
+  t.equal(tls.routeKind, 'TLSRoute');
+  t.equal(tls.gateway, 'default/gw-abc');
+  const wild = JSON.parse(gatehouse('explain', join(fixtures, 'tls-routes', 'input'), 'GET', 'https://x.example.com/', '-o', 'json').stdout);
+  t.equal(wild.route, 'default/to-wildcards-2');
+  const https = join(fixtures, 'https-certificates', 'input');
+  const ok = JSON.parse(gatehouse('explain', https, 'GET', 'https://www.example.com/', '-o', 'json').stdout);
+  t.equal(ok.routeKind, 'HTTPRoute');
+  t.equal(ok.listener, 'site');
+  const mis = JSON.parse(gatehouse('explain', https, 'GET', 'https://www.example.com/', '-H', 'Host: other.example.com', '-o', 'json').stdout);
+  t.equal(mis.route, null);
+  t.match(mis.outcome, /^421/);
+});
+
 t.test('load errors exit 1, usage errors exit 2', async (t) => {
   t.equal(gatehouse('explain', join(dir, 'nope'), 'GET', 'http://h/').code, 1);
   const bad = mkdtempSync(join(tmpdir(), 'gatehouse-explain-bad-'));
