@@ -63,6 +63,7 @@ export class TrieMatcher implements PortMatcher {
   }
 
   selectGroup(host: string): number {
+    if (typeof host !== 'string') return -1;
     const g = this.groupByHost.best(host);
     return g === undefined ? -1 : g;
   }
@@ -70,7 +71,8 @@ export class TrieMatcher implements PortMatcher {
   /** Hot path: change with care (benchmarks/matcher.js measures it; test/match/internals.test.ts checks it allocates nothing). */
   match(group: number, req: RequestHead): HttpMatchResult | null {
     const g = this.groups[group];
-    if (g === undefined) return null;
+    // A malformed head (an engine bug) is a miss, never an exception on the hot path.
+    if (g === undefined || typeof req.path !== 'string' || typeof req.host !== 'string') return null;
     const buckets = this.bucketScratch;
     const n = g.buckets.collect(req.host, buckets);
     for (let i = 0; i < n; i++) {
@@ -81,7 +83,7 @@ export class TrieMatcher implements PortMatcher {
   }
 
   matchSni(sni: string): TlsRouteIR | null {
-    return this.sni.match(sni);
+    return typeof sni === 'string' ? this.sni.match(sni) : null;
   }
 
   private matchBucket(b: Bucket, req: RequestHead): Candidate | null {

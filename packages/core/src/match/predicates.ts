@@ -149,7 +149,7 @@ export class Predicates {
     }
     const qn = this.queryNames;
     if (qn.length > 0) {
-      if (req.query === '') return false;
+      if (typeof req.query !== 'string' || req.query === '') return false;
       const q = queries.get(req.query);
       for (let i = 0; i < qn.length; i++) {
         const v = q.get(qn[i]!);

@@ -87,3 +87,38 @@ t.test('a hit allocates nothing', async (t) => {
   t.ok(perLookup >= 0 && perLookup < 8, `~${perLookup.toFixed(2)} bytes per lookup (the smallest object is 16)`);
   t.ok(sink >= 2 * N);
 });
+
+t.test('lookup never throws, whatever the request head holds', async (t) => {
+  const m = buildPortMatcher(
+    port([
+      group(null, [
+        { name: 'a', host: 'a.example.com', path: '/a', headers: [['x', '1']], query: [['q', '1']] },
+        { name: 'r', host: '*.example.com', path: { type: 'RegularExpression', value: '/r/.*' }, method: 'GET' },
+        { name: 'e', host: '*', path: { type: 'Exact', value: '/e' }, grpc: true },
+        { name: 'constructor', host: '*', path: '/c', headers: [['constructor', 'x'], ['__proto__', 'y']] },
+      ]),
+    ]),
+  );
+  let seed = 12345;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  const junk = (): unknown => {
+    const pool: unknown[] = ['', '/', '//', '/a', '/a/../b', 'a', '/r/x', '/e', '/c', '\u0000', '%', '?', '.', '/a/', '/' + 'x/'.repeat(200), undefined, null, 42, {}, [], ['1', '2'], [1]];
+    return pool[Math.floor(rnd() * pool.length)];
+  };
+  let threw = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const req = {
+      method: junk(), host: rnd() < 0.5 ? 'a.example.com' : junk(), path: junk(), query: rnd() < 0.5 ? 'q=1' : junk(),
+      headers: rnd() < 0.2 ? {} : { x: junk(), 'content-type': junk() },
+    } as never;
+    try {
+      m.match(Math.floor(rnd() * 3) - 1, req);
+      m.selectGroup(junk() as string);
+      m.matchSni(junk() as string);
+    } catch (e) {
+      if (threw++ === 0) t.fail(`threw on ${JSON.stringify(req)}: ${String(e)}`);
+    }
+  }
+  t.equal(threw, 0);
+  t.equal(m.match(0, head('GET', 'x', '/c', {})!), null, 'prototype properties are not headers');
+});
