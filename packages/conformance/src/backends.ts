@@ -89,7 +89,7 @@ function deploymentInfo(o: K8sObject): DeploymentInfo | null {
 
 function portKind(d: DeploymentInfo, containerPort: number): EchoPortKind | null {
   if (d.env.has('GRPC_ECHO_SERVER')) return 'grpc';
-  if (d.env.has('UDP_ECHO_SERVER')) return null;
+  if (d.env.has('UDP_ECHO_SERVER')) return 'udp';
   if (d.env.has('TCP_ECHO_SERVER')) return containerPort === Number(d.env.get('TLS_PORT') ?? 8443) ? 'tls-tcp' : 'tcp';
   if (containerPort === Number(d.env.get('H2C_PORT') ?? 3001)) return 'h2c';
   if (containerPort === Number(d.env.get('HTTPS_PORT') ?? 8443) && d.env.has('TLS_SERVER_CERT')) return 'https';
@@ -162,12 +162,13 @@ export function createBackendSet(secrets: ReadonlyMap<string, KeyPair>): Backend
                   ? (d.namedPorts.get(sp.targetPort) ?? Number(sp.targetPort))
                   : sp.port;
             const kind = portKind(d, target);
-            if (kind === null || (sp.protocol ?? 'TCP') !== 'TCP') continue;
+            const protocol = sp.protocol ?? 'TCP';
+            if (kind === null || (protocol === 'UDP') !== (kind === 'udp') || (protocol !== 'TCP' && protocol !== 'UDP')) continue;
             const tls = d.tlsSecret ? keyPairFor(d.namespace, d.tlsSecret, objects) : undefined;
             const needsTls = kind === 'https' || kind === 'tls-tcp';
             if (needsTls && !tls) continue;
             const real = await pod.listen(target, kind, needsTls ? tls : undefined);
-            const entry: Record<string, unknown> = { name: sp.name ?? '', port: real, protocol: 'TCP' };
+            const entry: Record<string, unknown> = { name: sp.name ?? '', port: real, protocol };
             if (sp.appProtocol) entry.appProtocol = sp.appProtocol;
             slicePorts.push(entry);
           }

@@ -80,6 +80,8 @@ export interface RequestSpec {
   uniqueQueryParam?: string;
   /** A unary gRPC call to this method of the conformance GrpcEcho service instead of an HTTP request. */
   grpcMethod?: string;
+  /** One datagram to a UDP listener; the UDP echo answers with JSON. */
+  udpEcho?: boolean;
 }
 
 export interface ExpectedBackendRequest {
@@ -347,6 +349,7 @@ function parseRequestSpec(r: Raw, d: Defaults, where: string): RequestSpec {
   if (sni !== undefined) spec.sni = sni;
   if (r.http2 === true) spec.http2 = true;
   if (r.tcpEcho === true) spec.tcpEcho = true;
+  if (r.udpEcho === true) spec.udpEcho = true;
   const gm = optStr(r.grpcMethod, `${where}.grpcMethod`);
   if (gm !== undefined) spec.grpcMethod = gm;
   const uq = optStr(r.uniqueQueryParam, `${where}.uniqueQueryParam`);

@@ -8,6 +8,7 @@ import { connect as h2connect, constants as h2c } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { createSocket as createUdpSocket } from 'node:dgram';
 
 export interface EchoBody {
   path: string;
@@ -228,6 +229,38 @@ export function tcpEchoExchange(target: Target, timeoutMs: number): Promise<TcpE
     });
     socket.on('error', (e: Error & { code?: string }) => finish(new RequestError(e.message, e.code ?? 'ERROR')));
     socket.on('close', () => finish(new RequestError(`connection closed after ${JSON.stringify(buf.slice(0, 80))}`, 'CLOSED')));
+  });
+}
+
+export interface UdpEchoResult {
+  request?: string;
+  namespace?: string;
+  pod?: string;
+}
+
+/** One datagram to the gateway and the echo's JSON reply; rejects (code TIMEOUT) when nothing comes back. */
+export function udpEchoExchange(port: number, payload: string, timeoutMs: number): Promise<UdpEchoResult> {
+  return new Promise((resolve, reject) => {
+    const sock = createUdpSocket('udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new RequestError(`no datagram back within ${timeoutMs}ms`, 'TIMEOUT'));
+    }, timeoutMs);
+    sock.on('message', (msg) => {
+      clearTimeout(timer);
+      sock.close();
+      try {
+        resolve(JSON.parse(msg.toString('utf8')) as UdpEchoResult);
+      } catch {
+        reject(new RequestError(`not a UDP echo reply: ${msg.toString('utf8').slice(0, 80)}`, 'MALFORMED'));
+      }
+    });
+    sock.on('error', (e: Error & { code?: string }) => {
+      clearTimeout(timer);
+      sock.close();
+      reject(new RequestError(e.message, e.code ?? 'ERROR'));
+    });
+    sock.send(payload, port, '127.0.0.1');
   });
 }
 

@@ -7,13 +7,14 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createH2Server, createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createSocket } from 'node:dgram';
 import type { KeyPair } from './certs.js';
 import { grpcEchoHandler } from './grpc.js';
 
 export const LOOPBACK = '127.0.0.1';
 
 /** What a container port speaks. */
-export type EchoPortKind = 'http' | 'h2c' | 'https' | 'tcp' | 'tls-tcp' | 'grpc';
+export type EchoPortKind = 'http' | 'h2c' | 'https' | 'tcp' | 'tls-tcp' | 'grpc' | 'udp';
 
 export interface EchoPodInfo {
   namespace: string;
@@ -269,6 +270,21 @@ export function createEchoPod(info: EchoPodInfo): EchoPod {
           const srv = createNetServer((s) => tcpEcho(s, false, containerPort));
           track(srv);
           port = await bind(srv);
+          break;
+        }
+        case 'udp': {
+          // Every datagram gets {"request": <payload>, namespace, ingress, service, pod} back.
+          const sock = createSocket('udp4');
+          sock.on('message', (msg, rinfo) => {
+            const reply = JSON.stringify({ request: msg.toString('utf8'), namespace: info.namespace, ingress: '', service: '', pod: info.pod });
+            sock.send(reply, rinfo.port, rinfo.address);
+          });
+          sock.on('error', () => {});
+          port = await new Promise<number>((resolve, reject) => {
+            sock.once('error', reject);
+            sock.bind(0, LOOPBACK, () => resolve(sock.address().port));
+          });
+          servers.push({ close: () => new Promise<void>((resolve) => sock.close(() => resolve())) });
           break;
         }
         case 'tls-tcp': {

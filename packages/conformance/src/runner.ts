@@ -12,7 +12,7 @@ import { createBackendSet, backendNameOfPod, type BackendSet } from './backends.
 import type { CatalogueEntry } from './catalogue.js';
 import type { ConformanceCase, DistributionCheck, Phase, RequestCase, RequestSpec } from './cases.js';
 import { generateTls, type GeneratedTls } from './certs.js';
-import { roundTrip, tcpEchoExchange, RequestError, type OutgoingRequest, type RoundTrip, type TcpEchoResult, type Target } from './client.js';
+import { roundTrip, tcpEchoExchange, udpEchoExchange, RequestError, type OutgoingRequest, type RoundTrip, type TcpEchoResult, type Target, type UdpEchoResult } from './client.js';
 import { grpcCall, type GrpcResult } from './grpc.js';
 import { compareRoundTrip, type Mismatch } from './compare.js';
 import {
@@ -260,6 +260,9 @@ export class Suite {
       try {
         if (rc.request.tcpEcho) {
           last = compareTcpEcho(rc, await tcpEchoExchange(t.target, opts.requestTimeoutMs));
+        } else if (rc.request.udpEcho) {
+          const payload = `conformance-${randomUUID()}`;
+          last = compareUdpEcho(rc, payload, await udpEchoExchange(t.target.port, payload, Math.min(opts.requestTimeoutMs, 2000)));
         } else if (rc.request.grpcMethod) {
           last = compareGrpc(rc, await grpcCall(t.target, t.host, rc.request.grpcMethod, rc.request.headers, opts.requestTimeoutMs));
         } else {
@@ -325,7 +328,9 @@ export class Suite {
               ? grpcAsEcho(await grpcCall(t.target, t.host, d.request.grpcMethod, d.request.headers, this.s.opts.requestTimeoutMs))
               : d.request.tcpEcho
                 ? tcpAsEcho(await tcpEchoExchange(t.target, this.s.opts.requestTimeoutMs))
-                : await roundTrip(t.target, out, this.s.opts.requestTimeoutMs);
+                : d.request.udpEcho
+                  ? udpAsEcho(await udpEchoExchange(t.target.port, 'weight', Math.min(this.s.opts.requestTimeoutMs, 2000)))
+                  : await roundTrip(t.target, out, this.s.opts.requestTimeoutMs);
             if (rt.status !== 200 || !rt.echo) errors++;
             else {
               const name = backendNameOfPod(rt.echo.pod);
@@ -462,6 +467,27 @@ function grpcAsEcho(r: GrpcResult): RoundTrip {
     echo: ok ? { path: r.response!.fullyQualifiedMethod, host: r.response!.authority, method: 'POST', proto: 'HTTP/2.0', headers: {}, namespace: r.response!.namespace, pod: r.response!.pod } : null,
     bodySnippet: '',
     protocol: 'HTTP/2.0',
+  };
+}
+
+/** UDP echo: the reply must carry our payload, from the expected pod and namespace; `rejected` = no reply. */
+export function compareUdpEcho(rc: RequestCase, payload: string, r: UdpEchoResult): Mismatch | null {
+  const e = rc.expect;
+  if (e.rejected) return { what: 'datagram', expected: 'dropped (no reply)', got: `a reply from pod ${r.pod ?? '?'}` };
+  if (r.request !== payload) return { what: 'UDP echo payload', expected: payload, got: String(r.request) };
+  if (e.namespace !== undefined && r.namespace !== e.namespace) return { what: 'backend namespace', expected: e.namespace, got: String(r.namespace) };
+  if (e.backend !== undefined && !String(r.pod).startsWith(e.backend)) return { what: 'backend', expected: `${e.backend}-*`, got: String(r.pod) };
+  return null;
+}
+
+function udpAsEcho(r: UdpEchoResult): RoundTrip {
+  const ok = typeof r.pod === 'string';
+  return {
+    status: ok ? 200 : 500,
+    headers: new Map(),
+    echo: ok ? { path: '', host: '', method: '', proto: 'UDP', headers: {}, namespace: r.namespace ?? '', pod: r.pod! } : null,
+    bodySnippet: '',
+    protocol: 'UDP',
   };
 }
 

@@ -237,3 +237,14 @@ t.test('gRPC echo: protobuf round trip and an h2c call', async (t) => {
   const un = await grpcCall({ port, tls: false }, 'grpc.example', 'EchoThree', [], 2000);
   t.equal(un.grpcStatus, GRPC_UNIMPLEMENTED);
 });
+
+t.test('UDP echo answers each datagram with JSON', async (t) => {
+  const { udpEchoExchange } = await import('../src/client.js');
+  const pod = createEchoPod({ namespace: 'ns1', pod: podName('udp-backend-v1'), app: 'udp-backend-v1' });
+  t.teardown(() => pod.close());
+  const port = await pod.listen(8080, 'udp');
+  const r = await udpEchoExchange(port, 'hello', 2000);
+  t.equal(r.request, 'hello');
+  t.equal(r.namespace, 'ns1');
+  t.equal(backendNameOfPod(r.pod!), 'udp-backend-v1');
+});
