@@ -69,15 +69,36 @@ export interface ParsedFile {
  * precise syntax errors.
  */
 export function parseFile(file: string, text: string, firstOrder: number): ParsedFile {
-  if (!NEEDS_FULL_PARSE.test(text)) {
+  if (!needsFullParse(text)) {
     const fast = parseFast(file, text, firstOrder);
     if (fast) return fast;
   }
   return parseFull(file, text, firstOrder);
 }
 
-/** Features the fast path leaves to `yaml`: tabs, anchors, aliases, tags, merge keys, YAML 1.1 booleans. */
-const NEEDS_FULL_PARSE = /\t|(?:^|[\s\[{,])[&*!][^\s]|<<\s*:|(?:^|[:\-,\[{?]\s*)(?:y|yes|n|no|on|off)\s*(?:$|#|[,\]}])/im;
+/** Features the fast path leaves to `yaml`: tabs, anchors, aliases, tags, merge keys. */
+function needsFullParse(text: string): boolean {
+  if (text.includes('\t') || text.includes('<<')) return true;
+  for (const ch of ['&', '*', '!']) {
+    for (let i = text.indexOf(ch); i >= 0; i = text.indexOf(ch, i + 1)) {
+      const before = i === 0 ? ' ' : text[i - 1]!;
+      const after = text[i + 1] ?? ' ';
+      if (/[\s[{,]/.test(before) && !/\s/.test(after)) return true;
+    }
+  }
+  return false;
+}
+
+/** Strings that YAML 1.1 read as booleans: the full path warns about them, with the exact place. */
+const YAML11_WORD = /^(y|yes|n|no|on|off)$/i;
+function hasYaml11Word(v: unknown): boolean {
+  if (typeof v === 'string') return v.length <= 3 && YAML11_WORD.test(v);
+  if (Array.isArray(v)) return v.some(hasYaml11Word);
+  if (v !== null && typeof v === 'object') {
+    for (const k in v) if (hasYaml11Word((v as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
 
 const DOC_MARKER = /^(---|\.\.\.)(?=\s|$)/;
 
@@ -89,9 +110,18 @@ function documentStarts(text: string): { line: number; col: number }[] {
   const starts: { line: number; col: number }[] = [];
   let cur: { line: number; col: number; content: boolean } | undefined;
   let lineNo = 0;
-  for (const raw of text.split('\n')) {
+  for (let pos = 0; pos <= text.length; ) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
     lineNo++;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const c0 = text.charCodeAt(pos);
+    // Fast skip: inside a document whose first node is known, only column-0 markers matter.
+    if (cur?.content && c0 !== 0x2d /* - */ && c0 !== 0x2e /* . */) {
+      pos = end + 1;
+      continue;
+    }
+    const line = text.slice(pos, text.charCodeAt(end - 1) === 0x0d ? end - 1 : end);
+    pos = end + 1;
     const marker = DOC_MARKER.exec(line)?.[1];
     if (marker === '---') {
       if (cur) starts.push(cur);
@@ -105,13 +135,12 @@ function documentStarts(text: string): { line: number; col: number }[] {
       cur = undefined;
       continue;
     }
+    if (cur?.content) continue;
     if (/^\s*(#|$)/.test(line) || (!cur && line.startsWith('%'))) continue;
     if (!cur) cur = { line: lineNo, col: 1, content: false };
-    if (!cur.content) {
-      cur.line = lineNo;
-      cur.col = line.search(/\S/) + 1;
-      cur.content = true;
-    }
+    cur.line = lineNo;
+    cur.col = line.search(/\S/) + 1;
+    cur.content = true;
   }
   if (cur) starts.push(cur);
   return starts.map(({ line, col }) => ({ line, col }));
@@ -126,6 +155,7 @@ export function parseFast(file: string, text: string, firstOrder: number): Parse
   } catch {
     return undefined;
   }
+  if (values.some(hasYaml11Word)) return undefined;
   const starts = documentStarts(text);
   if (starts.length === 0 && values.every((v) => v === null || v === undefined)) return { docs: [], diagnostics: [] };
   if (starts.length !== values.length) return undefined;
