@@ -46,6 +46,14 @@ export class HttpEngines {
       onRequest,
     );
     this.h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const up = req.headers.upgrade;
+      if (typeof up === 'string' && up.toLowerCase() !== 'websocket' && !this.secure) {
+        // Not a WebSocket (e.g. `Upgrade: h2c` from curl --http2): decline the upgrade, as RFC 9110
+        // allows, and serve the request as plain HTTP/1.1 on a fresh parser.
+        (socket as Socket).unshift(Buffer.concat([declinedUpgradeHead(req), head]));
+        this.h1.emit('connection', socket);
+        return;
+      }
       handleUpgrade(this.ref.current, req, socket, head, this.secure, this.secure ? sniOf(req) : null);
     });
     // node:http tracks connections (closeIdleConnections, headersTimeout/requestTimeout checks) only
@@ -105,6 +113,26 @@ export class HttpEngines {
     for (const s of this.sessions) s.destroy();
     this.sockets.clear();
   }
+}
+
+/** The request head again, without Upgrade / HTTP2-Settings and the Connection tokens naming them. */
+function declinedUpgradeHead(req: http.IncomingMessage): Buffer {
+  let text = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (lower === 'upgrade' || lower === 'http2-settings') continue;
+    if (lower === 'connection') {
+      const rest = raw[i + 1]
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t));
+      if (rest.length > 0) text += `${raw[i]}: ${rest.join(', ')}\r\n`;
+      continue;
+    }
+    text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  return Buffer.from(text + '\r\n', 'latin1');
 }
 
 function sniOf(req: DownRequest): string | null {

@@ -73,3 +73,28 @@ t.test('WebSocket upgrade is proxied both ways', async (t) => {
   t.match(none.head, /^HTTP\/1\.1 404/);
   none.socket.destroy();
 });
+
+t.test('a non-WebSocket upgrade (h2c) is declined and served as HTTP/1.1', async (t) => {
+  const a = await startEchoServer({ name: 'a' });
+  const port = await freePort();
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('a', [{ address: '127.0.0.1', port: a.port }])]);
+  const { rt, port: gw } = await gateway(tbl);
+  t.teardown(async () => {
+    await rt.close(100);
+    await a.close();
+  });
+  const s = net.connect(gw, '127.0.0.1');
+  let out = '';
+  s.on('data', (c) => (out += c.toString('latin1')));
+  s.write('GET /first HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n');
+  const until = Date.now() + 2000;
+  while (!out.includes('"/first"') && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  t.match(out, /^HTTP\/1\.1 200/);
+  t.notMatch(out, /"Upgrade"/, 'the upgrade headers are not forwarded');
+  out = '';
+  s.write('GET /second HTTP/1.1\r\nHost: x\r\n\r\n');
+  const until2 = Date.now() + 2000;
+  while (!out.includes('"/second"') && Date.now() < until2) await new Promise((r) => setTimeout(r, 10));
+  t.match(out, /^HTTP\/1\.1 200/, 'the connection keeps serving HTTP/1.1');
+  s.destroy();
+});
