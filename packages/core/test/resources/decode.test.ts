@@ -279,3 +279,67 @@ t.test('more API-server rules: addresses, precise hostnames, unique codes', asyn
   const w = decodeDocuments(docs(route({ rules: [{ filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: 'no-slash' } } }] }] }))).diagnostics;
   t.same(w.map((d) => `${d.severity} ${d.code}`), ['warning PATH_WITHOUT_SLASH']);
 });
+
+t.test('fuzz: mutated valid documents never throw', async (t) => {
+  const X = 'networking.x-k8s.io/v1alpha1';
+  const valid: unknown[] = [
+    route({
+      parentRefs: [{ name: 'gw', sectionName: 'http' }, { name: 'gw', sectionName: 'https' }],
+      hostnames: ['a.example.com', '*.example.com'],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/api' }, headers: [{ name: 'x', value: '1' }], queryParams: [{ name: 'q', value: '1' }], method: 'GET' }],
+          filters: [
+            { type: 'URLRewrite', urlRewrite: { hostname: 'b.example.com', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } } },
+            { type: 'RequestMirror', requestMirror: { backendRef: { name: 'm', port: 80 }, fraction: { numerator: 1, denominator: 2 } } },
+            { type: 'CORS', cors: { allowOrigins: ['https://a.example.com'], allowMethods: ['GET'] } },
+          ],
+          backendRefs: [{ name: 'a', port: 80, weight: 1, filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'a', value: 'b' }] } }] }],
+          timeouts: { request: '10s', backendRequest: '1s' },
+          retry: { codes: [500], attempts: 2, backoff: '100ms' },
+        },
+        { filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', port: 443, statusCode: 301 } }] },
+      ],
+    }),
+    gateway([
+      { name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { a: 'b' }, matchExpressions: [{ key: 'k', operator: 'In', values: ['v'] }] } }, kinds: [{ kind: 'HTTPRoute' }] } },
+      { name: 'https', port: 443, protocol: 'HTTPS', hostname: 'a.example.com', tls: { certificateRefs: [{ name: 'c' }] } },
+      { name: 'tls', port: 8443, protocol: 'TLS', tls: { mode: 'Passthrough' } },
+    ]),
+    { apiVersion: GW, kind: 'GRPCRoute', metadata: { name: 'g' }, spec: { rules: [{ matches: [{ method: { service: 'a.B', method: 'C' }, headers: [{ name: 'x', value: 'y' }] }], backendRefs: [{ name: 'g', port: 9000 }] }] } },
+    { apiVersion: GW, kind: 'TLSRoute', metadata: { name: 't' }, spec: { hostnames: ['a.example.com'], rules: [{ backendRefs: [{ name: 't', port: 443 }] }] } },
+    { apiVersion: X, kind: 'Gateway', metadata: { name: 'old' }, spec: { gatewayClassName: 'c', listeners: [{ protocol: 'HTTP', port: 80, hostname: '*.example.com', routes: { kind: 'HTTPRoute', selector: { matchLabels: { app: 'a' } } } }] } },
+    { apiVersion: X, kind: 'HTTPRoute', metadata: { name: 'old', labels: { app: 'a' } }, spec: { gateways: { allow: 'All' }, rules: [{ matches: [{ path: { type: 'Prefix', value: '/' }, headers: { values: { a: 'b' } } }], filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: { a: 'b' } } }], forwardTo: [{ serviceName: 's', port: 80 }] }] } },
+    { apiVersion: X, kind: 'TCPRoute', metadata: { name: 'old' }, spec: { rules: [{ forwardTo: [{ serviceName: 's', port: 5432 }] }] } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'YQ==', 'tls.key': 'YQ==' } },
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'e', labels: { 'kubernetes.io/service-name': 's' } }, addressType: 'IPv4', endpoints: [{ addresses: ['1.2.3.4'], conditions: { ready: true } }], ports: [{ port: 80 }] },
+  ];
+  t.same(errs(decodeDocuments(docs(...valid)).diagnostics).map((d) => d.code), [], 'the seeds are valid');
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const junk = [null, undefined, 0, -5, 1e9, 1.5, '', 'x', 'Exact', '/a', '*', {}, [], [{}], { name: 1 }, true];
+  const mutate = (v: unknown): unknown => {
+    if (rnd() < 0.08) return junk[Math.floor(rnd() * junk.length)];
+    if (Array.isArray(v)) return rnd() < 0.1 ? [] : v.map(mutate).concat(rnd() < 0.05 ? [mutate(v[0])] : []);
+    if (v && typeof v === 'object') {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) if (rnd() > 0.05) o[k] = mutate(x);
+      return o;
+    }
+    return v;
+  };
+  let internal = 0;
+  for (let i = 0; i < 3000; i++) {
+    const set = valid.map(mutate);
+    try {
+      const r = decodeDocuments(docs(...set));
+      internal += r.diagnostics.filter((d) => d.code === 'INTERNAL_ERROR').length;
+      if (internal && i < 3) t.fail(JSON.stringify(r.diagnostics.filter((d) => d.code === 'INTERNAL_ERROR')));
+    } catch (e) {
+      internal++;
+      t.fail(`threw: ${e}`);
+      break;
+    }
+  }
+  t.equal(internal, 0, '3000 mutated sets decoded without an internal error');
+});
