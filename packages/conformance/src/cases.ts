@@ -152,6 +152,11 @@ export interface DistributionCheck {
   attempts: number;
   /** A request header (set by a backend-level filter) that must name the backend that answered. */
   headerNamesBackend?: string;
+  /**
+   * Percentage mirroring: each request carries a unique request id; the share of ids logged by the mirror
+   * Service's pods must fall within 4 standard deviations of the binomial mean (N·p).
+   */
+  mirror?: { to: string; percent: number };
 }
 
 /** A change the upstream test makes to the applied objects between phases. */
@@ -464,6 +469,12 @@ function parsePhase(r: Raw, d: Defaults, where: string): Phase {
         attempts: dr.attempts === undefined ? 3 : Number(dr.attempts),
         shares,
         ...(typeof dr.headerNamesBackend === 'string' ? { headerNamesBackend: dr.headerNamesBackend } : {}),
+        ...(dr.mirror !== undefined
+          ? (() => {
+              const m = asRecord(dr.mirror, `${w}.mirror`);
+              return { mirror: { to: qualify(str(m.to, `${w}.mirror.to`)), percent: Number(m.percent) } };
+            })()
+          : {}),
       };
     }),
   };

@@ -318,10 +318,17 @@ export class Suite {
       const mislabelled: string[] = [];
       let errors = 0;
       let next = 0;
+      const ids: string[] = [];
       const worker = async (): Promise<void> => {
         while (next < d.requests && !state.cancelled) {
           next++;
-          const out = outgoing(d.request, t.host, d.request.path);
+          let path = d.request.path;
+          if (d.mirror) {
+            const id = randomUUID();
+            ids.push(id);
+            path += `${path.includes('?') ? '&' : '?'}gateway-api-conformance-request-id=${id}`;
+          }
+          const out = outgoing(d.request, t.host, path);
           out.headers.push(['X-Jitter', randomUUID().slice(0, 8)]);
           try {
             const rt = d.request.grpcMethod
@@ -360,6 +367,17 @@ export class Suite {
         }
       }
       for (const name of counts.keys()) if (!(name in d.shares)) problems.push(`unexpected backend ${name}`);
+      if (d.mirror) {
+        await sleep(1000); // mirrors are fire-and-forget: let the last ones land
+        const logs = this.s.backends.podsOfService(d.mirror.to).flatMap((p) => p.logs).join('\n');
+        const mirrored = ids.filter((id) => logs.includes(id)).length;
+        const p = d.mirror.percent / 100;
+        const mean = ids.length * p;
+        const band = 4 * Math.sqrt(ids.length * p * (1 - p));
+        if (Math.abs(mirrored - mean) > band) {
+          problems.push(`${mirrored}/${ids.length} requests mirrored to ${d.mirror.to}, expected ${mean.toFixed(0)}±${band.toFixed(0)} (${d.mirror.percent}%)`);
+        }
+      }
       if (!problems.length) return null;
       lastProblem = `${problems.join('; ')} (counts: ${seen})`;
     }
