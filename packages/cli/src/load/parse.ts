@@ -6,7 +6,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import jsyaml from 'js-yaml';
-import type { Diagnostic, FieldPath, Position, RawDocument } from '@gatehouse/core';
+import { formatPath, type Diagnostic, type FieldPath, type Position, type RawDocument } from '@gatehouse/core';
 
 const YAML11_BOOL = /^(y|yes|n|no|on|off)$/i;
 const CLUSTER_SCOPED = new Set(['GatewayClass', 'Namespace']);
@@ -19,12 +19,6 @@ function objectLabel(v: unknown): string | undefined {
   if (CLUSTER_SCOPED.has(o.kind)) return `${o.kind} ${name}`;
   const ns = typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : 'default';
   return `${o.kind} ${ns}/${name}`;
-}
-
-function fmtPath(p: FieldPath): string {
-  let out = '';
-  for (const x of p) out += typeof x === 'number' ? `[${x}]` : out ? `.${x}` : x;
-  return out;
 }
 
 /** Finds the node at `path` (for the last step that is a key: the key), or the nearest ancestor. */
@@ -244,7 +238,7 @@ export function parseFull(file: string, text: string, firstOrder: number): Parse
           line,
           col,
           ...(object ? { object } : {}),
-          ...(fieldPath.length ? { path: fmtPath(fieldPath) } : {}),
+          ...(fieldPath.length ? { path: formatPath(fieldPath) } : {}),
         });
       },
     });
