@@ -12,6 +12,12 @@ function onResponse(this: Stream, headers: http2.IncomingHttpHeaders & http2.Inc
   const ex = this[kEx];
   if (ex === undefined || ex.done) return;
   const status = Number(headers[':status'] ?? 502);
+  const retry = ex.rule!.retry;
+  if (retry !== null && ex.retriesLeft > 0 && ex.replayable() && retry.codes.includes(status)) {
+    ex.cancelH2c?.();
+    ex.scheduleRetry();
+    return;
+  }
   const list: string[] = [];
   for (const name in headers) {
     if (name.charCodeAt(0) === 58 || isHopByHop(name)) continue;

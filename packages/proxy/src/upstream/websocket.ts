@@ -30,7 +30,6 @@ function onUpConnect(this: Up): void {
   down.on('error', onDownError);
   this.pipe(down);
   down.pipe(this);
-  this.once('close', onUpClose);
 }
 
 function onUpErrorBeforeConnect(this: Up, err: Error): void {
@@ -50,7 +49,8 @@ function onDownError(this: Duplex): void {
 
 function onUpClose(this: Up): void {
   const ex = this[kEx]!;
-  this[kDown]?.destroy();
+  // after an error answer (502) the client socket is ended by reply(); otherwise close it too
+  if (ex.responded) this[kDown]?.destroy();
   ex.finish();
 }
 
@@ -98,5 +98,6 @@ export function handleUpgrade(
   up.setNoDelay(true);
   up.once(useTls ? 'secureConnect' : 'connect', onUpConnect);
   up.on('error', onUpErrorBeforeConnect);
+  up.once('close', onUpClose);
   socket.once('close', () => up.destroy());
 }

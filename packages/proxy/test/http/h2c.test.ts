@@ -33,6 +33,10 @@ async function grpcBackend(): Promise<{ port: number; close: () => Promise<void>
   const server = http2.createServer();
   server.on('stream', (stream, headers) => {
     seen.push(headers);
+    if (headers[':path'] === '/svc.Echo/Flaky' && seen.filter((h) => h[':path'] === '/svc.Echo/Flaky').length < 3) {
+      stream.respond({ ':status': 503 }, { endStream: true });
+      return;
+    }
     if (headers[':path'] === '/svc.Echo/Fail') {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'not found' }, { endStream: true });
       return;
@@ -60,6 +64,7 @@ t.test('h2c prior knowledge downstream, h2c upstream, gRPC trailers', async (t) 
         groups: [
           {
             rules: [
+              { path: '/svc.Echo/Flaky', pathType: 'Exact', grpc: true, retry: { codes: [503], attempts: 2, backoffMs: 0 }, refs: [{ backend: 0 }] },
               { path: '/svc.Echo/', grpc: true, refs: [{ backend: 0 }] },
               { path: '/plain', refs: [{ backend: 1 }] },
               { path: '/h2c-echo', refs: [{ backend: 2 }] },
@@ -89,6 +94,10 @@ t.test('h2c prior knowledge downstream, h2c upstream, gRPC trailers', async (t) 
   t.equal(r.trailers?.['grpc-status'], '0', 'grpc-status trailer passed through');
   t.equal(g.seen[0][':authority'], 'grpc.example.com', 'authority forwarded');
   t.equal(g.seen[0].te, 'trailers', 'te: trailers kept for gRPC');
+
+  r = await h2request(session, { ':method': 'POST', ':path': '/svc.Echo/Flaky', ':authority': 'grpc.example.com', 'content-type': 'application/grpc', te: 'trailers' });
+  t.equal(r.headers[':status'], 200, 'h2c upstream: 503 retried (3 tries)');
+  t.equal(r.trailers?.['grpc-status'], '0');
 
   r = await h2request(session, { ':method': 'POST', ':path': '/svc.Echo/Fail', ':authority': 'grpc.example.com', 'content-type': 'application/grpc', te: 'trailers' }, msg);
   t.equal(r.headers['grpc-status'], '5', 'trailers-only upstream answer stays trailers-only');
