@@ -5,7 +5,7 @@
 import { GATEWAY_GROUP } from './types.js';
 import {
   any, bool, duration, int, list, map, obj, oneOf, opt, req, str,
-  type Ctx, type FieldPath, type ListSchema, type ObjectSchema, type Rule, type Schema,
+  type Ctx, type FieldPath, type Rule, type Schema,
 } from './schema.js';
 import {
   checkHostname, checkPathValue, domainPrefixedPath, group, headerName, hostname, isIP, kind, namespaceName, objectName,
@@ -211,14 +211,12 @@ export const gatewaySpec = (tlsRequiresMode: boolean) =>
   obj({
     gatewayClassName: req(str({ minLength: 1, maxLength: 253 })),
     listeners: req(
-      withRules(
-        list(listener(tlsRequiresMode), {
-          minItems: 1,
-          maxItems: 64,
-          uniqueBy: { key: (l) => l.name, field: 'name', what: 'listener name' },
-        }),
-        [uniqueListenerTuple],
-      ),
+      list(listener(tlsRequiresMode), {
+        minItems: 1,
+        maxItems: 64,
+        uniqueBy: { key: (l) => l.name, field: 'name', what: 'listener name' },
+        rules: [uniqueListenerTuple],
+      }),
     ),
     addresses: opt(
       list(
@@ -405,7 +403,7 @@ const filterListRules: Rule = (fs: any[], ctx, path) => {
     );
 };
 
-const filterList = (types: string[]) => withRules(list(filter(types), { maxItems: 16 }), [filterListRules]);
+const filterList = (types: string[]) => list(filter(types), { maxItems: 16, rules: [filterListRules] });
 
 const HTTP_FILTERS = ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'RequestMirror', 'CORS', 'ExternalAuth', 'ExtensionRef'];
 
@@ -478,7 +476,7 @@ const ruleNamesUnique = { key: (r: any) => r.name, field: 'name', what: 'rule na
 export const httpRouteSpec = obj({
   parentRefs: opt(parentRefs(), []),
   hostnames: opt(list(hostname(), { maxItems: 16 }), []),
-  rules: opt(withRules(list(httpRouteRule, { minItems: 1, maxItems: 16, uniqueBy: ruleNamesUnique }), [maxMatchesAcrossRules]), [{}]),
+  rules: opt(list(httpRouteRule, { minItems: 1, maxItems: 16, uniqueBy: ruleNamesUnique, rules: [maxMatchesAcrossRules] }), [{}]),
 });
 
 // ---------------------------------------------------------------------------------------------- GRPCRoute
@@ -556,10 +554,3 @@ export const referenceGrantSpec = obj({
   from: req(list(obj({ group: req(group()), kind: req(kind()), namespace: req(namespaceName()) }), { minItems: 1, maxItems: 16 })),
   to: req(list(obj({ group: req(group()), kind: req(kind()), name: opt(objectName()) }), { minItems: 1, maxItems: 16 })),
 });
-
-// ---------------------------------------------------------------------------------------------- helpers
-
-/** A list schema whose decoded value is also checked by rules (CEL on the list as a whole). */
-function withRules(l: ListSchema, rules: Rule[]): ListSchema {
-  return { ...l, rules: [...(l.rules ?? []), ...rules] };
-}
