@@ -30,7 +30,9 @@ export interface GatewayExpectation {
   /** `ns/name`. */
   name: string;
   conditions?: ConditionExpectation[];
-  /** When given, the listener list must have exactly these names in this order (upstream listenersMatch). */
+  /** The Gateway must report at least one status address. */
+  hasAddress?: boolean;
+  /** When given, the listener list must have exactly these names (upstream listenersMatch). */
   listeners?: ListenerExpectation[];
 }
 
@@ -82,6 +84,8 @@ export interface RequestSpec {
   grpcMethod?: string;
   /** One datagram to a UDP listener; the UDP echo answers with JSON. */
   udpEcho?: boolean;
+  /** A WebSocket upgrade on `path`, one text message, its echo. */
+  webSocket?: boolean;
 }
 
 export interface ExpectedBackendRequest {
@@ -259,6 +263,7 @@ function parseStatus(v: unknown, where: string, defaultGateway: string): StatusE
       const gr = asRecord(g, w);
       const ge: GatewayExpectation = { name: qualify(str(gr.name, `${w}.name`)) };
       if (gr.conditions !== undefined) ge.conditions = parseConditions(gr.conditions, `${w}.conditions`);
+      if (gr.hasAddress === true) ge.hasAddress = true;
       if (gr.listeners !== undefined) {
         ge.listeners = asList(gr.listeners, `${w}.listeners`).map((l, j) => {
           const lw = `${w}.listeners[${j}]`;
@@ -355,6 +360,7 @@ function parseRequestSpec(r: Raw, d: Defaults, where: string): RequestSpec {
   if (r.http2 === true) spec.http2 = true;
   if (r.tcpEcho === true) spec.tcpEcho = true;
   if (r.udpEcho === true) spec.udpEcho = true;
+  if (r.webSocket === true) spec.webSocket = true;
   const gm = optStr(r.grpcMethod, `${where}.grpcMethod`);
   if (gm !== undefined) spec.grpcMethod = gm;
   const uq = optStr(r.uniqueQueryParam, `${where}.uniqueQueryParam`);

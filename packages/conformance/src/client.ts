@@ -9,6 +9,8 @@ import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createSocket as createUdpSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { wsFrame, wsParse } from './echo.js';
 
 export interface EchoBody {
   path: string;
@@ -261,6 +263,51 @@ export function udpEchoExchange(port: number, payload: string, timeoutMs: number
       reject(new RequestError(e.message, e.code ?? 'ERROR'));
     });
     sock.send(payload, port, '127.0.0.1');
+  });
+}
+
+/**
+ * A WebSocket round trip through the gateway: upgrade on `path`, send one text message, read the echo.
+ * Resolves with the upgrade status and the echoed text (null when the upgrade was refused).
+ */
+export function webSocketEcho(target: Target, host: string, path: string, message: string, timeoutMs: number): Promise<{ status: number; echoed: string | null }> {
+  return new Promise((resolve, reject) => {
+    const key = randomBytes(16).toString('base64');
+    const r = (target.tls ? httpsRequest : httpRequest)({
+      host: '127.0.0.1',
+      port: target.port,
+      path,
+      method: 'GET',
+      setHost: false,
+      agent: false,
+      headers: { Host: host, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' },
+      ...(target.tls ? { servername: target.sni ?? '', rejectUnauthorized: false } : {}),
+    });
+    const timer = setTimeout(() => r.destroy(new RequestError(`no WebSocket echo within ${timeoutMs}ms`, 'TIMEOUT')), timeoutMs);
+    r.on('error', (e: Error & { code?: string }) => {
+      clearTimeout(timer);
+      reject(e instanceof RequestError ? e : new RequestError(e.message, e.code ?? 'ERROR'));
+    });
+    r.on('response', (res) => {
+      clearTimeout(timer);
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, echoed: null });
+    });
+    r.on('upgrade', (res, socket, head) => {
+      let buf = Buffer.from(head);
+      socket.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        const f = wsParse(buf);
+        if (f) {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve({ status: res.statusCode ?? 101, echoed: f.payload.toString('utf8') });
+        }
+      });
+      socket.on('error', () => {});
+      socket.write(wsFrame(0x1, Buffer.from(message, 'utf8'), true));
+    });
+    r.end();
   });
 }
 

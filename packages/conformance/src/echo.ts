@@ -8,6 +8,7 @@ import { createServer as createH2Server, createSecureServer, type Http2ServerReq
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { createSocket } from 'node:dgram';
+import { createHash, randomBytes } from 'node:crypto';
 import type { KeyPair } from './certs.js';
 import { grpcEchoHandler } from './grpc.js';
 
@@ -64,6 +65,63 @@ export interface EchoPod extends EchoPodInfo {
 }
 
 const MAX_LOG_LINES = 20_000;
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** One WebSocket frame: FIN + opcode, length, optional 4-byte mask. */
+export function wsFrame(opcode: number, payload: Buffer, mask: boolean): Buffer {
+  const head: number[] = [0x80 | opcode];
+  const len = payload.length;
+  if (len < 126) head.push((mask ? 0x80 : 0) | len);
+  else head.push((mask ? 0x80 : 0) | 126, len >> 8, len & 0xff);
+  if (!mask) return Buffer.concat([Buffer.from(head), payload]);
+  const key = randomBytes(4);
+  const body = Buffer.from(payload.map((b, i) => b ^ key[i % 4]!));
+  return Buffer.concat([Buffer.from(head), key, body]);
+}
+
+/** Parses one complete frame from `buf`, or null when more bytes are needed. */
+export function wsParse(buf: Buffer): { opcode: number; payload: Buffer; size: number } | null {
+  if (buf.length < 2) return null;
+  const masked = (buf[1]! & 0x80) !== 0;
+  let len = buf[1]! & 0x7f;
+  let off = 2;
+  if (len === 126) {
+    if (buf.length < 4) return null;
+    len = buf.readUInt16BE(2);
+    off = 4;
+  } else if (len === 127) return null;
+  const key = masked ? buf.subarray(off, off + 4) : null;
+  if (masked) off += 4;
+  if (buf.length < off + len) return null;
+  const payload = Buffer.from(buf.subarray(off, off + len));
+  if (key) for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ key[i % 4]!;
+  return { opcode: buf[0]! & 0x0f, payload, size: off + len };
+}
+
+/** `/ws`: accept the upgrade and echo text/binary frames back (echo-basic's WebSocket echo). */
+function webSocketEcho(req: IncomingMessage, socket: Socket, log: (l: string) => void): void {
+  const key = req.headers['sec-websocket-key'];
+  if (!String(req.url ?? '').startsWith('/ws') || typeof key !== 'string') {
+    socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  log(`Echoing back request made to ${req.url} to client (websocket)`);
+  let buf = Buffer.alloc(0);
+  socket.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    for (let f = wsParse(buf); f; f = wsParse(buf)) {
+      buf = buf.subarray(f.size);
+      if (f.opcode === 0x8) {
+        socket.end(wsFrame(0x8, Buffer.alloc(0), false));
+        return;
+      }
+      if (f.opcode === 0x1 || f.opcode === 0x2) socket.write(wsFrame(f.opcode, f.payload, false));
+    }
+  });
+  socket.on('error', () => {});
+}
 
 export function createEchoPod(info: EchoPodInfo): EchoPod {
   const servers: { close(): Promise<void> }[] = [];
@@ -243,6 +301,7 @@ export function createEchoPod(info: EchoPodInfo): EchoPod {
         case 'http': {
           const srv = createHttpServer(handle(containerPort));
           srv.keepAliveTimeout = 5000;
+          srv.on('upgrade', (req: IncomingMessage, socket: Socket) => webSocketEcho(req, socket, log));
           track(srv);
           port = await bind(srv);
           break;

@@ -12,7 +12,7 @@ import { createBackendSet, backendNameOfPod, type BackendSet } from './backends.
 import type { CatalogueEntry } from './catalogue.js';
 import type { ConformanceCase, DistributionCheck, Phase, RequestCase, RequestSpec } from './cases.js';
 import { generateTls, type GeneratedTls } from './certs.js';
-import { roundTrip, tcpEchoExchange, udpEchoExchange, RequestError, type OutgoingRequest, type RoundTrip, type TcpEchoResult, type Target, type UdpEchoResult } from './client.js';
+import { roundTrip, tcpEchoExchange, udpEchoExchange, webSocketEcho, RequestError, type OutgoingRequest, type RoundTrip, type TcpEchoResult, type Target, type UdpEchoResult } from './client.js';
 import { grpcCall, type GrpcResult } from './grpc.js';
 import { compareRoundTrip, type Mismatch } from './compare.js';
 import {
@@ -260,6 +260,15 @@ export class Suite {
       try {
         if (rc.request.tcpEcho) {
           last = compareTcpEcho(rc, await tcpEchoExchange(t.target, opts.requestTimeoutMs));
+        } else if (rc.request.webSocket) {
+          const msg = `conformance-${randomUUID()}`;
+          const ws = await webSocketEcho(t.target, t.host, path, msg, opts.requestTimeoutMs);
+          last =
+            ws.status !== 101
+              ? { what: 'WebSocket upgrade', expected: '101 Switching Protocols', got: String(ws.status) }
+              : ws.echoed !== msg
+                ? { what: 'WebSocket echo', expected: msg, got: String(ws.echoed) }
+                : null;
         } else if (rc.request.udpEcho) {
           const payload = `conformance-${randomUUID()}`;
           last = compareUdpEcho(rc, payload, await udpEchoExchange(t.target.port, payload, Math.min(opts.requestTimeoutMs, 2000)));
@@ -468,7 +477,8 @@ export function compareGrpc(rc: RequestCase, r: GrpcResult): Mismatch | null {
   for (const [name, value] of e.request?.headers ?? []) {
     const got = r.response.headers.filter(([k]) => k === name.toLowerCase()).map(([, v]) => v);
     if (!got.length) return { what: `backend saw header ${name}`, expected: value, got: 'absent' };
-    if (got.join(',') !== value) return { what: `backend saw header ${name}`, expected: value, got: got.join(',') };
+    // gRPC metadata may arrive as one joined value or as repeated entries: compare without spaces after commas.
+    if (got.join(',').replace(/,\s+/g, ',') !== value) return { what: `backend saw header ${name}`, expected: value, got: got.join(',') };
   }
   for (const name of e.request?.absentHeaders ?? []) {
     if (r.response.headers.some(([k]) => k === name.toLowerCase())) return { what: `backend saw header ${name}`, expected: 'absent', got: 'present' };

@@ -40,6 +40,9 @@ export function checkStatus(report: StatusReport, exp: StatusExpectation, contro
     }
     const m = conditionMismatch(`Gateway ${ge.name}`, ge.conditions ?? [], gw.conditions);
     if (m) out.push(m);
+    if (ge.hasAddress && !gw.addresses.some((a) => a.value)) {
+      out.push({ what: `Gateway ${ge.name} status.addresses`, expected: 'at least one address with a value', got: JSON.stringify(gw.addresses) });
+    }
     if (!ge.listeners) continue;
     const wantNames = ge.listeners.map((l) => l.name);
     const gotNames = gw.listeners.map((l) => l.name);

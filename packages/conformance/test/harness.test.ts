@@ -248,3 +248,14 @@ t.test('UDP echo answers each datagram with JSON', async (t) => {
   t.equal(r.namespace, 'ns1');
   t.equal(backendNameOfPod(r.pod!), 'udp-backend-v1');
 });
+
+t.test('WebSocket echo on /ws', async (t) => {
+  const { webSocketEcho } = await import('../src/client.js');
+  const pod = createEchoPod({ namespace: 'ns1', pod: podName('infra-backend-v1'), app: 'infra-backend-v1' });
+  t.teardown(() => pod.close());
+  const port = await pod.listen(3000, 'http');
+  const r = await webSocketEcho({ port, tls: false }, 'h', '/ws', 'hello-ws', 2000);
+  t.same(r, { status: 101, echoed: 'hello-ws' });
+  const refused = await webSocketEcho({ port, tls: false }, 'h', '/other', 'x', 2000);
+  t.equal(refused.echoed, null);
+});
