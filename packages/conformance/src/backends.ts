@@ -33,6 +33,8 @@ interface DeploymentInfo {
   tlsSecret: string | null;
   /** Named container ports. */
   namedPorts: Map<string, number>;
+  /** Container images (the coredns Deployment is recognised by its image). */
+  images: string[];
 }
 
 interface ServicePort {
@@ -72,7 +74,9 @@ function deploymentInfo(o: K8sObject): DeploymentInfo | null {
   const labels = { ...(rec(rec(template.metadata).labels) as Record<string, string>) };
   const env = new Map<string, string>();
   const namedPorts = new Map<string, number>();
+  const images: string[] = [];
   for (const c of list(podSpec.containers)) {
+    if (typeof rec(c).image === 'string') images.push(rec(c).image as string);
     for (const e of list(rec(c).env) as ContainerEnv[]) if (e.name) env.set(e.name, e.value ?? '');
     for (const p of list(rec(c).ports)) {
       const pr = rec(p);
@@ -84,10 +88,12 @@ function deploymentInfo(o: K8sObject): DeploymentInfo | null {
     const s = rec(rec(v).secret);
     if (typeof s.secretName === 'string') tlsSecret = s.secretName;
   }
-  return { namespace: o.metadata.namespace ?? 'default', name: o.metadata.name, labels, env, tlsSecret, namedPorts };
+  return { namespace: o.metadata.namespace ?? 'default', name: o.metadata.name, labels, env, tlsSecret, namedPorts, images };
 }
 
-function portKind(d: DeploymentInfo, containerPort: number): EchoPortKind | null {
+function portKind(d: DeploymentInfo, containerPort: number, protocol: string): EchoPortKind | null {
+  // The base manifests' coredns Deployment (UDPRoute's backend): a tiny DNS responder stands in for it.
+  if (d.images.some((i) => i.includes('coredns'))) return protocol === 'UDP' ? 'dns' : null;
   if (d.env.has('GRPC_ECHO_SERVER')) return 'grpc';
   if (d.env.has('UDP_ECHO_SERVER')) return 'udp';
   if (d.env.has('TCP_ECHO_SERVER')) return containerPort === Number(d.env.get('TLS_PORT') ?? 8443) ? 'tls-tcp' : 'tcp';
@@ -161,9 +167,10 @@ export function createBackendSet(secrets: ReadonlyMap<string, KeyPair>): Backend
                 : typeof sp.targetPort === 'string'
                   ? (d.namedPorts.get(sp.targetPort) ?? Number(sp.targetPort))
                   : sp.port;
-            const kind = portKind(d, target);
             const protocol = sp.protocol ?? 'TCP';
-            if (kind === null || (protocol === 'UDP') !== (kind === 'udp') || (protocol !== 'TCP' && protocol !== 'UDP')) continue;
+            const kind = portKind(d, target, protocol);
+            const udpKind = kind === 'udp' || kind === 'dns';
+            if (kind === null || (protocol === 'UDP') !== udpKind || (protocol !== 'TCP' && protocol !== 'UDP')) continue;
             const tls = d.tlsSecret ? keyPairFor(d.namespace, d.tlsSecret, objects) : undefined;
             const needsTls = kind === 'https' || kind === 'tls-tcp';
             if (needsTls && !tls) continue;

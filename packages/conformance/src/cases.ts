@@ -86,6 +86,8 @@ export interface RequestSpec {
   udpEcho?: boolean;
   /** A WebSocket upgrade on `path`, one text message, its echo. */
   webSocket?: boolean;
+  /** A DNS A query for this name over UDP; it must be answered (NOERROR). */
+  dnsQuery?: string;
 }
 
 export interface ExpectedBackendRequest {
@@ -361,6 +363,8 @@ function parseRequestSpec(r: Raw, d: Defaults, where: string): RequestSpec {
   if (r.tcpEcho === true) spec.tcpEcho = true;
   if (r.udpEcho === true) spec.udpEcho = true;
   if (r.webSocket === true) spec.webSocket = true;
+  const dq = optStr(r.dnsQuery, `${where}.dnsQuery`);
+  if (dq !== undefined) spec.dnsQuery = dq;
   const gm = optStr(r.grpcMethod, `${where}.grpcMethod`);
   if (gm !== undefined) spec.grpcMethod = gm;
   const uq = optStr(r.uniqueQueryParam, `${where}.uniqueQueryParam`);

@@ -10,7 +10,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createSocket as createUdpSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { wsFrame, wsParse } from './echo.js';
+import { dnsQuery, wsFrame, wsParse } from './echo.js';
 
 export interface EchoBody {
   path: string;
@@ -308,6 +308,30 @@ export function webSocketEcho(target: Target, host: string, path: string, messag
       socket.write(wsFrame(0x1, Buffer.from(message, 'utf8'), true));
     });
     r.end();
+  });
+}
+
+/** A DNS A query over UDP; resolves with the response code and answer count of a matching reply. */
+export function dnsExchange(port: number, name: string, timeoutMs: number): Promise<{ rcode: number; answers: number }> {
+  return new Promise((resolve, reject) => {
+    const id = Math.floor(Math.random() * 0xffff);
+    const sock = createUdpSocket('udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new RequestError(`no DNS answer within ${timeoutMs}ms`, 'TIMEOUT'));
+    }, timeoutMs);
+    sock.on('message', (msg) => {
+      if (msg.length < 12 || msg.readUInt16BE(0) !== id || (msg[2]! & 0x80) === 0) return;
+      clearTimeout(timer);
+      sock.close();
+      resolve({ rcode: msg[3]! & 0x0f, answers: msg.readUInt16BE(6) });
+    });
+    sock.on('error', (e: Error & { code?: string }) => {
+      clearTimeout(timer);
+      sock.close();
+      reject(new RequestError(e.message, e.code ?? 'ERROR'));
+    });
+    sock.send(dnsQuery(id, name), port, '127.0.0.1');
   });
 }
 

@@ -15,7 +15,7 @@ import { grpcEchoHandler } from './grpc.js';
 export const LOOPBACK = '127.0.0.1';
 
 /** What a container port speaks. */
-export type EchoPortKind = 'http' | 'h2c' | 'https' | 'tcp' | 'tls-tcp' | 'grpc' | 'udp';
+export type EchoPortKind = 'http' | 'h2c' | 'https' | 'tcp' | 'tls-tcp' | 'grpc' | 'udp' | 'dns';
 
 export interface EchoPodInfo {
   namespace: string;
@@ -66,6 +66,32 @@ export interface EchoPod extends EchoPodInfo {
 
 const MAX_LOG_LINES = 20_000;
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** A DNS query for `name` (type A, recursion desired). */
+export function dnsQuery(id: number, name: string): Buffer {
+  const labels = name.replace(/\.$/, '').split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  const head = Buffer.alloc(12);
+  head.writeUInt16BE(id, 0);
+  head.writeUInt16BE(0x0100, 2);
+  head.writeUInt16BE(1, 4);
+  return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}
+
+/** The answer to a one-question DNS query: the question back plus an A record 127.0.0.1; null if malformed. */
+export function dnsAnswer(q: Buffer): Buffer | null {
+  if (q.length < 17 || q.readUInt16BE(4) !== 1) return null;
+  let i = 12;
+  while (i < q.length && q[i] !== 0) i += q[i]! + 1;
+  const qEnd = i + 5;
+  if (qEnd > q.length) return null;
+  const head = Buffer.from(q.subarray(0, 12));
+  head.writeUInt16BE(0x8180, 2); // response, RD, RA, NOERROR
+  head.writeUInt16BE(1, 6); // one answer
+  head.writeUInt16BE(0, 8);
+  head.writeUInt16BE(0, 10);
+  const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 127, 0, 0, 1]);
+  return Buffer.concat([head, q.subarray(12, qEnd), answer]);
+}
 
 /** One WebSocket frame: FIN + opcode, length, optional 4-byte mask. */
 export function wsFrame(opcode: number, payload: Buffer, mask: boolean): Buffer {
@@ -337,6 +363,21 @@ export function createEchoPod(info: EchoPodInfo): EchoPod {
           sock.on('message', (msg, rinfo) => {
             const reply = JSON.stringify({ request: msg.toString('utf8'), namespace: info.namespace, ingress: '', service: '', pod: info.pod });
             sock.send(reply, rinfo.port, rinfo.address);
+          });
+          sock.on('error', () => {});
+          port = await new Promise<number>((resolve, reject) => {
+            sock.once('error', reject);
+            sock.bind(0, LOOPBACK, () => resolve(sock.address().port));
+          });
+          servers.push({ close: () => new Promise<void>((resolve) => sock.close(() => resolve())) });
+          break;
+        }
+        case 'dns': {
+          // Answers every A question with 127.0.0.1 (a stand-in for coredns' `whoami`).
+          const sock = createSocket('udp4');
+          sock.on('message', (msg, rinfo) => {
+            const reply = dnsAnswer(msg);
+            if (reply) sock.send(reply, rinfo.port, rinfo.address);
           });
           sock.on('error', () => {});
           port = await new Promise<number>((resolve, reject) => {

@@ -135,8 +135,10 @@ export function markdown(report: RunReport, catalogue: readonly CatalogueEntry[]
   section('GATEWAY-HTTP (every test)', http, 'GATEWAY-HTTP');
   section('GATEWAY-TLS (tests not already listed)', catalogue.filter((e) => e.profiles.includes('GATEWAY-TLS') && !e.profiles.includes('GATEWAY-HTTP')), 'GATEWAY-TLS');
   section('GATEWAY-GRPC (tests not already listed)', catalogue.filter((e) => e.profiles.includes('GATEWAY-GRPC') && !e.profiles.includes('GATEWAY-HTTP')), 'GATEWAY-GRPC');
-  section('GATEWAY-TCP / GATEWAY-UDP (tests not already listed)', catalogue.filter((e) => (e.profiles.includes('GATEWAY-TCP') || e.profiles.includes('GATEWAY-UDP')) && !e.profiles.includes('GATEWAY-HTTP')), null);
-  section('No profile', catalogue.filter((e) => e.profiles.length === 0), null);
+  section('GATEWAY-TCP (tests not already listed)', catalogue.filter((e) => e.profiles.includes('GATEWAY-TCP') && !e.profiles.includes('GATEWAY-HTTP')), 'GATEWAY-TCP');
+  section('GATEWAY-UDP (tests not already listed)', catalogue.filter((e) => e.profiles.includes('GATEWAY-UDP') && !e.profiles.includes('GATEWAY-HTTP') && !e.profiles.includes('GATEWAY-TCP')), 'GATEWAY-UDP');
+  section('No profile', catalogue.filter((e) => e.profiles.length === 0 && !e.mesh), null);
+  section('Mesh (GAMMA) tests', catalogue.filter((e) => e.mesh), null);
   const failed = report.results.filter((r) => r.outcome === 'FAIL');
   if (failed.length) {
     out.push('## Failures (first mismatches)');

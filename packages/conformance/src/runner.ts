@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackendSet, backendNameOfPod, type BackendSet } from './backends.js';
-import type { CatalogueEntry } from './catalogue.js';
 import type { ConformanceCase, DistributionCheck, Phase, RequestCase, RequestSpec } from './cases.js';
 import { generateTls, type GeneratedTls } from './certs.js';
-import { roundTrip, tcpEchoExchange, udpEchoExchange, webSocketEcho, RequestError, type OutgoingRequest, type RoundTrip, type TcpEchoResult, type Target, type UdpEchoResult } from './client.js';
+import { roundTrip, dnsExchange, tcpEchoExchange, udpEchoExchange, webSocketEcho, RequestError, type OutgoingRequest, type RoundTrip, type TcpEchoResult, type Target, type UdpEchoResult } from './client.js';
 import { grpcCall, type GrpcResult } from './grpc.js';
 import { compareRoundTrip, type Mismatch } from './compare.js';
 import {
@@ -112,7 +111,7 @@ export class Suite {
     if (!this.s.opts.keepDirs) rmSync(this.s.workDir, { recursive: true, force: true });
   }
 
-  async run(c: ConformanceCase, entry: CatalogueEntry | undefined): Promise<TestResult> {
+  async run(c: ConformanceCase): Promise<TestResult> {
     const started = Date.now();
     const result: TestResult = {
       name: c.name,
@@ -128,7 +127,6 @@ export class Suite {
       hints: [],
     };
     if (c.skip) return { ...result, outcome: 'SKIP', reason: c.skip };
-    void entry;
     const state: RunState = { cancelled: false, runtime: null };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -186,7 +184,7 @@ export class Suite {
       for (const f of applied.failed) {
         result.failures.push({ phase: pi, kind: 'setup', what: `bind ${f.key}`, expected: 'bound', got: f.error });
       }
-      await this.runTraffic(phase, pi, built, state, result, objectsOf(files));
+      await this.runTraffic(phase, pi, built, state, result, allObjects(files));
     }
   }
 
@@ -269,6 +267,13 @@ export class Suite {
               : ws.echoed !== msg
                 ? { what: 'WebSocket echo', expected: msg, got: String(ws.echoed) }
                 : null;
+        } else if (rc.request.dnsQuery) {
+          const r = await dnsExchange(t.target.port, rc.request.dnsQuery, Math.min(opts.requestTimeoutMs, 2000));
+          last = rc.expect.rejected
+            ? { what: 'DNS query', expected: 'no answer', got: `rcode ${r.rcode}` }
+            : r.rcode !== 0 || r.answers < 1
+              ? { what: 'DNS answer', expected: 'NOERROR with an answer', got: `rcode ${r.rcode}, ${r.answers} answers` }
+              : null;
         } else if (rc.request.udpEcho) {
           const payload = `conformance-${randomUUID()}`;
           last = compareUdpEcho(rc, payload, await udpEchoExchange(t.target.port, payload, Math.min(opts.requestTimeoutMs, 2000)));
@@ -397,10 +402,6 @@ export class Suite {
 interface RunState {
   cancelled: boolean;
   runtime: Runtime | null;
-}
-
-function objectsOf(files: ManifestFile[]): K8sObject[] {
-  return allObjects(files);
 }
 
 /**

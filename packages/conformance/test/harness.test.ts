@@ -259,3 +259,11 @@ t.test('WebSocket echo on /ws', async (t) => {
   const refused = await webSocketEcho({ port, tls: false }, 'h', '/other', 'x', 2000);
   t.equal(refused.echoed, null);
 });
+
+t.test('DNS stand-in for coredns answers A queries', async (t) => {
+  const { dnsExchange } = await import('../src/client.js');
+  const pod = createEchoPod({ namespace: 'ns1', pod: podName('coredns'), app: 'coredns' });
+  t.teardown(() => pod.close());
+  const port = await pod.listen(53, 'dns');
+  t.same(await dnsExchange(port, 'foo.bar.com', 2000), { rcode: 0, answers: 1 });
+});
