@@ -27,9 +27,9 @@ import type { HttpMatchResult, PortMatcher, RequestHead } from './types.js';
 
 const NO_RANK = 0x7fffffff;
 
-class Bucket {
+/** A route-hostname bucket: its Exact paths, and (inherited) its path index — one object, one cache miss less. */
+class Bucket extends PathIndex {
   readonly exact = new Map<string, Candidate[]>();
-  readonly paths = new PathIndex();
   regexCount = 0;
   prefixCount = 0;
   /** Smallest rank among regex and prefix candidates: an Exact hit that beats it needs no path walk. */
@@ -108,7 +108,7 @@ export class TrieMatcher implements PortMatcher {
 
     // The nodes along the path that hold candidates, root first.
     const nodes = this.nodeScratch;
-    const depth = b.paths.walk(path, nodes);
+    const depth = b.walk(path, nodes);
 
     if (b.regexCount > 0) {
       for (let d = 0; d < depth; d++) {
@@ -157,7 +157,7 @@ function buildGroup(g: HttpGroupIR, regexCache: Map<string, FullMatcher>): Group
     if (entry.path.type === 'RegularExpression') {
       const regex = cachedRegex(entry.path.value, regexCache);
       const c = new Candidate(entry, regexCache, rank, regex, result, regexLiteralPrefix(entry.path.value));
-      bucket.paths.node(regexAnchorPath(entry.path.value) || '/').regex.push(c);
+      bucket.node(regexAnchorPath(entry.path.value) || '/').regex.push(c);
       bucket.regexCount++;
       bucket.minWalkRank = Math.min(bucket.minWalkRank, rank);
       return;
@@ -170,14 +170,14 @@ function buildGroup(g: HttpGroupIR, regexCache: Map<string, FullMatcher>): Group
       if (list === undefined) bucket.exact.set(value, (list = []));
       list.push(c);
     } else {
-      bucket.paths.node(value).prefix.push(c);
+      bucket.node(value).prefix.push(c);
       bucket.prefixCount++;
       bucket.minWalkRank = Math.min(bucket.minWalkRank, rank);
     }
   });
   for (const b of gm.all) {
     for (const list of b.exact.values()) list.sort((x, y) => x.rank - y.rank);
-    b.paths.finish();
+    b.finish();
   }
   return gm;
 }
