@@ -13,7 +13,7 @@ interface OriginPattern {
 
 /**
  * CORS (features.md §9.8), prepared once: origin patterns parsed and wildcard hosts compiled here.
- * Preflights (OPTIONS + Origin + Access-Control-Request-Method) are answered 204 by the gateway and never
+ * Preflights (OPTIONS + Origin + Access-Control-Request-Method) are answered 200 by the gateway and never
  * forwarded; simple requests go to the backend and get Allow-Origin (+ Credentials, Expose) added.
  */
 export class Cors {
@@ -53,7 +53,8 @@ export class Cors {
   /** Headers for a preflight answer (empty when the origin is not allowed). */
   preflightHeaders(origin: string, reqMethod: string, reqHeaders: string | undefined): string[] {
     if (!this.allowed(origin)) return ['vary', 'Origin'];
-    const out = ['access-control-allow-origin', this.credentials || !this.anyOrigin ? origin : '*'];
+    // the request Origin is echoed (never `*`), which is valid with and without credentials
+    const out = ['access-control-allow-origin', origin];
     if (this.credentials) out.push('access-control-allow-credentials', 'true');
     const methods = this.anyMethod ? (this.credentials ? reqMethod : '*') : this.methods;
     if (methods !== '') out.push('access-control-allow-methods', methods);
@@ -67,7 +68,7 @@ export class Cors {
   /** Adds the simple-request headers to a response header list when the origin is allowed. */
   decorate(list: string[], origin: string): void {
     if (!this.allowed(origin)) return;
-    list.push('access-control-allow-origin', this.credentials || !this.anyOrigin ? origin : '*');
+    list.push('access-control-allow-origin', origin);
     if (this.credentials) list.push('access-control-allow-credentials', 'true');
     if (this.expose !== '') list.push('access-control-expose-headers', this.expose);
   }
