@@ -121,7 +121,9 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Confor
     const r = results.find((x) => x.name === n);
     return r !== undefined && r.outcome !== 'PASS';
   });
-  if (mustPassFailed.length) log(`\nmust-pass tests not passing (${mode}): ${mustPassFailed.join(', ')}`);
+  const mustPassRun = mustPass.filter((n) => results.some((x) => x.name === n));
+  if (mustPassRun.length) log(`\nmust-pass (${mode}): ${mustPassRun.length - mustPassFailed.length}/${mustPassRun.length} passed`);
+  if (mustPassFailed.length) log(`must-pass tests not passing: ${mustPassFailed.join(', ')}`);
   const byName = new Map(catalogue.map((e) => [e.name, e]));
   const report: RunReport = {
     generatedAt: new Date().toISOString(),

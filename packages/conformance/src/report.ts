@@ -72,7 +72,9 @@ export function testLines(r: TestResult, maxFailures = 5): string[] {
 
 export function summaryLines(summary: readonly ProfileSummary[]): string[] {
   const out: string[] = [];
+  const any = (t: Tally): boolean => t.passed + t.failed + t.skipped > 0;
   for (const s of summary) {
+    if (!any(s.core) && !any(s.extended)) continue;
     out.push(`${s.profile}: core ${fmtTally(s.core)}; extended ${fmtTally(s.extended)}`);
     for (const [f, t] of Object.entries(s.features).sort(([a], [b]) => a.localeCompare(b))) out.push(`    ${f}: ${fmtTally(t)}`);
   }
