@@ -157,7 +157,14 @@ export function markdown(report: RunReport, catalogue: readonly CatalogueEntry[]
   }
   out.push('## How the runner maps the suite onto a standalone gateway');
   out.push('');
-  out.push('See `packages/conformance/README.md`.');
+  out.push('* Each test loads `base/manifests.yaml` + its own manifests byte for byte (only `{GATEWAY_CLASS_NAME}` → `gatehouse`), plus');
+  out.push('  generated files: the GatewayClass, the TLS Secrets/ConfigMaps the upstream suite generates, and EndpointSlices pointing');
+  out.push('  every Service at local echo pods (HTTP/h2c/HTTPS/WebSocket echo, TCP and UDP echo, gRPC echo, a DNS stand-in for coredns).');
+  out.push('* Listener ports are not edited: the compiled table\'s sockets are bound on 127.0.0.1 free ports (`PortIR.port = 0`, keys kept);');
+  out.push('  listener ports stay the manifest ones, so redirect `Location` ports are checked against the manifest values.');
+  out.push('* `compile` runs with `backendResolution: strict` (Services must exist, as in Kubernetes).');
+  out.push('* The suite\'s Gateways have no `spec.addresses`, so Gateways listening on the same port share a socket here; the failing');
+  out.push('  tests this affects carry a note. Details: `packages/conformance/README.md`.');
   out.push('');
   return out.join('\n');
 }
