@@ -6,6 +6,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import jsyaml from 'js-yaml';
+import { readBlockYaml, type BlockDoc, type Positions } from './block-yaml.js';
 import { formatPath, type Diagnostic, type FieldPath, type Position, type RawDocument } from '@gatehouse/core';
 
 const YAML11_BOOL = /^(y|yes|n|no|on|off)$/i;
@@ -64,10 +65,47 @@ export interface ParsedFile {
  */
 export function parseFile(file: string, text: string, firstOrder: number): ParsedFile {
   if (!needsFullParse(text)) {
-    const fast = parseFast(file, text, firstOrder);
+    const fast = parseBlock(file, text, firstOrder) ?? parseFast(file, text, firstOrder);
     if (fast) return fast;
   }
   return parseFull(file, text, firstOrder);
+}
+
+/** The block-YAML reader (exported for tests): positions recorded while reading; undefined outside its subset. */
+export function parseBlock(file: string, text: string, firstOrder: number): ParsedFile | undefined {
+  const read = readBlockYaml(text);
+  if (!read || read.some((d) => hasYaml11Word(d.value))) return undefined;
+  // Positions inside documents are needed only for diagnostics: read the file again, recording them.
+  let located: { docs: BlockDoc[]; positions: Positions } | undefined;
+  const withPositions = () => {
+    if (!located) {
+      const positions: Positions = new WeakMap();
+      located = { docs: readBlockYaml(text, positions)!, positions };
+    }
+    return located;
+  };
+  const docs: RawDocument[] = read.map((d, index) => ({
+    file,
+    index,
+    order: firstOrder + index,
+    value: d.value,
+    locate: (path: FieldPath): Position => {
+      if (path.length === 0) return { file, line: d.start.line, col: d.start.col };
+      const { docs: again, positions } = withPositions();
+      let node: unknown = again[index]!.value;
+      let pos = d.start;
+      for (const step of path) {
+        if (node === null || typeof node !== 'object') break;
+        const p = positions.get(node);
+        const q = typeof step === 'number' ? (Array.isArray(p) ? p[step] : undefined) : p instanceof Map ? p.get(step) : undefined;
+        if (!q) break;
+        pos = q;
+        node = (node as Record<string | number, unknown>)[step];
+      }
+      return { file, line: pos.line, col: pos.col };
+    },
+  }));
+  return { docs, diagnostics: [] };
 }
 
 /** Features the fast path leaves to `yaml`: tabs, anchors, aliases, tags, merge keys. */

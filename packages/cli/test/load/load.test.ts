@@ -190,3 +190,46 @@ t.test('a file that cannot be read is a diagnostic, and the rest still loads', {
   t.match(r.diagnostics, [{ severity: 'error', code: 'READ_ERROR', file: 'config/bad.yaml', line: 1, col: 1, message: /^cannot read file: EIO/ }]);
   t.same(r.files, ['config/bad.yaml', 'config/good.yaml']);
 });
+
+t.test('the block-YAML reader agrees with the yaml path on values and every position', async (t) => {
+  const { parseBlock, parseFull } = await import('../../src/load/parse.js');
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const files: string[] = [];
+  const walkDir = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walkDir(p);
+      else if (/\.ya?ml$/.test(e)) files.push(p);
+    }
+  };
+  walkDir('/work/shared/conformance');
+  walkDir(join(import.meta.dirname, '../../../../fixtures'));
+  const extra = [
+    '', '# only a comment\n', 'a: 1\n---\n', '---\na: 1\n...\n---\nb: 2\n', '--- # c\na:\n- 1\n- -2\n- 0x1f\n- 0o17\n- 1.5e3\n- .inf\n- ~\n- null\n- true\n- "q\\"uote\\u00e9"\n- \'it\'\'s\'\n',
+    'k:\n  - a: 1\n    b:\n      c: d\n  -\n    e: f\n  - g\n"quoted key": x # comment\nurl: http://a:80/b#frag\nempty:\nafter: 1\n',
+    'a: b\r\nc:\r\n  - d\r\n',
+  ];
+  let compared = 0;
+  for (const [name, text] of [...files.map((f) => [f, readFileSync(f, 'utf8')] as const), ...extra.map((x, i) => [`extra-${i}`, x] as const)]) {
+    const fast = parseBlock('f.yaml', text, 0);
+    if (!fast) continue;
+    const full = parseFull('f.yaml', text, 0);
+    t.same(full.diagnostics, [], `${name}: the reader accepted only valid YAML`);
+    compared++;
+    t.same(fast.docs.map((d) => d.value), full.docs.map((d) => d.value), `${name}: values`);
+    // Every path into every document locates to the same place.
+    const mismatches: string[] = [];
+    fast.docs.forEach((d, i) => {
+      const visit = (v: unknown, path: (string | number)[]) => {
+        const a = d.locate(path), b = full.docs[i]!.locate(path);
+        if (a.line !== b.line || a.col !== b.col) mismatches.push(`${path.join('.')}: ${a.line}:${a.col} vs ${b.line}:${b.col}`);
+        if (Array.isArray(v)) v.forEach((x, j) => visit(x, [...path, j]));
+        else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, [...path, k]);
+      };
+      visit(d.value, []);
+      visit(undefined, ['no-such-key']);
+    });
+    t.same(mismatches.slice(0, 5), [], `${name}: positions`);
+  }
+  t.ok(compared > 150, `${compared} files compared`);
+});
