@@ -267,3 +267,38 @@ t.test('DNS stand-in for coredns answers A queries', async (t) => {
   const port = await pod.listen(53, 'dns');
   t.same(await dnsExchange(port, 'foo.bar.com', 2000), { rcode: 0, answers: 1 });
 });
+
+t.test('status checks follow the upstream helper rules', async (t) => {
+  const { checkStatus } = await import('../src/status-check.js');
+  const cond = (type: string, status: 'True' | 'False', reason: string) => ({ type, status, reason, message: '', observedGeneration: 1 });
+  const report = {
+    gatewayClasses: [],
+    gateways: [
+      {
+        name: 'ns/gw',
+        conditions: [cond('Accepted', 'True', 'Accepted')],
+        addresses: [],
+        listeners: [
+          { name: 'http', attachedRoutes: 1, supportedKinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }, { group: 'gateway.networking.k8s.io', kind: 'GRPCRoute' }], conditions: [cond('ResolvedRefs', 'True', 'ResolvedRefs')] },
+        ],
+      },
+    ],
+    routes: [
+      {
+        kind: 'HTTPRoute' as const,
+        name: 'ns/r',
+        backends: [],
+        parents: [{ parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'ns', name: 'gw' }, controllerName: 'c', conditions: [cond('Accepted', 'False', 'NoMatchingParent')] }],
+      },
+    ],
+  };
+  const C = (type: string, status: 'True' | 'False', reason: string | null = null) => ({ type, status, reason });
+  t.same(checkStatus(report, { gateways: [{ name: 'ns/gw', conditions: [C('Accepted', 'True')], listeners: [{ name: 'http', attachedRoutes: 1, supportedKinds: ['HTTPRoute'], conditions: [C('ResolvedRefs', 'True')] }] }] }, 'c'), [], 'extra supported kinds are allowed');
+  t.match(checkStatus(report, { gateways: [{ name: 'ns/gw', listeners: [{ name: 'http', supportedKinds: [] }] }] }, 'c'), [{ what: /supportedKinds/ }], 'expected [] means none');
+  t.match(checkStatus(report, { gateways: [{ name: 'ns/gw', listeners: [{ name: 'http', attachedRoutes: 2 }] }] }, 'c'), [{ what: /attachedRoutes/, expected: '2', got: '1' }]);
+  t.match(checkStatus(report, { gateways: [{ name: 'ns/gw', listeners: [{ name: 'http' }, { name: 'https' }] }] }, 'c'), [{ what: /listeners/ }]);
+  t.same(checkStatus(report, { routes: [{ kind: 'HTTPRoute', name: 'ns/r', noAcceptedParents: true, parents: [{ gateway: 'ns/gw', conditions: [C('Accepted', 'False', 'NoMatchingParent')] }] }] }, 'c'), []);
+  t.match(checkStatus(report, { routes: [{ kind: 'HTTPRoute', name: 'ns/r', parents: [{ gateway: 'ns/gw', conditions: [C('Accepted', 'False', 'NotAllowedByListeners')] }] }] }, 'c'), [{ expected: 'Accepted=False(NotAllowedByListeners)', got: 'Accepted=False(NoMatchingParent)' }]);
+  t.match(checkStatus(report, { routes: [{ kind: 'HTTPRoute', name: 'ns/r', parents: [{ gateway: 'ns/gw', conditions: [] }] }] }, 'other'), [{ what: /controllerName/ }]);
+  t.match(checkStatus(report, { routes: [{ kind: 'HTTPRoute', name: 'ns/r', parents: [{ gateway: 'ns/gw', sectionName: 'http', conditions: [] }] }] }, 'c'), [{ what: /parent ns\/gw#http/ }], 'sectionName must match');
+});
