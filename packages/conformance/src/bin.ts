@@ -8,9 +8,9 @@ import { runConformance, type ConformanceOptions } from './index.js';
 
 const USAGE = `usage: gatehouse-conformance [options]
   --run NAME[,NAME...]        run only these upstream tests (ShortName)
-  --must-pass expected|core|none
-                              which tests decide the exit code: cases/expected-pass.json (default),
-                              every Core GATEWAY-HTTP test, or none
+  --must-pass core|expected|none
+                              which tests decide the exit code: every Core GATEWAY-HTTP test (default),
+                              the tests in cases/expected-pass.json, or none
   --conformance-dir DIR       upstream manifests (default $GATEHOUSE_CONFORMANCE_DIR or /work/shared/conformance)
   --request-timeout MS        per request (default 5000)
   --test-timeout MS           per test (default 60000)
