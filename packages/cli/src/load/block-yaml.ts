@@ -296,8 +296,9 @@ export function readBlockYaml(text: string, positions?: Positions): BlockDoc[] |
       while (raw.charCodeAt(indent) === 32) indent++;
       if (indent === raw.length || raw[indent] === '#') continue;
       if (raw[indent] === '%' && !open) giveUp(); // directives
-      const c = commentStart(raw);
-      const body = (c >= 0 ? raw.slice(0, c) : raw).trimEnd();
+      // Most lines have no `#` at all; an unterminated quote without one is caught by `quoted()`.
+      const c = raw.indexOf('#', indent) < 0 ? -1 : commentStart(raw);
+      const body = c >= 0 ? raw.slice(0, c).trimEnd() : raw.charCodeAt(raw.length - 1) === 32 ? raw.trimEnd() : raw;
       open = true;
       lines.push({ no, indent, text: body.slice(indent) });
     }
