@@ -66,6 +66,8 @@ export class HttpsTerminator {
   readonly #server: http2.Http2SecureServer;
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
+  /** HTTP/1.1-over-TLS connections, so a drain can close the idle keep-alive ones. */
+  readonly #h1Sockets = new Set<tls.TLSSocket>();
   #certs: CertSelector;
   #cache = new Map<string, tls.SecureContext>();
   #draining = false;
@@ -99,6 +101,11 @@ export class HttpsTerminator {
       s.once('close', () => this.#sessions.delete(s));
     });
     this.#server.on('tlsClientError', () => undefined);
+    this.#server.on('secureConnection', (s: tls.TLSSocket) => {
+      if (s.alpnProtocol === 'h2') return;
+      this.#h1Sockets.add(s);
+      s.once('close', () => this.#h1Sockets.delete(s));
+    });
   }
 
   /** Take over a raw TCP connection (ClientHello bytes already unshifted into it). */
@@ -123,7 +130,11 @@ export class HttpsTerminator {
       timer.unref();
     });
     const idle = (async () => {
-      while (this.#sockets.size > 0) await new Promise((r) => setTimeout(r, 20));
+      while (this.#sockets.size > 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        // HTTP/1.1 keep-alive connections with no response in progress are idle: close them
+        for (const s of this.#h1Sockets) if ((s as tls.TLSSocket & { _httpMessage?: unknown })._httpMessage == null) s.destroy();
+      }
     })();
     await Promise.race([idle, deadline]);
     clearTimeout(timer);

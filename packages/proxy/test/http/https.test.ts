@@ -143,3 +143,32 @@ t.test('HTTPS end to end through the Runtime (TLS port server → HttpsTerminato
   t.equal(h.status, 200);
   t.equal(JSON.parse(h.body).proto, 'HTTP/1.1', 'h2 downstream, HTTP/1.1 upstream');
 });
+
+t.test('HttpsTerminator.close drains: in-flight finishes, idle keep-alive closes early', async (t) => {
+  const a = await startEchoServer({ name: 'a' });
+  const certs = [selfSigned('ns/default', ['example.org'])];
+  const port = await freePort();
+  const tbl = table([{ port, protocol: 'TLS', groups: [{ hostname: null, certificate: 0, rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('a', [{ address: '127.0.0.1', port: a.port }])], certs);
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const ctx = { logger: quiet, telemetry: new NoopTelemetry(), resolver: new DefaultBackendResolver(), table: tbl, bindAddress: '127.0.0.1' };
+  const term = new HttpsTerminator(tbl.ports[0], ctx);
+  const server = net.createServer((s) => term.accept(s));
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  t.teardown(async () => {
+    await new Promise((r) => server.close(r));
+    await a.close();
+  });
+  const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+  const slow = new Promise<number>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: '/?delay=300ms', servername: 'example.org', headers: { host: 'example.org' }, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    }).on('error', reject);
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const started = Date.now();
+  await term.close(3000);
+  t.equal(await slow, 200, 'the in-flight request finished');
+  t.ok(Date.now() - started < 2000, 'close returned when the connection went idle');
+  agent.destroy();
+});
