@@ -209,6 +209,20 @@ function asRecord(v: unknown, where: string): Raw {
   return v as Raw;
 }
 
+/** A typo in a case must not silently drop a check: every mapping lists the keys it accepts. */
+function onlyKeys(r: Raw, allowed: readonly string[], where: string): Raw {
+  for (const k of Object.keys(r)) {
+    if (!allowed.includes(k)) throw new CaseError(`${where}: unknown key "${k}" (allowed: ${allowed.join(', ')})`);
+  }
+  return r;
+}
+
+const REQUEST_KEYS = ['method', 'host', 'path', 'headers', 'body', 'gateway', 'listener', 'sni', 'http2', 'tcpEcho', 'udpEcho', 'webSocket', 'dnsQuery', 'grpcMethod', 'uniqueQueryParam', 'backendSetResponseHeaders'];
+const EXPECT_KEYS = ['label', 'status', 'backend', 'namespace', 'backendSees', 'responseHeaders', 'responseHeaderOneOf', 'ignoreWhitespace', 'responseAbsentHeaders', 'redirect', 'mirroredTo', 'addRequestId', 'rejected', 'backendTls', 'backendServerName', 'grpcStatus'];
+const DISTRIBUTION_KEYS = ['requests', 'concurrency', 'tolerance', 'attempts', 'shares', 'headerNamesBackend', 'mirror'];
+const PHASE_KEYS = ['mutate', 'status', 'requests', 'distributions', 'gateway', 'listener', 'host', 'namespace'];
+const CASE_KEYS = ['name', 'description', 'features', 'manifests', 'skip', 'note', 'provisional', 'then', ...PHASE_KEYS];
+
 function asList(v: unknown, where: string): unknown[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new CaseError(`${where}: expected a list`);
@@ -257,19 +271,19 @@ export function parseConditions(v: unknown, where: string): ConditionExpectation
 
 function parseStatus(v: unknown, where: string, defaultGateway: string): StatusExpectation | undefined {
   if (v === undefined || v === null) return undefined;
-  const r = asRecord(v, where);
+  const r = onlyKeys(asRecord(v, where), ['gateways', 'routes', 'acceptedRoutes'], where);
   const out: StatusExpectation = {};
   if (r.gateways !== undefined) {
     out.gateways = asList(r.gateways, `${where}.gateways`).map((g, i) => {
       const w = `${where}.gateways[${i}]`;
-      const gr = asRecord(g, w);
+      const gr = onlyKeys(asRecord(g, w), ['name', 'conditions', 'listeners', 'hasAddress'], w);
       const ge: GatewayExpectation = { name: qualify(str(gr.name, `${w}.name`)) };
       if (gr.conditions !== undefined) ge.conditions = parseConditions(gr.conditions, `${w}.conditions`);
       if (gr.hasAddress === true) ge.hasAddress = true;
       if (gr.listeners !== undefined) {
         ge.listeners = asList(gr.listeners, `${w}.listeners`).map((l, j) => {
           const lw = `${w}.listeners[${j}]`;
-          const lr = asRecord(l, lw);
+          const lr = onlyKeys(asRecord(l, lw), ['name', 'attachedRoutes', 'supportedKinds', 'conditions'], lw);
           const le: ListenerExpectation = { name: str(lr.name, `${lw}.name`) };
           if (lr.attachedRoutes !== undefined) le.attachedRoutes = Number(lr.attachedRoutes);
           if (lr.supportedKinds !== undefined) le.supportedKinds = asList(lr.supportedKinds, `${lw}.supportedKinds`).map((k) => str(k, lw));
@@ -283,7 +297,7 @@ function parseStatus(v: unknown, where: string, defaultGateway: string): StatusE
   if (r.routes !== undefined) {
     out.routes = asList(r.routes, `${where}.routes`).map((x, i) => {
       const w = `${where}.routes[${i}]`;
-      const rr = asRecord(x, w);
+      const rr = onlyKeys(asRecord(x, w), ['kind', 'name', 'parents', 'noAcceptedParents'], w);
       const re: RouteExpectation = {
         kind: (optStr(rr.kind, `${w}.kind`) ?? 'HTTPRoute') as RouteExpectation['kind'],
         name: qualify(str(rr.name, `${w}.name`)),
@@ -292,7 +306,7 @@ function parseStatus(v: unknown, where: string, defaultGateway: string): StatusE
       if (rr.parents !== undefined) {
         re.parents = asList(rr.parents, `${w}.parents`).map((p, j) => {
           const pw = `${w}.parents[${j}]`;
-          const pr = asRecord(p, pw);
+          const pr = onlyKeys(asRecord(p, pw), ['gateway', 'sectionName', 'port', 'conditions'], pw);
           const pe: RouteParentExpectation = {
             gateway: qualify(str(pr.gateway, `${pw}.gateway`)),
             conditions: parseConditions(pr.conditions, `${pw}.conditions`),
@@ -377,7 +391,7 @@ function parseRequestSpec(r: Raw, d: Defaults, where: string): RequestSpec {
 }
 
 function parseRequestCase(v: unknown, idx: number, d: Defaults, where: string): RequestCase {
-  const r = asRecord(v, where);
+  const r = onlyKeys(asRecord(v, where), [...REQUEST_KEYS, ...EXPECT_KEYS], where);
   const request = parseRequestSpec(r, d, where);
   const status = parseStatusCodes(r.status, `${where}.status`);
   const backend = optStr(r.backend, `${where}.backend`);
@@ -389,7 +403,7 @@ function parseRequestCase(v: unknown, idx: number, d: Defaults, where: string): 
     expect.namespace = str(r.namespace, `${where}.namespace`);
   }
   if (r.backendSees !== undefined) {
-    const b = asRecord(r.backendSees, `${where}.backendSees`);
+    const b = onlyKeys(asRecord(r.backendSees, `${where}.backendSees`), ['host', 'path', 'method', 'headers', 'absentHeaders'], `${where}.backendSees`);
     const eb: ExpectedBackendRequest = {};
     const bh = optStr(b.host, `${where}.backendSees.host`);
     if (bh !== undefined) eb.host = bh;
@@ -413,7 +427,7 @@ function parseRequestCase(v: unknown, idx: number, d: Defaults, where: string): 
     expect.responseAbsentHeaders = asList(r.responseAbsentHeaders, where).map((x) => str(x, where));
   }
   if (r.redirect !== undefined) {
-    const rd = asRecord(r.redirect, `${where}.redirect`);
+    const rd = onlyKeys(asRecord(r.redirect, `${where}.redirect`), ['scheme', 'host', 'port', 'path'], `${where}.redirect`);
     const re: RedirectExpectation = {};
     for (const k of ['scheme', 'host', 'port', 'path'] as const) {
       const val = optStr(rd[k], `${where}.redirect.${k}`);
@@ -440,7 +454,7 @@ function parseRequestCase(v: unknown, idx: number, d: Defaults, where: string): 
 }
 
 function parseMutation(v: unknown, where: string): Mutation {
-  const r = asRecord(v, where);
+  const r = onlyKeys(asRecord(v, where), ['kind', 'namespace', 'name', 'delete', 'patch', 'create'], where);
   if (r.create !== undefined) return { op: 'create', object: asRecord(r.create, `${where}.create`) };
   const kind = str(r.kind, `${where}.kind`);
   const name = str(r.name, `${where}.name`);
@@ -450,7 +464,8 @@ function parseMutation(v: unknown, where: string): Mutation {
   throw new CaseError(`${where}: a mutation needs "delete: true", "patch: {...}" or "create: {...}"`);
 }
 
-function parsePhase(r: Raw, d: Defaults, where: string): Phase {
+function parsePhase(r: Raw, d: Defaults, where: string, allowed: readonly string[] = PHASE_KEYS): Phase {
+  onlyKeys(r, allowed, where);
   const pd: Defaults = { ...d };
   const g = optStr(r.gateway, `${where}.gateway`);
   if (g !== undefined) {
@@ -468,7 +483,7 @@ function parsePhase(r: Raw, d: Defaults, where: string): Phase {
     requests: asList(r.requests, `${where}.requests`).map((x, i) => parseRequestCase(x, i, pd, `${where}.requests[${i}]`)),
     distributions: asList(r.distributions, `${where}.distributions`).map((x, i) => {
       const w = `${where}.distributions[${i}]`;
-      const dr = asRecord(x, w);
+      const dr = onlyKeys(asRecord(x, w), [...REQUEST_KEYS, ...DISTRIBUTION_KEYS], w);
       const shares: Record<string, number> = {};
       for (const [k, val] of Object.entries(asRecord(dr.shares, `${w}.shares`))) shares[k] = Number(val);
       return {
@@ -510,7 +525,7 @@ export function parseCase(text: string, file: string): ConformanceCase {
   const note = optStr(r.note, `${file}: note`);
   if (note !== undefined) c.note = note;
   if (r.provisional === true) c.provisional = true;
-  c.phases.push(parsePhase(r, defaults, file));
+  c.phases.push(parsePhase(r, defaults, file, CASE_KEYS));
   const first = c.phases[0]!;
   if (first.mutate.length) throw new CaseError(`${file}: "mutate" belongs in a "then" phase`);
   // Later phases inherit the top-level gateway/listener/host defaults.

@@ -175,6 +175,12 @@ then:
   t.same(c.phases[1]!.mutate, [{ op: 'delete', kind: 'ReferenceGrant', namespace: 'x', name: 'g' }]);
 });
 
+t.test('case format: a misspelt key is an error, not a silently dropped check', async (t) => {
+  t.throws(() => parseCase('name: X\nrequests:\n  - {path: /, backendsees: {path: /x}}\n', 'x.yaml'), /unknown key "backendsees"/);
+  t.throws(() => parseCase('name: X\nstatus: {routes: [{name: r, parent: []}]}\n', 'x.yaml'), /unknown key "parent"/);
+  t.throws(() => parseCase('name: X\nstatus: {routes: [{name: r, parents: [{gateway: g, conditions: {Accepted: Yes}}]}]}\n', 'x.yaml'), /True, False or Unknown/);
+});
+
 t.test('remapPorts keeps keys and listener ports, binds 127.0.0.1:0', async (t) => {
   const table = { hash: 'h', backends: [], certificates: [], ports: [{ key: ':80/tcp', address: null, port: 80, transport: 'tcp', protocol: 'HTTP', listeners: [{ port: 80 }], httpGroups: [{ listenerPort: 80 }], tlsRoutes: [], l4Route: null }] };
   const out = remapPorts(table as never);
