@@ -233,3 +233,31 @@ t.test('the block-YAML reader agrees with the yaml path on values and every posi
   }
   t.ok(compared > 150, `${compared} files compared`);
 });
+
+t.test('fuzz: when the block reader accepts mangled text, yaml reads the same values', async (t) => {
+  const { parseBlock, parseFull } = await import('../../src/load/parse.js');
+  const { readFileSync } = await import('node:fs');
+  const base = ['seed/v1/02-whoami-nginx.yaml', 'seed/v1/00-gateway.yaml', 'invalid/typo-weight/route.yaml'].map((f) =>
+    readFileSync(join(import.meta.dirname, '../../../../fixtures', f), 'utf8'),
+  );
+  let seed = 11;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const bits = [' ', '  ', '-', '- ', ':', ': ', '#', ' #', '"', "'", '\n', '\n  ', 'x', '---\n', '...', '\\', '0x1', '~', '[', '{'];
+  let accepted = 0;
+  const disagreements: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    let text = base[rnd(base.length)]!;
+    for (let k = 1 + rnd(3); k > 0; k--) {
+      const at = rnd(text.length);
+      text = rnd(2) ? text.slice(0, at) + bits[rnd(bits.length)] + text.slice(at) : text.slice(0, at) + text.slice(at + 1 + rnd(3));
+    }
+    const fast = parseBlock('f.yaml', text, 0);
+    if (!fast) continue;
+    accepted++;
+    const full = parseFull('f.yaml', text, 0);
+    const same = full.diagnostics.length === 0 && JSON.stringify(fast.docs.map((d) => d.value)) === JSON.stringify(full.docs.map((d) => d.value));
+    if (!same && disagreements.length < 3) disagreements.push(JSON.stringify(text));
+  }
+  t.same(disagreements, [], 'no text where the two disagree');
+  t.ok(accepted > 300, `${accepted} mangled texts accepted and compared`);
+});
