@@ -200,7 +200,7 @@ class Reader {
       pos?.set(e!.key, { line: line.no, col });
       this.i++;
       const here = indent + offset;
-      out[e!.key] = e!.rest === '' ? this.nested(here, true) : this.inline(e!.rest, here);
+      out[e!.key] = e!.rest === '' ? this.nested(here, true) : this.inline(e!.rest, here, line.no, col + e!.restCol);
       const next = this.peek();
       if (!next || next.indent < here) return out;
       if (next.indent > here) giveUp();
@@ -212,8 +212,8 @@ class Reader {
   }
 
   /** A value written on the same line as its key: a scalar (the subset has no flow collections). */
-  inline(rest: string, entryIndent: number): unknown {
-    const v = scalar(rest);
+  inline(rest: string, entryIndent: number, lineNo: number, col: number): unknown {
+    const v = rest[0] === '[' || rest[0] === '{' ? this.flow(rest, lineNo, col) : scalar(rest);
     const next = this.peek();
     if (next && next.indent > entryIndent) giveUp(); // a multi-line plain scalar, or an error: not ours
     return v;
@@ -243,9 +243,51 @@ class Reader {
         continue;
       }
       this.i++;
-      out.push(scalar(rest));
+      out.push(rest[0] === '[' || rest[0] === '{' ? this.flow(rest, line.no, indent + off + 1) : scalar(rest));
       const next = this.peek();
       if (next && next.indent > indent) giveUp();
+    }
+  }
+
+  /** A one-line flow collection: `{}`, or a sequence of scalars such as `["a", b]`. Nothing nested. */
+  flow(s: string, lineNo: number, col: number): unknown {
+    if (s === '{}') {
+      const out = {};
+      this.positions?.set(out, new Map());
+      return out;
+    }
+    if (s[0] !== '[' || s[s.length - 1] !== ']') giveUp();
+    const out: unknown[] = [];
+    const pos: Pos[] | undefined = this.positions ? [] : undefined;
+    if (pos) this.positions!.set(out, pos);
+    let i = 1;
+    const skipSpaces = () => {
+      while (s[i] === ' ') i++;
+    };
+    skipSpaces();
+    if (i === s.length - 1) return out; // []
+    for (;;) {
+      skipSpaces();
+      const start = i;
+      let item: unknown;
+      if (s[i] === '"' || s[i] === "'") {
+        const [v, n] = quoted(s.slice(i));
+        item = v;
+        i += n;
+      } else {
+        while (i < s.length - 1 && s[i] !== ',') i++;
+        const text = s.slice(start, i).trimEnd();
+        if (text === '' || /[[\]{}]|: |:$|^[-?:]( |$)|^[#&*!|>%@`]/.test(text)) giveUp();
+        item = resolvePlain(text);
+      }
+      out.push(item);
+      pos?.push({ line: lineNo, col: col + start });
+      skipSpaces();
+      if (i === s.length - 1) return out;
+      if (s[i] !== ',') giveUp();
+      i++;
+      skipSpaces();
+      if (i === s.length - 1) giveUp(); // a trailing comma: leave it to the full parser
     }
   }
 }

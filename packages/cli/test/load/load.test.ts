@@ -208,6 +208,7 @@ t.test('the block-YAML reader agrees with the yaml path on values and every posi
     '', '# only a comment\n', 'a: 1\n---\n', '---\na: 1\n...\n---\nb: 2\n', '--- # c\na:\n- 1\n- -2\n- 0x1f\n- 0o17\n- 1.5e3\n- .inf\n- ~\n- null\n- true\n- "q\\"uote\\u00e9"\n- \'it\'\'s\'\n',
     'k:\n  - a: 1\n    b:\n      c: d\n  -\n    e: f\n  - g\n"quoted key": x # comment\nurl: http://a:80/b#frag\nempty:\nafter: 1\n',
     'a: b\r\nc:\r\n  - d\r\n',
+    'spec:\n  hostnames: ["a.example.com", b.example.com, \'c\']\n  empty: []\n  map: {}\n  nums: [1, 0x10, -2.5, ~, true]\n  list:\n  - [x, z]\n  - {}\n',
   ];
   let compared = 0;
   for (const [name, text] of [...files.map((f) => [f, readFileSync(f, 'utf8')] as const), ...extra.map((x, i) => [`extra-${i}`, x] as const)]) {
@@ -240,9 +241,10 @@ t.test('fuzz: when the block reader accepts mangled text, yaml reads the same va
   const base = ['seed/v1/02-whoami-nginx.yaml', 'seed/v1/00-gateway.yaml', 'invalid/typo-weight/route.yaml'].map((f) =>
     readFileSync(join(import.meta.dirname, '../../../../fixtures', f), 'utf8'),
   );
+  base.push('spec:\n  hostnames: ["a.example.com", b.example.com, \'c\']\n  empty: []\n  map: {}\n  rules:\n  - methods: [GET, "POST"]\n    x: {}\n');
   let seed = 11;
   const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-  const bits = [' ', '  ', '-', '- ', ':', ': ', '#', ' #', '"', "'", '\n', '\n  ', 'x', '---\n', '...', '\\', '0x1', '~', '[', '{'];
+  const bits = [' ', '  ', '-', '- ', ':', ': ', '#', ' #', '"', "'", '\n', '\n  ', 'x', '---\n', '...', '\\', '0x1', '~', '[', '{', ']', '}', ',', ', '];
   let accepted = 0;
   const disagreements: string[] = [];
   for (let i = 0; i < 3000; i++) {
