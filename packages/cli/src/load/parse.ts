@@ -56,12 +56,14 @@ export interface ParsedFile {
 /**
  * `order` is the global load order of the first document; the caller adds the count of docs returned.
  *
- * Two paths, same result. The `yaml` package gives every node a position but parses about ten times
- * slower than js-yaml, which gives none. So a file that looks ordinary is read with js-yaml, the start
- * of each document is found by a line scan, and the `yaml` AST is built only if a diagnostic needs a
- * position inside the file. Anything unusual (tabs, anchors/aliases, tags, merge keys, possible
- * YAML 1.1 booleans, or a file js-yaml rejects) goes through `yaml` straight away, which also gives the
- * precise syntax errors.
+ * Three paths, one result. The `yaml` package gives every node a position and precise errors, but it
+ * parses about ten times slower than js-yaml, which gives no positions. So:
+ *   1. plain block YAML (nearly every config file) goes through the block reader (block-yaml.ts), which
+ *      records positions only when a diagnostic asks for one (it reads the file again to do so);
+ *   2. other ordinary files go through js-yaml, with document starts from a line scan and the `yaml`
+ *      AST built only if a diagnostic needs a position inside the file;
+ *   3. anything unusual (tabs, anchors/aliases, tags, merge keys, possible YAML 1.1 booleans, or a file
+ *      js-yaml rejects) goes through `yaml` straight away, which also gives the precise syntax errors.
  */
 export function parseFile(file: string, text: string, firstOrder: number): ParsedFile {
   if (!needsFullParse(text)) {
