@@ -17,6 +17,8 @@ export * from './catalogue.js';
 export * from './compare.js';
 export * from './report.js';
 export * from './runner.js';
+export * from './probe.js';
+export * from './table.js';
 
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CASES_DIR = join(PACKAGE_DIR, 'cases');

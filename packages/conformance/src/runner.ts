@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { createBackendSet, backendNameOfPod, type BackendSet } from './backends.js';
 import type { ConformanceCase, DistributionCheck, Phase, RequestCase, RequestSpec } from './cases.js';
 import { generateTls, type GeneratedTls } from './certs.js';
-import { roundTrip, dnsExchange, tcpEchoExchange, udpEchoExchange, webSocketEcho, RequestError, type OutgoingRequest, type RoundTrip, type TcpEchoResult, type Target, type UdpEchoResult } from './client.js';
-import { grpcCall, type GrpcResult } from './grpc.js';
-import { compareRoundTrip, type Mismatch } from './compare.js';
+import type { Mismatch } from './compare.js';
+import { outgoing, probe, sample } from './probe.js';
+import { endpointHints, resolveTarget } from './table.js';
 import {
   CONTROLLER_NAME,
   allObjects,
@@ -255,42 +255,7 @@ export class Suite {
         path = `${basePath}${basePath.includes('?') ? '&' : '?'}${rc.request.uniqueQueryParam}=${randomUUID()}`;
         out = outgoing(rc.request, t.host, path);
       }
-      try {
-        if (rc.request.tcpEcho) {
-          last = compareTcpEcho(rc, await tcpEchoExchange(t.target, opts.requestTimeoutMs));
-        } else if (rc.request.webSocket) {
-          const msg = `conformance-${randomUUID()}`;
-          const ws = await webSocketEcho(t.target, t.host, path, msg, opts.requestTimeoutMs);
-          last =
-            ws.status !== 101
-              ? { what: 'WebSocket upgrade', expected: '101 Switching Protocols', got: String(ws.status) }
-              : ws.echoed !== msg
-                ? { what: 'WebSocket echo', expected: msg, got: String(ws.echoed) }
-                : null;
-        } else if (rc.request.dnsQuery) {
-          const r = await dnsExchange(t.target.port, rc.request.dnsQuery, Math.min(opts.requestTimeoutMs, 2000));
-          last = rc.expect.rejected
-            ? { what: 'DNS query', expected: 'no answer', got: `rcode ${r.rcode}` }
-            : r.rcode !== 0 || r.answers < 1
-              ? { what: 'DNS answer', expected: 'NOERROR with an answer', got: `rcode ${r.rcode}, ${r.answers} answers` }
-              : null;
-        } else if (rc.request.udpEcho) {
-          const payload = `conformance-${randomUUID()}`;
-          last = compareUdpEcho(rc, payload, await udpEchoExchange(t.target.port, payload, Math.min(opts.requestTimeoutMs, 2000)));
-        } else if (rc.request.grpcMethod) {
-          last = compareGrpc(rc, await grpcCall(t.target, t.host, rc.request.grpcMethod, rc.request.headers, opts.requestTimeoutMs));
-        } else {
-          const rt = await roundTrip(t.target, out, opts.requestTimeoutMs);
-          last = rc.expect.rejected
-            ? { what: 'connection', expected: 'rejected (refused, reset or closed)', got: `answered ${rt.status}${rt.echo ? ` by ${rt.echo.pod}` : ''}` }
-            : compareRoundTrip({ ...rc.request, host: t.host, ...(t.target.tls ? { sni: t.target.sni ?? '' } : {}) }, path, rc.expect, rt);
-        }
-      } catch (e) {
-        const code = e instanceof RequestError ? e.code : 'ERROR';
-        last = rc.expect.rejected
-          ? null
-          : { what: 'response', expected: rc.request.tcpEcho ? 'the TCP echo exchange' : `status ${rc.expect.status.join(' or ')}`, got: `${code}: ${e instanceof Error ? e.message : String(e)}` };
-      }
+      last = await probe(rc, t.target, t.host, path, out, opts.requestTimeoutMs);
       if (!last) {
         successes++;
         if (successes >= opts.consecutive) break;
@@ -345,13 +310,7 @@ export class Suite {
           const out = outgoing(d.request, t.host, path);
           out.headers.push(['X-Jitter', randomUUID().slice(0, 8)]);
           try {
-            const rt = d.request.grpcMethod
-              ? grpcAsEcho(await grpcCall(t.target, t.host, d.request.grpcMethod, d.request.headers, this.s.opts.requestTimeoutMs))
-              : d.request.tcpEcho
-                ? tcpAsEcho(await tcpEchoExchange(t.target, this.s.opts.requestTimeoutMs))
-                : d.request.udpEcho
-                  ? udpAsEcho(await udpEchoExchange(t.target.port, 'weight', Math.min(this.s.opts.requestTimeoutMs, 2000)))
-                  : await roundTrip(t.target, out, this.s.opts.requestTimeoutMs);
+            const rt = await sample(d.request, t.target, t.host, out, this.s.opts.requestTimeoutMs);
             if (rt.status !== 200 || !rt.echo) errors++;
             else {
               const name = backendNameOfPod(rt.echo.pod);
@@ -402,162 +361,6 @@ export class Suite {
 interface RunState {
   cancelled: boolean;
   runtime: Runtime | null;
-}
-
-/**
- * Backends the product resolved from the runner's EndpointSlices to an address/port that no slice lists:
- * the usual cause is reading the Service's targetPort instead of the EndpointSlice port (the slice port is
- * what the endpoints listen on; it is matched to the Service port by name, "" for an unnamed port).
- */
-export function endpointHints(table: RoutingTable, slices: readonly K8sObject[]): string[] {
-  const out: string[] = [];
-  for (const b of table.backends) {
-    if (b.resolution !== 'EndpointSlice') continue;
-    const m = /^Service ([^/]+)\/([^:]+):(\d+)/.exec(b.id);
-    if (!m) continue;
-    const mine = slices.filter((s) => s.metadata?.namespace === m[1] && s.metadata?.labels?.['kubernetes.io/service-name'] === m[2]);
-    if (!mine.length) continue;
-    const ports = new Set(mine.flatMap((s) => ((s as { ports?: { port: number }[] }).ports ?? []).map((p) => p.port)));
-    const wrong = b.endpoints.filter((e) => !ports.has(e.port));
-    if (wrong.length) {
-      out.push(`${b.id} resolved to ${wrong.map((e) => `${e.address}:${e.port}`).join(', ')} but its EndpointSlice lists port(s) ${[...ports].join(', ')} (a slice port is matched to the Service port by name, "" for an unnamed one, and its number is what the endpoint listens on)`);
-    }
-    if (!b.endpoints.length) out.push(`${b.id} resolved to no endpoints although its EndpointSlice has a ready one`);
-  }
-  return out;
-}
-
-type TargetResolution = { ok: true; target: Target; host: string } | { ok: false; error: string; unbound?: boolean };
-
-/** The gateway listener a request goes to, its real (bound) port, and the Host header to send. */
-export function resolveTarget(table: RoutingTable, bound: Map<string, number>, objects: K8sObject[], spec: RequestSpec): TargetResolution {
-  const [ns, name] = spec.gateway.split('/') as [string, string];
-  const gw = objects.find((o) => o.kind === 'Gateway' && o.metadata?.name === name && o.metadata?.namespace === ns);
-  const listeners = (gw?.spec?.listeners ?? []) as { name?: string; port?: number; protocol?: string }[];
-  const listenerName = spec.listener ?? listeners[0]?.name;
-  if (!listenerName) return { ok: false, error: `Gateway ${spec.gateway} not found in the manifests` };
-  const id = `${spec.gateway}/${listenerName}`;
-  const make = (key: string, manifestPort: number, protocol: string): TargetResolution => {
-    const port = bound.get(key);
-    if (port === undefined) return { ok: false, error: `listener ${id} is in the table (port key ${key}) but the runtime reports no bound port for it` };
-    const tls = protocol === 'HTTPS' || protocol === 'TLS';
-    const defaultPort = tls ? 443 : 80;
-    const host = spec.host || (manifestPort === defaultPort ? '127.0.0.1' : `127.0.0.1:${manifestPort}`);
-    const hostOnly = host.replace(/:\d+$/, '');
-    const target: Target = { port, tls };
-    if (tls) {
-      const sni = spec.sni ?? (/^[\d.]+$/.test(hostOnly) ? undefined : hostOnly);
-      if (sni !== undefined) target.sni = sni;
-    }
-    if (spec.http2) target.http2 = true;
-    return { ok: true, target, host };
-  };
-  for (const p of table.ports) {
-    const l = p.listeners.find((x) => x.id === id);
-    if (l) return make(p.key, l.port, l.protocol);
-  }
-  // The listener itself is not programmed: like a client of the Gateway address, connect to whatever
-  // serves the listener's port (another listener may share the socket), so "rejected" can be observed.
-  const ml = listeners.find((x) => x.name === listenerName);
-  const shared = ml?.port === undefined ? undefined : table.ports.find((p) => p.transport === 'tcp' && p.listeners.some((x) => x.port === ml.port));
-  if (shared && ml) return make(shared.key, ml.port!, ml.protocol ?? 'HTTP');
-  return { ok: false, error: `listener ${id} is not in the compiled table (not programmed)`, unbound: true };
-}
-
-/** gRPC checks of the upstream GRPCRoute tests: grpc-status, then backend pod, namespace and headers seen. */
-export function compareGrpc(rc: RequestCase, r: GrpcResult): Mismatch | null {
-  const e = rc.expect;
-  const want = e.grpcStatus ?? 0;
-  if (r.grpcStatus !== want) {
-    return { what: 'grpc-status', expected: String(want), got: `${r.grpcStatus === -1 ? 'none' : r.grpcStatus} (HTTP ${r.httpStatus}${r.response ? `, pod ${r.response.pod}` : ''})` };
-  }
-  if (want !== 0) return null;
-  if (!r.response) return { what: 'gRPC response', expected: 'an EchoResponse', got: 'no message' };
-  if (e.namespace !== undefined && r.response.namespace !== e.namespace) return { what: 'backend namespace', expected: e.namespace, got: r.response.namespace };
-  if (e.backend !== undefined && !r.response.pod.startsWith(e.backend)) return { what: 'backend', expected: `${e.backend}-*`, got: r.response.pod };
-  for (const [name, value] of e.request?.headers ?? []) {
-    const got = r.response.headers.filter(([k]) => k === name.toLowerCase()).map(([, v]) => v);
-    if (!got.length) return { what: `backend saw header ${name}`, expected: value, got: 'absent' };
-    // gRPC metadata may arrive as one joined value or as repeated entries: compare without spaces after commas.
-    if (got.join(',').replace(/,\s+/g, ',') !== value) return { what: `backend saw header ${name}`, expected: value, got: got.join(',') };
-  }
-  for (const name of e.request?.absentHeaders ?? []) {
-    if (r.response.headers.some(([k]) => k === name.toLowerCase())) return { what: `backend saw header ${name}`, expected: 'absent', got: 'present' };
-  }
-  return null;
-}
-
-/** A gRPC answer in the shape the distribution check reads (status 200 + echo pod when OK). */
-function grpcAsEcho(r: GrpcResult): RoundTrip {
-  const ok = r.grpcStatus === 0 && r.response !== null;
-  return {
-    status: ok ? 200 : 500,
-    headers: new Map(),
-    echo: ok ? { path: r.response!.fullyQualifiedMethod, host: r.response!.authority, method: 'POST', proto: 'HTTP/2.0', headers: {}, namespace: r.response!.namespace, pod: r.response!.pod } : null,
-    bodySnippet: '',
-    protocol: 'HTTP/2.0',
-  };
-}
-
-/** UDP echo: the reply must carry our payload, from the expected pod and namespace; `rejected` = no reply. */
-export function compareUdpEcho(rc: RequestCase, payload: string, r: UdpEchoResult): Mismatch | null {
-  const e = rc.expect;
-  if (e.rejected) return { what: 'datagram', expected: 'dropped (no reply)', got: `a reply from pod ${r.pod ?? '?'}` };
-  if (r.request !== payload) return { what: 'UDP echo payload', expected: payload, got: String(r.request) };
-  if (e.namespace !== undefined && r.namespace !== e.namespace) return { what: 'backend namespace', expected: e.namespace, got: String(r.namespace) };
-  if (e.backend !== undefined && !String(r.pod).startsWith(e.backend)) return { what: 'backend', expected: `${e.backend}-*`, got: String(r.pod) };
-  return null;
-}
-
-function udpAsEcho(r: UdpEchoResult): RoundTrip {
-  const ok = typeof r.pod === 'string';
-  return {
-    status: ok ? 200 : 500,
-    headers: new Map(),
-    echo: ok ? { path: '', host: '', method: '', proto: 'UDP', headers: {}, namespace: r.namespace ?? '', pod: r.pod! } : null,
-    bodySnippet: '',
-    protocol: 'UDP',
-  };
-}
-
-/** A TCP echo exchange in the shape the distribution check reads. */
-function tcpAsEcho(r: TcpEchoResult): RoundTrip {
-  const ok = r.pong === 'PONG' && r.test !== null && typeof r.test.pod === 'string';
-  return {
-    status: ok ? 200 : 500,
-    headers: new Map(),
-    echo: ok ? { path: '', host: '', method: '', proto: 'TCP', headers: {}, namespace: r.test!.namespace ?? '', pod: r.test!.pod! } : null,
-    bodySnippet: '',
-    protocol: 'TCP',
-  };
-}
-
-/** The TCP echo checks of the upstream TLS/TCP helpers: welcome, PONG, IS_TLS, then namespace / pod / SNI. */
-export function compareTcpEcho(rc: RequestCase, r: TcpEchoResult): Mismatch | null {
-  const e = rc.expect;
-  if (e.rejected) return { what: 'connection', expected: 'rejected', got: `TCP echo answered (pod ${r.test?.pod ?? '?'})` };
-  if (r.welcome !== 'Gateway API Test TCP Server') return { what: 'welcome line', expected: 'Gateway API Test TCP Server', got: r.welcome };
-  if (r.pong !== 'PONG') return { what: 'PING', expected: 'PONG', got: r.pong };
-  if (e.backendTls !== undefined && r.isTls !== String(e.backendTls)) return { what: 'IS_TLS', expected: String(e.backendTls), got: r.isTls };
-  if (!r.test) return { what: 'TEST', expected: 'a JSON line', got: 'unparsable' };
-  if (e.namespace !== undefined && r.test.namespace !== e.namespace) return { what: 'backend namespace', expected: e.namespace, got: String(r.test.namespace) };
-  if (e.backend !== undefined && !String(r.test.pod).startsWith(e.backend)) return { what: 'backend', expected: `${e.backend}-*`, got: String(r.test.pod) };
-  if (e.backendServerName !== undefined && r.test.tls?.serverName !== e.backendServerName) {
-    return { what: 'backend TLS server name', expected: e.backendServerName, got: String(r.test.tls?.serverName) };
-  }
-  return null;
-}
-
-function outgoing(spec: RequestSpec, host: string, path: string): OutgoingRequest {
-  const setHeader = (spec.backendSetResponseHeaders ?? []).map(([k, v]) => `${k}:${v}`).join(',');
-  const out: OutgoingRequest = {
-    method: spec.method,
-    host,
-    path,
-    headers: [...spec.headers, ['X-Echo-Set-Header', setHeader]],
-  };
-  if (spec.body !== undefined) out.body = spec.body;
-  return out;
 }
 
 export function describeRequest(spec: RequestSpec, host: string): string {
