@@ -50,6 +50,8 @@ export interface RoundTrip {
   /** Raw body (truncated) when it was not an echo. */
   bodySnippet: string;
   protocol: string;
+  /** SHA-256 fingerprint of the certificate the gateway served (TLS only). */
+  peerCertFingerprint?: string;
 }
 
 export class RequestError extends Error {
@@ -84,6 +86,11 @@ function finish(status: number, headers: Map<string, string[]>, body: Buffer, pr
     }
   }
   return { status, headers, echo, bodySnippet: echo ? '' : text.slice(0, 200), protocol };
+}
+
+function peerFingerprint(socket: unknown): string | undefined {
+  const s = socket as { getPeerCertificate?: () => { fingerprint256?: string } } | null;
+  return s && typeof s.getPeerCertificate === 'function' ? s.getPeerCertificate().fingerprint256 || undefined : undefined;
 }
 
 function outgoingHeaders(req: OutgoingRequest): OutgoingHttpHeaders {
@@ -134,7 +141,10 @@ function h1(target: Target, req: OutgoingRequest, timeoutMs: number): Promise<Ro
       });
       res.on('end', () => {
         clearTimeout(timer);
-        resolve(finish(res.statusCode ?? 0, collectHeaders(res.headers), Buffer.concat(chunks), `HTTP/${res.httpVersion}`));
+        const rt = finish(res.statusCode ?? 0, collectHeaders(res.headers), Buffer.concat(chunks), `HTTP/${res.httpVersion}`);
+        const fp = peerFingerprint(res.socket);
+        if (fp) rt.peerCertFingerprint = fp;
+        resolve(rt);
       });
     });
     if (req.body !== undefined) r.write(req.body);
@@ -181,7 +191,10 @@ function h2(target: Target, req: OutgoingRequest, timeoutMs: number): Promise<Ro
       done = true;
       clearTimeout(timer);
       session.close();
-      resolve(finish(status, resHeaders, Buffer.concat(chunks), 'HTTP/2.0'));
+      const rt = finish(status, resHeaders, Buffer.concat(chunks), 'HTTP/2.0');
+      const fp = peerFingerprint(session.socket);
+      if (fp) rt.peerCertFingerprint = fp;
+      resolve(rt);
     });
     if (req.body !== undefined) stream.end(req.body);
   });

@@ -25,7 +25,16 @@ import { grpcCall, type GrpcResult } from './grpc.js';
 const DATAGRAM_WAIT_MS = 2000;
 
 /** One attempt: null when it met the expectation. Connection errors count as "rejected" when that is expected. */
-export async function probe(rc: RequestCase, target: Target, host: string, path: string, out: OutgoingRequest, timeoutMs: number): Promise<Mismatch | null> {
+export async function probe(
+  rc: RequestCase,
+  target: Target,
+  host: string,
+  path: string,
+  out: OutgoingRequest,
+  timeoutMs: number,
+  /** For HTTPS listeners: the certificate (SHA-256 fingerprint) the listener's certificateRef names. */
+  expectedCert?: { fingerprint: string; secret: string },
+): Promise<Mismatch | null> {
   const spec = rc.request;
   try {
     if (spec.tcpEcho) return compareTcpEcho(rc, await tcpEchoExchange(target, timeoutMs));
@@ -48,6 +57,9 @@ export async function probe(rc: RequestCase, target: Target, host: string, path:
     const rt = await roundTrip(target, out, timeoutMs);
     if (rc.expect.rejected) {
       return { what: 'connection', expected: 'rejected (refused, reset or closed)', got: `answered ${rt.status}${rt.echo ? ` by ${rt.echo.pod}` : ''}` };
+    }
+    if (expectedCert && rt.peerCertFingerprint && rt.peerCertFingerprint !== expectedCert.fingerprint) {
+      return { what: 'served certificate', expected: `the certificate of Secret ${expectedCert.secret} (${expectedCert.fingerprint.slice(0, 23)}…)`, got: `another one (${rt.peerCertFingerprint.slice(0, 23)}…)` };
     }
     return compareRoundTrip({ ...spec, host, ...(target.tls ? { sni: target.sni ?? '' } : {}) }, path, rc.expect, rt);
   } catch (e) {

@@ -4,7 +4,7 @@
  * to a fresh Runtime (ports remapped, see product.ts), send the traffic, compare, record. Every step is
  * bounded: per request, per test, and for the whole suite.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +188,23 @@ export class Suite {
     }
   }
 
+  /** The fingerprint of the certificate in a kubernetes.io/tls Secret (generated, or from the manifests). */
+  private certificateOf(ref: { namespace: string; name: string }, objects: K8sObject[]): { fingerprint: string; secret: string } | undefined {
+    const secret = `${ref.namespace}/${ref.name}`;
+    let pem = this.s.tls.secrets.get(secret)?.cert;
+    if (!pem) {
+      const o = objects.find((x) => x.kind === 'Secret' && x.metadata?.name === ref.name && x.metadata?.namespace === ref.namespace);
+      const data = (o?.data ?? {}) as Record<string, unknown>;
+      if (typeof data['tls.crt'] === 'string') pem = Buffer.from(data['tls.crt'], 'base64').toString('utf8');
+    }
+    if (!pem) return undefined;
+    try {
+      return { fingerprint: new X509Certificate(pem).fingerprint256, secret };
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Values the runner only knows at run time, for patches that stand in for what a controller would
    * write (e.g. EndpointSlice endpoints): `$(ip)` → 127.0.0.1, `$(port:ns/deployment:containerPort)` → the
@@ -246,6 +263,7 @@ export class Suite {
     if (rc.addRequestId) path += `${path.includes('?') ? '&' : '?'}gateway-api-conformance-request-id=${randomUUID()}`;
     let out = outgoing(rc.request, t.host, path);
     const basePath = path;
+    const expectedCert = t.certificateRef ? this.certificateOf(t.certificateRef, objects) : undefined;
     const deadline = Date.now() + opts.consistencyMs;
     let successes = 0;
     let last: Mismatch | null = null;
@@ -255,7 +273,7 @@ export class Suite {
         path = `${basePath}${basePath.includes('?') ? '&' : '?'}${rc.request.uniqueQueryParam}=${randomUUID()}`;
         out = outgoing(rc.request, t.host, path);
       }
-      last = await probe(rc, t.target, t.host, path, out, opts.requestTimeoutMs);
+      last = await probe(rc, t.target, t.host, path, out, opts.requestTimeoutMs, expectedCert);
       if (!last) {
         successes++;
         if (successes >= opts.consecutive) break;

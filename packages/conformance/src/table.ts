@@ -31,13 +31,18 @@ export function endpointHints(table: RoutingTable, slices: readonly K8sObject[])
   return out;
 }
 
-export type TargetResolution = { ok: true; target: Target; host: string } | { ok: false; error: string; unbound?: boolean };
+export type TargetResolution = { ok: true; target: Target; host: string; certificateRef?: { namespace: string; name: string } } | { ok: false; error: string; unbound?: boolean };
 
 /** The gateway listener a request goes to, its real (bound) port, and the Host header to send. */
 export function resolveTarget(table: RoutingTable, bound: Map<string, number>, objects: K8sObject[], spec: RequestSpec): TargetResolution {
   const [ns, name] = spec.gateway.split('/') as [string, string];
   const gw = objects.find((o) => o.kind === 'Gateway' && o.metadata?.name === name && o.metadata?.namespace === ns);
-  const listeners = (gw?.spec?.listeners ?? []) as { name?: string; port?: number; protocol?: string }[];
+  const listeners = (gw?.spec?.listeners ?? []) as {
+    name?: string;
+    port?: number;
+    protocol?: string;
+    tls?: { mode?: string; certificateRefs?: { name?: string; namespace?: string }[] };
+  }[];
   const listenerName = spec.listener ?? listeners[0]?.name;
   if (!listenerName) return { ok: false, error: `Gateway ${spec.gateway} not found in the manifests` };
   const id = `${spec.gateway}/${listenerName}`;
@@ -54,6 +59,12 @@ export function resolveTarget(table: RoutingTable, bound: Map<string, number>, o
       if (sni !== undefined) target.sni = sni;
     }
     if (spec.http2) target.http2 = true;
+    // The certificate an HTTPS (terminating) listener must serve for a request with SNI.
+    const ml = listeners.find((x) => x.name === listenerName);
+    const ref = ml?.tls?.certificateRefs?.[0];
+    if (tls && target.sni !== undefined && protocol === 'HTTPS' && ref?.name) {
+      return { ok: true, target, host, certificateRef: { namespace: ref.namespace ?? ns, name: ref.name } };
+    }
     return { ok: true, target, host };
   };
   for (const p of table.ports) {

@@ -74,6 +74,7 @@ t.test('echo pod answers in the echo-basic format, over HTTP, HTTPS and h2c', as
   const httpsPort = await pod.listen(8443, 'https', kp);
   const srt = await roundTrip({ port: httpsPort, tls: true, sni: 'abc.example.com' }, { method: 'GET', host: 'abc.example.com', path: '/', headers: [] }, 2000);
   t.equal(srt.echo?.tls?.serverName, 'abc.example.com');
+  t.equal(srt.peerCertFingerprint, new X509Certificate(kp.cert).fingerprint256, 'the served certificate is reported');
   const h2 = await roundTrip({ port: httpsPort, tls: true, sni: 'abc.example.com', http2: true }, { method: 'GET', host: 'abc.example.com', path: '/h2', headers: [] }, 2000);
   t.equal(h2.echo?.proto, 'HTTP/2.0');
   t.equal(h2.echo?.host, 'abc.example.com');
@@ -307,4 +308,34 @@ t.test('status checks follow the upstream helper rules', async (t) => {
   t.match(checkStatus(report, { routes: [{ kind: 'HTTPRoute', name: 'ns/r', parents: [{ gateway: 'ns/gw', conditions: [C('Accepted', 'False', 'NotAllowedByListeners')] }] }] }, 'c'), [{ expected: 'Accepted=False(NotAllowedByListeners)', got: 'Accepted=False(NoMatchingParent)' }]);
   t.match(checkStatus(report, { routes: [{ kind: 'HTTPRoute', name: 'ns/r', parents: [{ gateway: 'ns/gw', conditions: [] }] }] }, 'other'), [{ what: /controllerName/ }]);
   t.match(checkStatus(report, { routes: [{ kind: 'HTTPRoute', name: 'ns/r', parents: [{ gateway: 'ns/gw', sectionName: 'http', conditions: [] }] }] }, 'c'), [{ what: /parent ns\/gw#http/ }], 'sectionName must match');
+});
+
+t.test('resolveTarget: listener → bound socket, Host, SNI and the certificate an HTTPS listener must serve', async (t) => {
+  const { resolveTarget } = await import('../src/table.js');
+  const gw = {
+    kind: 'Gateway',
+    metadata: { name: 'gw', namespace: 'ns' },
+    spec: {
+      listeners: [
+        { name: 'http', port: 8080, protocol: 'HTTP' },
+        { name: 'https', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'cert' }] } },
+      ],
+    },
+  };
+  const listener = (name: string, port: number, protocol: string) => ({ id: `ns/gw/${name}`, gateway: 'ns/gw', name, protocol, port, hostname: null, tls: null, group: 0 });
+  const table = {
+    hash: '', backends: [], certificates: [],
+    ports: [
+      { key: ':8080/tcp', address: null, port: 8080, transport: 'tcp', protocol: 'HTTP', listeners: [listener('http', 8080, 'HTTP')], httpGroups: [], tlsRoutes: [], l4Route: null },
+      { key: ':443/tcp', address: null, port: 443, transport: 'tcp', protocol: 'TLS', listeners: [listener('https', 443, 'HTTPS')], httpGroups: [], tlsRoutes: [], l4Route: null },
+    ],
+  };
+  const bound = new Map([[':8080/tcp', 40001], [':443/tcp', 40002]]);
+  const spec = { method: 'GET', host: '', path: '/', headers: [], gateway: 'ns/gw' };
+  t.match(resolveTarget(table as never, bound, [gw], spec), { ok: true, target: { port: 40001, tls: false }, host: '127.0.0.1:8080' }, 'first listener by default; Host keeps the manifest port');
+  t.match(resolveTarget(table as never, bound, [gw], { ...spec, listener: 'https', host: 'example.org' }), {
+    ok: true, target: { port: 40002, tls: true, sni: 'example.org' }, host: 'example.org', certificateRef: { namespace: 'ns', name: 'cert' },
+  });
+  t.match(resolveTarget(table as never, new Map(), [gw], spec), { ok: false, error: /no bound port/ });
+  t.match(resolveTarget({ ...table, ports: [] } as never, bound, [gw], spec), { ok: false, unbound: true });
 });
