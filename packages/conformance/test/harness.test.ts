@@ -339,3 +339,21 @@ t.test('resolveTarget: listener → bound socket, Host, SNI and the certificate 
   t.match(resolveTarget(table as never, new Map(), [gw], spec), { ok: false, error: /no bound port/ });
   t.match(resolveTarget({ ...table, ports: [] } as never, bound, [gw], spec), { ok: false, unbound: true });
 });
+
+t.test('summaries count a test as Core or under each of its extended features, per profile', async (t) => {
+  const { summarise, testLines } = await import('../src/report.js');
+  const catalogue = [
+    { name: 'A', file: 'a', features: ['HTTPRoute'], profiles: ['GATEWAY-HTTP'], provisional: false, mainOnly: false, summary: '' },
+    { name: 'B', file: 'b', features: ['HTTPRoute', 'HTTPRouteCORS'], profiles: ['GATEWAY-HTTP'], provisional: false, mainOnly: false, summary: '' },
+    { name: 'G', file: 'g', features: [], profiles: ['GATEWAY-HTTP', 'GATEWAY-TLS'], provisional: false, mainOnly: false, summary: '' },
+  ];
+  const r = (name: string, outcome: 'PASS' | 'FAIL' | 'SKIP') => ({ name, outcome, reason: '', failures: [], requestsChecked: 1, requestsFailed: 0, statusChecks: 0, durationMs: 1, diagnostics: [], runtimeLog: [], hints: [] });
+  const s = summarise([r('A', 'PASS'), r('B', 'FAIL'), r('G', 'SKIP')], catalogue);
+  const http = s.find((x) => x.profile === 'GATEWAY-HTTP')!;
+  t.same(http.core, { passed: 1, failed: 0, skipped: 1 });
+  t.same(http.extended, { passed: 0, failed: 1, skipped: 0 });
+  t.same(http.features.HTTPRouteCORS, { passed: 0, failed: 1, skipped: 0 });
+  t.same(s.find((x) => x.profile === 'GATEWAY-TLS')!.core, { passed: 0, failed: 0, skipped: 1 }, 'a Gateway-only test counts in every GATEWAY profile');
+  const failed = { ...r('B', 'FAIL'), failures: [{ phase: 1, kind: 'request' as const, request: 'GET /x', what: 'status', expected: '200', got: '404' }] };
+  t.match(testLines(failed).join('\n'), /FAIL  B .*\n.*\[after step 1\] request: GET \/x: status: expected 200, got 404/);
+});
