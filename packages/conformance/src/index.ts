@@ -114,6 +114,7 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Confor
     }
   } finally {
     await suite?.close();
+    if (suite && opts.keepDirs) log(`assembled directories kept in ${suite.workDir}`);
   }
 
   const summary = summarise(results, catalogue);
