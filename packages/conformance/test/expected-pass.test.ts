@@ -21,3 +21,39 @@ t.test('expected-pass conformance tests pass', { skip: (!haveManifests && 'upstr
     t.equal(r?.outcome, 'PASS', r ? testLines(r).join('\n') : `${n}: no result`);
   }
 });
+
+t.test('negative controls: a wrong expectation is reported as FAIL with the mismatch', { skip: !haveManifests && 'upstream manifests not available' }, async (t) => {
+  const { parseCase } = await import('../src/cases.js');
+  const { loadProduct } = await import('../src/product.js');
+  const { Suite, DEFAULT_RUN_OPTIONS } = await import('../src/runner.js');
+  const { CONTROLLER_NAME, GATEWAY_CLASS_NAME } = await import('../src/manifests.js');
+  let product;
+  try {
+    product = await loadProduct({ gatewayClass: GATEWAY_CLASS_NAME, controllerName: CONTROLLER_NAME, backendResolution: 'strict' });
+  } catch (e) {
+    t.skip(`product unavailable: ${String(e)}`);
+    return;
+  }
+  const suite = await Suite.start({ ...DEFAULT_RUN_OPTIONS, conformanceDir: DEFAULT_CONFORMANCE_DIR, log: () => {} }, product);
+  t.teardown(() => suite.close());
+  const wrongBackend = parseCase(
+    'name: HTTPRouteSimpleSameNamespace\nmanifests: [tests/httproute-simple-same-namespace.yaml]\nrequests: [{path: /, backend: infra-backend-v2}]\n',
+    'control.yaml',
+  );
+  const r1 = await suite.run(wrongBackend);
+  t.equal(r1.outcome, 'FAIL');
+  t.match(r1.failures[0], { kind: 'request', what: 'backend', expected: 'infra-backend-v2-*', got: /^infra-backend-v1-/ });
+  const wrongStatus = parseCase(
+    'name: HTTPRouteSimpleSameNamespace\nmanifests: [tests/httproute-simple-same-namespace.yaml]\nstatus: {routes: [{name: gateway-conformance-infra-test, parents: [{gateway: same-namespace, conditions: {Accepted: "False"}}]}]}\n',
+    'control.yaml',
+  );
+  const r2 = await suite.run(wrongStatus);
+  t.equal(r2.outcome, 'FAIL');
+  t.match(r2.failures[0], { kind: 'status', expected: 'Accepted=False', got: /Accepted=True/ });
+  const wrongRedirect = parseCase(
+    'name: HTTPRouteRedirectPort\nmanifests: [tests/httproute-redirect-port.yaml]\nrequests: [{path: /port, status: 302, redirect: {port: "9999"}}]\n',
+    'control.yaml',
+  );
+  const r3 = await suite.run(wrongRedirect);
+  t.match(r3.failures[0], { what: 'Location port', expected: '9999', got: /^8083/ });
+});
