@@ -12,6 +12,8 @@ import {
   AccessLog,
   AdminServer,
   GatewayTelemetry,
+  LiveStats,
+  LiveTelemetry,
   Metrics,
   ProcessLogger,
   type AccessLogFormat,
@@ -23,6 +25,7 @@ import {
 } from '@gatehouse/proxy';
 import { Reloader, type CompileFn, type LoadFn, type ReloadOutcome } from './reload.js';
 import { ConfigWatcher } from './watch.js';
+import { explainRequest } from './commands/explain.js';
 
 export interface GatewayConfig {
   dir: string;
@@ -69,6 +72,8 @@ export class Gateway {
   readonly telemetry: GatewayTelemetry;
   readonly runtime: Runtime;
   readonly reloader: Reloader;
+  /** Live numbers for the admin dashboard (null without an admin server, or when the requests are served by worker processes). */
+  readonly live: LiveStats | null;
   admin: AdminServer | null = null;
   private watcher: ConfigWatcher | null = null;
   private isReady = false;
@@ -90,9 +95,11 @@ export class Gateway {
       onDrop: () => this.metrics.accessLogDropped.inc(),
     });
     this.telemetry = new GatewayTelemetry(this.metrics, this.accessLog.enabled ? this.accessLog : null);
+    // A /metrics body from elsewhere (--workers) means this process does not see the requests.
+    this.live = config.admin && !deps.metricsText ? new LiveStats() : null;
     this.runtime = deps.createRuntime({
       logger: this.logger,
-      telemetry: this.telemetry,
+      telemetry: this.live ? new LiveTelemetry(this.telemetry, this.live) : this.telemetry,
       bindAddress: config.bind,
       backendResolution: config.backendResolution,
     });
@@ -140,6 +147,13 @@ export class Gateway {
           status: () => this.statusJson(),
           reload: (trigger) => this.reload(trigger),
           version: () => ({ version: VERSION, node: process.version, pid: process.pid }),
+        },
+        dashboard: {
+          live: this.live,
+          explain: (method, url, headers) => {
+            const table = this.runtime.current()?.table;
+            return table ? explainRequest(table, method, url, headers) : 'no configuration is serving yet';
+          },
         },
       });
       try {

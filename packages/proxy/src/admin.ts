@@ -1,6 +1,8 @@
 /**
  * The admin HTTP server (DESIGN.md §4, a contract): /healthz, /readyz, /metrics, /config, /status,
  * POST /reload, /version. It knows nothing about files or reloading: the cli hands it an AdminSource.
+ * With `dashboard` it also serves the read-only web dashboard on `GET /`, `/ui/*` and `/api/*`
+ * (dashboard/server.ts; docs/dashboard.md).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +10,7 @@ import * as core from '@gatehouse/core';
 import type { RoutingTable } from '@gatehouse/core';
 import type { Logger } from './api.js';
 import type { Metrics } from './metrics.js';
+import { Dashboard, type DashboardOptions } from './dashboard/server.js';
 
 /** What a reload answered; the cli's reloader produces it. */
 export interface AdminReloadResult {
@@ -34,6 +37,8 @@ export interface AdminServerOptions {
   /** Prometheus text for /metrics when it is not `metrics.text()` (e.g. aggregated over workers). */
   metricsText?: () => Promise<{ contentType: string; body: string }>;
   logger?: Logger;
+  /** Serve the web dashboard (`GET /`, `/ui/*`, `/api/*`); off when absent. */
+  dashboard?: DashboardOptions;
 }
 
 /** Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT` (host default 127.0.0.1). */
@@ -80,9 +85,11 @@ const ROUTES: Record<string, string> = {
 export class AdminServer {
   readonly server: http.Server;
   private readonly opts: AdminServerOptions;
+  readonly dashboard: Dashboard | null;
 
   constructor(opts: AdminServerOptions) {
     this.opts = opts;
+    this.dashboard = opts.dashboard ? new Dashboard(opts.source, opts.dashboard) : null;
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         opts.logger?.error('admin request failed', { path: req.url, error: err instanceof Error ? err.message : String(err) });
@@ -119,6 +126,7 @@ export class AdminServer {
 
   /** Stops accepting and closes idle keep-alive connections; bounded. */
   close(timeoutMs = 1000): Promise<void> {
+    this.dashboard?.close();
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         this.server.closeAllConnections();
@@ -137,6 +145,7 @@ export class AdminServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    if (this.dashboard !== null && Dashboard.owns(path)) return this.dashboard.handle(req, res, path);
     const want = ROUTES[path];
     if (want === undefined) return send(res, 404, { error: `not found: ${path}`, endpoints: Object.keys(ROUTES) });
     const method = req.method ?? 'GET';
