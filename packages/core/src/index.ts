@@ -17,3 +17,4 @@ export * from './match/http-matcher.js';
 export * from './match/linear.js';
 export * from './ir/serialize.js';
 export * from './match/sni.js';
+export * from './resources/json-schema.js';

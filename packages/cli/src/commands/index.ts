@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, Loader> = {
   validate: () => import('./validate.js'),
   convert: () => import('./convert.js'),
   echo: () => import('./echo.js'),
+  schema: () => import('./schema.js'),
 };
 
 export function printUsage(out: NodeJS.WritableStream): void {
@@ -33,6 +34,7 @@ export function printUsage(out: NodeJS.WritableStream): void {
       '  echo --port N [--name X]          a JSON echo backend for demos and tests',
       '  quickstart                        run the bundled quickstart with its demo backends',
       '  healthcheck [--admin ADDR]        exit 0 when /readyz answers 200',
+      '  schema [KIND]                     JSON Schema of the config documents (for editors)',
       '  version                           print the version',
       '',
     ].join('\n'),
