@@ -10,6 +10,7 @@
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ROOT, QUICKSTART, freePort, sleep } from '../ops/e2e-helpers.js';
@@ -59,6 +60,20 @@ function start(args: string[]): { child: ChildProcess; out: () => string } {
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   return { child, out: () => out };
+}
+
+/** GET through the proxy with a Host header (fetch cannot set Host). */
+function get(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
@@ -127,14 +142,15 @@ t.test('the executable validates and serves the quickstart with no node on PATH'
     throw new Error(`${err.message}: ${gwProc.out()}`);
   });
 
-  const res = await fetch(`http://127.0.0.1:${ports.web}/v1/users`, { headers: { host: 'api.example.com' } });
+  const res = await get(ports.web, 'api.example.com', '/v1/users');
   t.equal(res.status, 200, 'a request through the executable succeeds');
-  const body = (await res.json()) as { path: string; pod: string };
+  const body = JSON.parse(res.body) as { path: string; pod: string };
   t.equal(body.pod, 'api', 'answered by the api echo backend');
   t.equal(body.path, '/users', 'after the URLRewrite');
-  const www = await fetch(`http://127.0.0.1:${ports.web}/`, { headers: { host: 'www.example.com' } });
+  const www = await get(ports.web, 'www.example.com', '/');
   t.equal(www.status, 200);
-  t.match(((await www.json()) as { pod: string }).pod, /^web-v[12]$/);
+  t.match((JSON.parse(www.body) as { pod: string }).pod, /^web-v[12]$/);
+  t.equal((await get(ports.web, 'nope.example.com', '/')).status, 404, 'no route: 404');
 
   const hc = spawnSync(EXE, ['healthcheck', '--admin', `127.0.0.1:${ports.admin}`], { env: ENV, encoding: 'utf8', timeout: 10_000 });
   t.equal(hc.status, 0, `healthcheck exits 0: ${hc.stdout}${hc.stderr}`);
