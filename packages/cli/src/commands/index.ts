@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, Loader> = {
   validate: () => import('./validate.js'),
   convert: () => import('./convert.js'),
   echo: () => import('./echo.js'),
+  bench: () => import('./bench.js'),
   schema: () => import('./schema.js'),
 };
 
@@ -33,6 +34,7 @@ export function printUsage(out: NodeJS.WritableStream): void {
       '  convert DIR                       print v1alpha1 objects as v1 YAML',
       '  echo --port N [--name X]          a JSON echo backend for demos and tests',
       '  quickstart                        run the bundled quickstart with its demo backends',
+      '  bench DIR [--duration 10s] [-o json]  load-benchmark the routes with echo backends (or --offline, --target URL)',
       '  healthcheck [--admin ADDR]        exit 0 when /readyz answers 200',
       '  schema [KIND]                     JSON Schema of the config documents (for editors)',
       '  version                           print the version',
