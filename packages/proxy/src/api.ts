@@ -39,6 +39,8 @@ export interface RequestRecord {
   client: string;
   /** `Date.now()` at the start of the request. */
   startTime: number;
+  /** `x-request-id` of the request (kept or generated), when request ids are on. */
+  requestId?: string;
 }
 
 /** One finished L4 connection or UDP session. */
@@ -94,7 +96,7 @@ export interface BackendResolver {
   /** The next endpoint for this backend, or null when it has no ready endpoint (→ 503 / refuse). */
   pick(backend: BackendIR): ResolvedEndpoint | null;
   /** Report a connect failure: triggers DNS re-resolution and passive health accounting. */
-  reportFailure(backend: BackendIR, endpoint: ResolvedEndpoint): void;
+  reportFailure(backend: BackendIR, endpoint: ResolvedEndpoint, kind?: 'connect' | 'status' | 'reset' | 'timeout'): void;
   reportSuccess(backend: BackendIR, endpoint: ResolvedEndpoint): void;
 }
 

@@ -20,6 +20,13 @@ export const ErrorCode = {
   UPSTREAM_RESET: 'GH_ERR_UPSTREAM_RESET',
   UPSTREAM_MALFORMED: 'GH_ERR_UPSTREAM_MALFORMED',
   TIMEOUT: 'GH_ERR_TIMEOUT',
+  CONNECT_TIMEOUT: 'GH_ERR_CONNECT_TIMEOUT',
+  OVERFLOW: 'GH_ERR_OVERFLOW',
+  HEADER_TOO_LARGE: 'GH_ERR_HEADER_TOO_LARGE',
+  URI_TOO_LONG: 'GH_ERR_URI_TOO_LONG',
+  BODY_TOO_LARGE: 'GH_ERR_BODY_TOO_LARGE',
+  NOT_IMPLEMENTED: 'GH_ERR_NOT_IMPLEMENTED',
+  REQUEST_TIMEOUT: 'GH_ERR_REQUEST_TIMEOUT',
   INTERNAL: 'GH_ERR_INTERNAL',
   LISTEN: 'GH_ERR_LISTEN',
   CLOSED: 'GH_ERR_CLOSED',
@@ -52,10 +59,12 @@ export interface LocalReply {
   /** gRPC status for requests with `content-type: application/grpc*` (answered trailers-only). */
   readonly grpcStatus: number;
   readonly grpcMessage: string;
+  /** HTTP/1.x: close the connection after this answer (the request was refused as malformed or unread). */
+  readonly close: boolean;
 }
 
-function reply(code: ErrorCode, reason: string, status: number, text: string, grpcStatus: number): LocalReply {
-  return Object.freeze({ code, reason, status, body: Buffer.from(text + '\n'), grpcStatus, grpcMessage: text });
+function reply(code: ErrorCode, reason: string, status: number, text: string, grpcStatus: number, close = false): LocalReply {
+  return Object.freeze({ code, reason, status, body: Buffer.from(text + '\n'), grpcStatus, grpcMessage: text, close });
 }
 
 // gRPC status codes used below.
@@ -63,14 +72,22 @@ const UNKNOWN = 2;
 const INVALID_ARGUMENT = 3;
 const DEADLINE_EXCEEDED = 4;
 const UNIMPLEMENTED = 12;
+const RESOURCE_EXHAUSTED = 8;
 const INTERNAL = 13;
 const UNAVAILABLE = 14;
 
 export const Replies = {
   noRoute: reply(ErrorCode.NO_ROUTE, 'no_route', 404, 'no route', UNIMPLEMENTED),
-  badRequest: reply(ErrorCode.BAD_REQUEST, 'bad_request', 400, 'bad request', INVALID_ARGUMENT),
-  badPath: reply(ErrorCode.BAD_PATH, 'bad_path', 400, 'invalid path', INVALID_ARGUMENT),
-  badHost: reply(ErrorCode.BAD_HOST, 'bad_host', 400, 'invalid host', INVALID_ARGUMENT),
+  badRequest: reply(ErrorCode.BAD_REQUEST, 'bad_request', 400, 'bad request', INVALID_ARGUMENT, true),
+  badPath: reply(ErrorCode.BAD_PATH, 'bad_path', 400, 'invalid path', INVALID_ARGUMENT, true),
+  badHost: reply(ErrorCode.BAD_HOST, 'bad_host', 400, 'invalid host', INVALID_ARGUMENT, true),
+  headerTooLarge: reply(ErrorCode.HEADER_TOO_LARGE, 'header_too_large', 431, 'request header fields too large', INVALID_ARGUMENT, true),
+  uriTooLong: reply(ErrorCode.URI_TOO_LONG, 'uri_too_long', 414, 'uri too long', INVALID_ARGUMENT, true),
+  bodyTooLarge: reply(ErrorCode.BODY_TOO_LARGE, 'body_too_large', 413, 'request body too large', RESOURCE_EXHAUSTED, true),
+  notImplemented: reply(ErrorCode.NOT_IMPLEMENTED, 'not_implemented', 501, 'transfer coding not implemented', UNIMPLEMENTED, true),
+  requestTimeout: reply(ErrorCode.REQUEST_TIMEOUT, 'request_timeout', 408, 'request timeout', DEADLINE_EXCEEDED, true),
+  overflow: reply(ErrorCode.OVERFLOW, 'overflow', 503, 'backend overloaded', UNAVAILABLE),
+  connectTimeout: reply(ErrorCode.CONNECT_TIMEOUT, 'connect_timeout', 503, 'backend unavailable', UNAVAILABLE),
   misdirected: reply(ErrorCode.MISDIRECTED, 'misdirected', 421, 'misdirected request', UNAVAILABLE),
   backendInvalid: reply(ErrorCode.BACKEND_INVALID, 'backend_invalid', 500, 'backend not found', UNAVAILABLE),
   noBackends: reply(ErrorCode.NO_BACKENDS, 'no_backends', 500, 'no backend', UNAVAILABLE),
@@ -93,8 +110,10 @@ export function replyForUpstreamError(err: unknown): LocalReply {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'ENOENT': // unix socket path missing
-    case 'UND_ERR_CONNECT_TIMEOUT':
       return Replies.connectRefused;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return Replies.connectTimeout;
     case 'ECONNRESET':
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
@@ -123,10 +142,38 @@ export function isConnectError(err: unknown): boolean {
   return (
     code === 'ECONNREFUSED' ||
     code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'ETIMEDOUT' ||
     code === 'EHOSTUNREACH' ||
     code === 'ENETUNREACH' ||
     code === 'ENOENT' ||
     code === 'ENOTFOUND' ||
     code === 'EAI_AGAIN'
+  );
+}
+
+/**
+ * The last-resort classification for an error nobody handled (`uncaughtException` /
+ * `unhandledRejection`): operational errors of sockets and peers (a code like ECONNRESET, EPIPE,
+ * ERR_STREAM_*, HPE_*, UND_ERR_*, ERR_HTTP2_*, or a `syscall`) are logged and the process keeps serving;
+ * anything else is a programmer error (TypeError, RangeError, ...) and the process must exit so a
+ * supervisor restarts it from a clean state (docs/reliability.md).
+ */
+export function isOperationalError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; syscall?: unknown };
+  if (typeof e.syscall === 'string') return true;
+  const code = e.code;
+  if (typeof code !== 'string') return false;
+  return (
+    /^E[A-Z0-9]+$/.test(code) ||
+    code.startsWith('ERR_STREAM_') ||
+    code.startsWith('ERR_HTTP2_') ||
+    code.startsWith('ERR_HTTP_') ||
+    code.startsWith('ERR_SOCKET_') ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    code.startsWith('HPE_') ||
+    code.startsWith('UND_ERR_') ||
+    code.startsWith('GH_ERR_')
   );
 }

@@ -10,9 +10,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
+import { Transform } from 'node:stream';
 import type { BackendIR, ListenerIR, RequestHead } from '@gatehouse/core';
 import type { RequestRecord, ResolvedEndpoint } from '../api.js';
 import { isConnectError, type LocalReply, Replies, replyForUpstreamError } from '../errors.js';
+import { acceptableRequestId, checkTransferEncoding, newRequestId, sameAuthority } from '../limits.js';
 import type { Cors } from '../filters/cors.js';
 import { MIRROR_BODY_LIMIT } from '../filters/mirror.js';
 import type { FilterPlan } from '../filters/plan.js';
@@ -22,6 +24,7 @@ import { sendMirrors } from '../upstream/mirror.js';
 import { kRemoteAddress } from '../listeners/sniff.js';
 import { normalizeHost, normalizePath } from './core-shim.js';
 import type { Expirable } from './deadlines.js';
+import type { PendingCounter } from './engine.js';
 import type { PreparedPort, PreparedRule } from './prepared.js';
 
 export type DownRequest = IncomingMessage | Http2ServerRequest;
@@ -39,7 +42,29 @@ function onResClose(this: WithExchange): void {
   const ex = this[kExchange];
   if (ex !== undefined && !ex.done) ex.clientGone();
 }
+function closeSocketAfterReply(this: ServerResponse): void {
+  const s = this.socket;
+  if (s !== null && !s.destroyed) s.destroySoon();
+}
 function retryLater(ex: Exchange): void {
+  ex.attempt();
+}
+/** Set by the HTTP/1 engine's clientError handler on a socket whose parser failed. */
+export const kParseError = Symbol.for('gatehouse.parseError');
+/**
+ * A chunked request's first try starts on the next turn of the event loop: when the rest of the
+ * request (a malformed chunk, say) arrived in the same packet, the parser has failed by then, the
+ * client got its 400, and nothing was forwarded.
+ */
+function attemptAfterParse(ex: Exchange): void {
+  if (ex.done) return;
+  const sock = ex.req.socket as (Socket & { [kParseError]?: boolean }) | null;
+  if (sock !== null && sock[kParseError] === true) {
+    ex.status = 400;
+    ex.error = 'bad_request';
+    ex.finish();
+    return;
+  }
   ex.attempt();
 }
 
@@ -59,6 +84,18 @@ const CLIENT_ABORT = new UpstreamAbort('GH_CLIENT_GONE');
 function maybeSpecial(name: string): boolean {
   const n = name.length;
   return n === 4 || n === 6 || n === 15 || n === 16 || maybeHop(name);
+}
+
+/** A response header list already carries `x-request-id` (the upstream echoed it). */
+function hasRequestId(headers: string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].length === 12 && isRequestIdName(headers[i])) return true;
+  return false;
+}
+
+/** `x-request-id` in any case (callers checked the length, 12). */
+function isRequestIdName(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return (c === 120 || c === 88) && (name === 'x-request-id' || name.toLowerCase() === 'x-request-id');
 }
 
 /** Host header syntax: reg-name / IPv4 / [IPv6], optional :port. */
@@ -150,8 +187,16 @@ export class Exchange implements Expirable {
   bytesOut = 0;
   upstreamMs = -1;
   error: string | null = null;
+  /** x-request-id (kept or generated); null until known or when ids are off. */
+  requestId: string | null = null;
+  /** The backend's in-flight counter, when this request holds a slot. */
+  pending: PendingCounter | null = null;
+  /** HTTP/1: close the connection after the answer (a refused request). */
+  closeAfter = false;
+  /** The body stream sent upstream when it is not `req` itself (a counting Transform). */
+  body: import('node:stream').Readable | null = null;
   /** Dispatch options object, reused across attempts. */
-  opts: { path: string; method: string; headers: string[]; body: DownRequest | Buffer | null } | null = null;
+  opts: { path: string; method: string; headers: string[]; body: DownRequest | import('node:stream').Readable | Buffer | null } | null = null;
 
   constructor(pp: PreparedPort, req: DownRequest, res: DownResponse | null, secure: boolean, socket: Socket | null = null) {
     this.pp = pp;
@@ -159,7 +204,7 @@ export class Exchange implements Expirable {
     this.res = res;
     this.socket = socket;
     this.secure = secure;
-    this.h2 = req.httpVersionMajor === 2;
+    this.h2 = req.httpVersionMajor === 2 && (req as Http2ServerRequest).stream !== undefined;
     this.head = new Head(req);
     pp.engine.inFlight++;
     if (res !== null) {
@@ -188,7 +233,11 @@ export class Exchange implements Expirable {
       // One pass over the raw headers for what the engine needs, so Node never has to build
       // `req.headers` unless a matcher or filter asks for it (the head's `headers` is lazy).
       const raw = req.rawHeaders;
+      const limits = pp.engine.limits;
+      if (req.httpVersionMajor !== 1) return this.reply(Replies.badRequest);
+      if (raw.length > limits.maxHeaderCount * 2) return this.reply(Replies.headerTooLarge);
       let count = 0;
+      let te: string | null = null;
       for (let i = 0; i < raw.length; i += 2) {
         const name = raw[i];
         switch (name.length) {
@@ -205,11 +254,22 @@ export class Exchange implements Expirable {
             if (sameName(name, 'content-length')) this.contentLength = raw[i + 1];
             break;
           case 17:
-            if (sameName(name, 'transfer-encoding')) this.chunked = true;
+            if (sameName(name, 'transfer-encoding')) te = te === null ? raw[i + 1] : te + ',' + raw[i + 1];
             break;
         }
       }
       if (count > 1 || (count === 0 && req.httpVersionMinor >= 1)) return this.reply(Replies.badHost);
+      if (te !== null) {
+        // llhttp already refused TE together with Content-Length, and `chunked` not last
+        if (req.httpVersionMinor === 0) return this.reply(Replies.badRequest);
+        const v = checkTransferEncoding(te);
+        if (v !== 0) return this.reply(v === 501 ? Replies.notImplemented : Replies.badRequest);
+        this.chunked = true;
+      }
+      const url = req.url;
+      if (url !== undefined && url.length > limits.maxUriBytes) return this.reply(Replies.uriTooLong);
+      if (limits.maxBodyBytes > 0 && this.contentLength !== null && Number(this.contentLength) > limits.maxBodyBytes)
+        return this.reply(Replies.bodyTooLarge);
     }
     if (rawHost !== undefined && !validHost(rawHost)) return this.reply(Replies.badHost);
     this.rawHost = rawHost ?? '';
@@ -220,8 +280,11 @@ export class Exchange implements Expirable {
     const url = req.url ?? '/';
     let target = url;
     if (url.charCodeAt(0) !== 47 /* / */) {
-      const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]+/.exec(url);
+      const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]+)/.exec(url);
       if (m === null) return this.reply(Replies.badPath);
+      // absolute-form: the authority must name the Host we route on (RFC 9112 §3.2.2 says it wins;
+      // two different names in one request is how routing and the backend are made to disagree)
+      if (rawHost === undefined || !sameAuthority(m[1], rawHost, this.secure)) return this.reply(Replies.badHost);
       target = url.slice(m[0].length) || '/';
       if (target.charCodeAt(0) === 63 /* ? */) target = '/' + target;
     }
@@ -262,6 +325,7 @@ export class Exchange implements Expirable {
     if (backend === null) return this.reply(Replies.backendInvalid);
     this.backend = backend;
     if (backend.endpoints.length === 0) return this.reply(Replies.noEndpoints);
+    this.pending = ref.pending;
     return true;
   }
 
@@ -306,6 +370,17 @@ export class Exchange implements Expirable {
     const plan = this.plan!;
     const head = this.head;
     const rule = this.rule!;
+    const engine = this.pp.engine;
+    const pending = this.pending;
+    if (pending !== null) {
+      if (pending.n >= engine.limits.maxPendingPerBackend) {
+        this.pending = null;
+        engine.telemetry.onBackendError(this.backend!.id, 'overflow');
+        this.reply(Replies.overflow);
+        return;
+      }
+      pending.n++;
+    }
     const path = plan.pathRewrite === null ? head.path : plan.pathRewrite.apply(head.path);
     this.upstreamPath = head.query === '' ? path : path + '?' + head.query;
     this.headers = this.buildHeaders(plan);
@@ -325,7 +400,47 @@ export class Exchange implements Expirable {
       }
       sendMirrors(this, plan.mirrors);
     }
-    this.attempt();
+    if (this.chunked) {
+      if (engine.limits.maxBodyBytes > 0) this.limitBody();
+      setImmediate(attemptAfterParse, this);
+    } else if (this.h2 && this.hasBody && this.contentLength === null && engine.limits.maxBodyBytes > 0) {
+      this.limitBody();
+      this.attempt();
+    } else this.attempt();
+  }
+
+  /** A streamed body of unknown length, counted on its way to the upstream (only with a body limit). */
+  limitBody(): void {
+    const max = this.pp.engine.limits.maxBodyBytes;
+    let seen = 0;
+    const counter = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        seen += chunk.length;
+        if (seen > max) {
+          this.bodyTooLarge();
+          cb(new Error('request body too large'));
+          return;
+        }
+        cb(null, chunk);
+      },
+    });
+    const req = this.req;
+    req.on('error', () => counter.destroy());
+    req.pipe(counter);
+    this.body = counter;
+  }
+
+  bodyTooLarge(): void {
+    if (this.done) return;
+    if (!this.responded) {
+      this.reply(Replies.bodyTooLarge);
+    } else {
+      this.error = 'body_too_large';
+      this.destroyResponse();
+      this.finish();
+    }
+    if (this.backend?.protocol === 'h2c') this.cancelH2c?.();
+    else this.cancelUpstream(CLIENT_ABORT);
   }
 
   /** Small bodies of mirrored requests are read first (bounded) so main and mirror both get them. */
@@ -351,10 +466,16 @@ export class Exchange implements Expirable {
     let xff: string | null = null;
     let xfp: string | null = null;
     let xfh: string | null = null;
+    const idMode = this.pp.engine.limits.requestId;
+    let rid: string | null = null;
     if (this.h2) out.push('host', hostValue);
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i];
       if (name.charCodeAt(0) === 58 /* : */) continue;
+      if (name.length === 12 && idMode !== 'off' && isRequestIdName(name)) {
+        rid ??= raw[i + 1];
+        continue;
+      }
       if (!maybeSpecial(name)) {
         out.push(name, raw[i + 1]);
         continue;
@@ -393,6 +514,11 @@ export class Exchange implements Expirable {
       'x-forwarded-host',
       xfh ?? this.rawHost,
     );
+    if (idMode !== 'off') {
+      const id = idMode === 'trust' && rid !== null && acceptableRequestId(rid) ? rid : newRequestId();
+      this.requestId = id;
+      out.push('x-request-id', id);
+    }
     const mods = plan.request;
     for (let i = 0; i < mods.length; i++) mods[i].apply(out);
     if (plan.hostRewrite !== null && mods.length > 0) setHeader(out, 'host', 'host', plan.hostRewrite);
@@ -405,6 +531,25 @@ export class Exchange implements Expirable {
    */
   replayable(): boolean {
     return !this.hasBody || this.bodyBuffer !== null;
+  }
+
+  /** The request id for an answer the gateway gives itself (found or made on demand; null when off). */
+  localRequestId(): string | null {
+    if (this.requestId !== null) return this.requestId;
+    const mode = this.pp.engine.limits.requestId;
+    if (mode === 'off') return null;
+    let rid: string | null = null;
+    if (mode === 'trust') {
+      const raw = this.req.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) {
+        if (raw[i].length === 12 && isRequestIdName(raw[i])) {
+          rid = raw[i + 1];
+          break;
+        }
+      }
+    }
+    this.requestId = rid !== null && acceptableRequestId(rid) ? rid : newRequestId();
+    return this.requestId;
   }
 
   clientAddress(): string {
@@ -453,7 +598,7 @@ export class Exchange implements Expirable {
         path: this.upstreamPath,
         method: this.head.method,
         headers: this.headers,
-        body: this.bodyBuffer ?? (this.hasBody ? this.req : null),
+        body: this.bodyBuffer ?? (this.hasBody ? (this.body ?? this.req) : null),
       };
     }
     engine.pools.get(ep, backend.protocol === 'tls' || backend.protocol === 'wss' ? 'tls' : 'http1').dispatch(opts, this);
@@ -536,7 +681,8 @@ export class Exchange implements Expirable {
     this.status = status;
     this.upstreamMs = performance.now() - this.start;
     const engine = this.pp.engine;
-    engine.resolver.reportSuccess(this.backend!, this.endpoint!);
+    if (status >= 500) engine.resolver.reportFailure(this.backend!, this.endpoint!, 'status');
+    else engine.resolver.reportSuccess(this.backend!, this.endpoint!);
   }
 
   /** Response head to the client, after ResponseHeaderModifiers and CORS. */
@@ -545,6 +691,8 @@ export class Exchange implements Expirable {
     const mods = plan.response;
     for (let i = 0; i < mods.length; i++) mods[i].apply(headers);
     if (this.cors !== null) this.cors.decorate(headers, this.req.headers.origin as string);
+    const id = this.requestId;
+    if (id !== null && !hasRequestId(headers)) headers.push('x-request-id', id);
     (this.res as ServerResponse).writeHead(status, headers);
   }
 
@@ -559,6 +707,8 @@ export class Exchange implements Expirable {
     if (this.responded) {
       // The response already started: all we can do is cut it.
       engine.telemetry.onBackendError(backend.id, 'reset');
+      engine.logger.warn('upstream reset during the response', { backend: backend.id, endpoint: this.endpoint?.key, error: (err as { code?: string }).code ?? err.message });
+      if (this.endpoint !== null) engine.resolver.reportFailure(backend, this.endpoint, 'reset');
       this.error = 'reset';
       this.destroyResponse();
       this.finish();
@@ -566,8 +716,9 @@ export class Exchange implements Expirable {
     }
     const reply = replyForUpstreamError(err);
     engine.telemetry.onBackendError(backend.id, reply.reason);
+    engine.logger.warn('upstream failed', { backend: backend.id, endpoint: this.endpoint?.key, reason: reply.reason, error: (err as { code?: string }).code ?? err.message });
     const connect = isConnectError(err);
-    if (connect && this.endpoint !== null) engine.resolver.reportFailure(backend, this.endpoint);
+    if (this.endpoint !== null) engine.resolver.reportFailure(backend, this.endpoint, connect ? 'connect' : 'reset');
     if (this.replayable()) {
       if (this.retriesLeft > 0) {
         this.scheduleRetry();
@@ -619,6 +770,8 @@ export class Exchange implements Expirable {
       return;
     }
     engine.telemetry.onBackendError(this.backend?.id ?? '', 'timeout');
+    engine.logger.warn('upstream timeout', { backend: this.backend?.id, endpoint: this.endpoint?.key });
+    if (this.backend !== null && this.endpoint !== null) engine.resolver.reportFailure(this.backend, this.endpoint, 'timeout');
     if (this.responded) {
       this.error = 'timeout';
       this.destroyResponse();
@@ -659,6 +812,7 @@ export class Exchange implements Expirable {
   reply(r: LocalReply): false {
     if (this.done) return false;
     this.error = r.reason;
+    if (r.close) this.closeAfter = true;
     if (this.grpc && this.res !== null) {
       this.status = 200;
       const hs = ['content-type', 'application/grpc', 'grpc-status', String(r.grpcStatus), 'grpc-message', r.grpcMessage];
@@ -677,7 +831,10 @@ export class Exchange implements Expirable {
       return false;
     }
     this.status = r.status;
-    this.respondLocal(r.status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(r.body.length)], r.body);
+    const hs = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(r.body.length)];
+    const id = this.localRequestId();
+    if (id !== null) hs.push('x-request-id', id);
+    this.respondLocal(r.status, hs, r.body);
     return false;
   }
 
@@ -699,7 +856,11 @@ export class Exchange implements Expirable {
     if (res.headersSent) {
       this.destroyResponse();
     } else {
-      if (!this.h2 && this.error === 'bad_host') (res as ServerResponse).shouldKeepAlive = false;
+      if (!this.h2 && this.closeAfter) {
+        (res as ServerResponse).shouldKeepAlive = false;
+        // an unread body must not be parsed as the next request: stop reading
+        if (!this.req.complete) (res as ServerResponse).once('finish', closeSocketAfterReply);
+      }
       (res as ServerResponse).writeHead(status, headers);
       if (body === null) res.end();
       else {
@@ -715,6 +876,11 @@ export class Exchange implements Expirable {
     this.done = true;
     const engine = this.pp.engine;
     engine.inFlight--;
+    const pending = this.pending;
+    if (pending !== null) {
+      this.pending = null;
+      pending.n--;
+    }
     if (this.deadline !== Infinity) engine.deadlines.delete(this);
     const l = this.listener ?? this.pp.defaultListener;
     const rec: RequestRecord = {
@@ -736,6 +902,7 @@ export class Exchange implements Expirable {
       client: this.clientAddress(),
       startTime: this.startTime,
     };
+    if (this.requestId !== null) rec.requestId = this.requestId;
     try {
       engine.telemetry.onRequest(rec);
     } catch (err) {

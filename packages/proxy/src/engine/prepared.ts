@@ -11,7 +11,7 @@ import type {
 import type { PortServerContext } from '../api.js';
 import { FilterPlan } from '../filters/plan.js';
 import { buildPortMatcher, newBalancer, type Balancer } from './core-shim.js';
-import { HttpEngine } from './engine.js';
+import { HttpEngine, type PendingCounter } from './engine.js';
 
 /** One backendRef of a rule, with the rule's filters followed by its own, prepared. */
 export class PreparedRef {
@@ -19,13 +19,17 @@ export class PreparedRef {
   readonly plan: FilterPlan;
   /** Its own filters answer by themselves (redirect/CORS/unsupported at backendRef level). */
   readonly terminal: boolean;
+  /** Requests in flight to this ref's backend (circuit breaking), null without a backend. */
+  readonly pending: PendingCounter | null;
   constructor(
     readonly ref: BackendRefIR,
     table: RoutingTable,
     rulePlan: FilterPlan,
     group: HttpGroupIR,
+    engine: HttpEngine,
   ) {
     this.backend = ref.backend >= 0 ? (table.backends[ref.backend] ?? null) : null;
+    this.pending = this.backend === null ? null : engine.pendingCounter(this.backend.id);
     this.plan = ref.filters.length === 0 ? rulePlan : FilterPlan.build(ref.filters, group, rulePlan);
     this.terminal = ref.filters.some((f) => f.type === 'RequestRedirect' || f.type === 'Unsupported' || f.type === 'CORS');
   }
@@ -51,9 +55,10 @@ export class PreparedRule {
     readonly rule: HttpRuleIR,
     readonly group: HttpGroupIR,
     table: RoutingTable,
+    engine: HttpEngine,
   ) {
     this.plan = FilterPlan.build(rule.filters, group);
-    this.refs = rule.backendRefs.map((r) => new PreparedRef(r, table, this.plan, group));
+    this.refs = rule.backendRefs.map((r) => new PreparedRef(r, table, this.plan, group, engine));
     this.single = this.refs.length === 1 && this.refs[0].ref.weight > 0 ? this.refs[0] : null;
     this.balancer = this.refs.length > 1 ? newBalancer(this.refs.map((r) => r.ref.weight)) : null;
     this.requestMs = rule.timeouts.requestMs ?? 0;
@@ -83,7 +88,7 @@ export class PreparedPort {
     readonly engine: HttpEngine,
   ) {
     this.matcher = buildPortMatcher(port);
-    for (const g of port.httpGroups) for (const r of g.rules) this.rules.set(r, new PreparedRule(r, g, table));
+    for (const g of port.httpGroups) for (const r of g.rules) this.rules.set(r, new PreparedRule(r, g, table, engine));
     this.groupListener = port.httpGroups.map((g) => port.listeners[g.listeners[0]]);
     this.defaultListener = port.listeners[0];
   }

@@ -2,7 +2,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { handleHttpRequest, type DownRequest, type DownResponse } from '../engine/exchange.js';
+import { handleHttpRequest, kParseError, type DownRequest, type DownResponse } from '../engine/exchange.js';
+import { replyForParserError, type Limits } from '../limits.js';
 import type { PreparedPort } from '../engine/prepared.js';
 import { handleUpgrade } from '../upstream/websocket.js';
 import { kRemoteAddress, looksLikeH2Preface, replayingDuplex } from './sniff.js';
@@ -35,16 +36,23 @@ export class HttpEngines {
       if (this.draining && req.httpVersionMajor === 1) (res as http.ServerResponse).shouldKeepAlive = false;
       handleHttpRequest(this.ref.current, req, res, this.secure, this.secure ? sniOf(req) : null);
     };
+    const limits = ref.current.engine.limits;
     this.h1 = http.createServer(
       {
-        // keep Node's strict parser (no insecureHTTPParser); generous keep-alive for proxies in front
-        keepAliveTimeout: 65_000,
-        headersTimeout: 60_000,
-        requestTimeout: 0,
+        // keep Node's strict parser (no insecureHTTPParser); limits from limits.ts
+        keepAliveTimeout: limits.idleTimeoutMs,
+        headersTimeout: limits.requestTimeoutMs > 0 ? Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) : limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // Node enforces both timeouts by sweeping its connection list at this period (no timer per request)
+        connectionsCheckingInterval: 1_000,
+        maxHeaderSize: limits.maxHeaderBytes,
+        requireHostHeader: true,
         noDelay: true,
       },
       onRequest,
     );
+    // one more than allowed, so the engine sees the overflow and answers 431 (Node would drop the rest)
+    this.h1.maxHeadersCount = limits.maxHeaderCount + 1;
     this.h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const up = req.headers.upgrade;
       if (typeof up === 'string' && up.toLowerCase() !== 'websocket' && !this.secure) {
@@ -59,14 +67,8 @@ export class HttpEngines {
     // node:http tracks connections (closeIdleConnections, headersTimeout/requestTimeout checks) only
     // once the server is 'listening'; this one never listens itself (sockets are handed to it)
     this.h1.emit('listening');
-    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      if (socket.writable && !(socket as Socket).destroyed) {
-        const body = 'bad request\n';
-        const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-        socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
-      } else socket.destroy();
-    });
-    this.h2 = http2.createServer({}, onRequest);
+    this.h1.on('clientError', onClientError);
+    this.h2 = http2.createServer(h2Options(limits), onRequest);
     this.h2.on('session', (s: http2.ServerHttp2Session) => {
       (s as unknown as Record<symbol, unknown>)[kRemoteAddress] = this.#remote;
       this.sessions.add(s);
@@ -113,6 +115,45 @@ export class HttpEngines {
     for (const s of this.sessions) s.destroy();
     this.sockets.clear();
   }
+}
+
+/** HTTP/2 server options from the limits (h2c here, h2 over TLS in https.ts). */
+export function h2Options(limits: Limits): http2.ServerOptions {
+  return {
+    settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
+    maxHeaderListPairs: limits.maxHeaderCount + 5,
+  };
+}
+
+type ParsedSocket = Duplex & { [kParseError]?: boolean; _httpMessage?: (http.ServerResponse & { _headerSent?: boolean }) | null };
+
+/**
+ * node:http's `clientError` (the parser refused the bytes, or a request/headers timeout): answer with
+ * the status from the one table in limits.ts and `Connection: close`, then close. A request already
+ * handed to the engine from the same bytes sees the socket marked and is never forwarded.
+ */
+export function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const s = socket as ParsedSocket;
+  s[kParseError] = true;
+  const reply = replyForParserError(err.code);
+  if (reply === null || !s.writable || s.destroyed) {
+    s.destroy();
+    return;
+  }
+  const inFlight = s._httpMessage;
+  if (inFlight != null && inFlight._headerSent === true) {
+    // a response is (being) written on this connection: appending bytes would corrupt it
+    if (inFlight.writableFinished) s.end();
+    else s.destroy();
+    return;
+  }
+  s.end(reply.bytes);
+  // do not wait for the peer: the socket is closed once the answer is flushed
+  s.once('finish', destroySocket);
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 /** The request head again, without Upgrade / HTTP2-Settings and the Connection tokens naming them. */

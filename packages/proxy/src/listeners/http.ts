@@ -32,6 +32,8 @@ export class HttpPortServer implements PortServer {
       socket.once('close', () => telemetry.onConnection(id, -1));
       this.#engines.acceptPlain(socket);
     });
+    // beyond this many open connections, Node closes new ones at once (limits.maxConnections)
+    this.#server.maxConnections = this.#ref.current.engine.limits.maxConnections;
   }
 
   listen(): Promise<void> {
@@ -43,6 +45,14 @@ export class HttpPortServer implements PortServer {
       this.#server.listen({ host: this.#port.address ?? this.#ctx.bindAddress, port: this.#port.port }, () => {
         this.#server.removeListener('error', onError);
         this.#server.on('error', (err) => this.#ctx.logger.error('listener error', { key: this.key, error: err.message }));
+        let lastDropLog = 0;
+        this.#server.on('drop', () => {
+          // at most one line per second under a connection flood
+          const now = Date.now();
+          if (now - lastDropLog < 1000) return;
+          lastDropLog = now;
+          this.#ctx.logger.warn('connection refused: max connections reached', { key: this.key, max: this.#server.maxConnections });
+        });
         resolve();
       });
     });

@@ -7,7 +7,7 @@ import type { PortServerContext } from '../api.js';
 import { handleHttpRequest, type DownRequest, type DownResponse } from '../engine/exchange.js';
 import { preparedPort } from '../engine/prepared.js';
 import { handleUpgrade } from '../upstream/websocket.js';
-import type { PortRef } from './http-server.js';
+import { h2Options, onClientError, type PortRef } from './http-server.js';
 
 /** SNI → SecureContext for the HTTPS listeners of one port (built at update time, never per handshake). */
 class CertSelector {
@@ -83,6 +83,7 @@ export class HttpsTerminator {
     };
     this.#server = http2.createSecureServer(
       {
+        ...h2Options(this.#ref.current.engine.limits),
         allowHTTP1: true,
         ALPNProtocols: ['h2', 'http/1.1'],
         SNICallback: (servername, cb) => cb(null, this.#certs.select(servername) ?? undefined),
@@ -101,6 +102,8 @@ export class HttpsTerminator {
       s.once('close', () => this.#sessions.delete(s));
     });
     this.#server.on('tlsClientError', () => undefined);
+    // HTTP/1.1 over TLS: parser errors answered from the same table as plain HTTP
+    this.#server.on('clientError', onClientError);
     this.#server.on('secureConnection', (s: tls.TLSSocket) => {
       if (s.alpnProtocol === 'h2') return;
       this.#h1Sockets.add(s);

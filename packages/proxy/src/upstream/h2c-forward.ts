@@ -147,5 +147,5 @@ export function forwardH2c(ex: Exchange, ep: ResolvedEndpoint): void {
   stream.on('error', onError);
   stream.on('close', onClose);
   if (ex.bodyBuffer !== null) stream.end(ex.bodyBuffer);
-  else if (ex.hasBody) ex.req.pipe(stream);
+  else if (ex.hasBody) (ex.body ?? ex.req).pipe(stream);
 }

@@ -1,12 +1,18 @@
 import { lookup } from 'node:dns/promises';
 import type { BackendIR, RoutingTable } from '@gatehouse/core';
 import type { BackendResolver, Logger, ResolvedEndpoint } from '../api.js';
+import type { OutlierOptions } from '../limits.js';
+import { OutlierDetector, type HealthState } from './health.js';
 
 /** How long an endpoint that refused a connection is skipped while others are available. */
 const DOWN_MS = 5_000;
 
-class Endpoint implements ResolvedEndpoint {
+class Endpoint implements ResolvedEndpoint, HealthState {
   downUntil = 0;
+  // passive health (upstream/health.ts)
+  consecutive = 0;
+  ejectedUntil = 0;
+  ejections = 0;
   constructor(
     readonly address: string,
     readonly port: number,
@@ -52,6 +58,8 @@ export interface ResolverOptions {
   logger?: Logger;
   /** Injectable for tests: all addresses of a name. */
   lookupAll?: (name: string) => Promise<string[]>;
+  /** Outlier detection (passive health); defaults as in limits.ts. */
+  outlier?: OutlierOptions;
 }
 
 async function defaultLookupAll(name: string): Promise<string[]> {
@@ -74,11 +82,14 @@ export class DefaultBackendResolver implements BackendResolver {
   readonly #logger: Logger | undefined;
   #timer: NodeJS.Timeout | null = null;
   #inUse = new Set<string>();
+  readonly outlier: OutlierDetector;
 
   constructor(options: ResolverOptions = {}) {
     this.#refreshMs = options.refreshMs ?? 30_000;
     this.#lookupAll = options.lookupAll ?? defaultLookupAll;
     this.#logger = options.logger;
+    this.outlier = new OutlierDetector(options.outlier);
+    this.outlier.onEject = (ep, ms) => this.#logger?.warn('endpoint ejected (outlier detection)', { endpoint: ep.key, ejectedMs: ms });
   }
 
   /** Builds state for every backend of the table and resolves its names (waits up to `waitMs`). */
@@ -122,23 +133,39 @@ export class DefaultBackendResolver implements BackendResolver {
     for (let i = 0; i < n; i++) {
       const ep = list[st.next];
       st.next = st.next + 1 === n ? 0 : st.next + 1;
-      if (ep.downUntil <= now) return ep;
+      if (ep.downUntil <= now && ep.ejectedUntil <= now) return ep;
     }
-    // every endpoint is marked down: try them anyway (round-robin)
+    // every endpoint is down or ejected: prefer one that is not ejected, else any (round-robin)
+    for (let i = 0; i < n; i++) {
+      const ep = list[st.next];
+      st.next = st.next + 1 === n ? 0 : st.next + 1;
+      if (ep.ejectedUntil <= now) return ep;
+    }
     const ep = list[st.next];
     st.next = st.next + 1 === n ? 0 : st.next + 1;
     return ep;
   }
 
-  reportFailure(backend: BackendIR, endpoint: ResolvedEndpoint): void {
-    if (endpoint instanceof Endpoint) endpoint.downUntil = Date.now() + DOWN_MS;
+  /**
+   * `kind` `connect` (default): skipped for a few seconds and DNS re-resolved; every kind (5xx `status`,
+   * `reset`, `timeout`) counts towards outlier ejection.
+   */
+  reportFailure(backend: BackendIR, endpoint: ResolvedEndpoint, kind: 'connect' | 'status' | 'reset' | 'timeout' = 'connect'): void {
     const st = this.#states.get(backend);
-    if (st === undefined) return;
+    if (endpoint instanceof Endpoint) {
+      const now = Date.now();
+      if (kind === 'connect') endpoint.downUntil = now + DOWN_MS;
+      if (st !== undefined) this.outlier.failure(endpoint, st.endpoints, now);
+    }
+    if (st === undefined || kind !== 'connect') return;
     for (const n of st.names) if (n.entry.pending === null) void this.#resolve(n.entry);
   }
 
   reportSuccess(_backend: BackendIR, endpoint: ResolvedEndpoint): void {
-    if (endpoint instanceof Endpoint && endpoint.downUntil !== 0) endpoint.downUntil = 0;
+    if (endpoint instanceof Endpoint) {
+      if (endpoint.downUntil !== 0) endpoint.downUntil = 0;
+      if (endpoint.consecutive !== 0) endpoint.consecutive = 0;
+    }
   }
 
   close(): void {
