@@ -230,7 +230,7 @@ function attribute(requests: BenchRequest[], stats: RequestStats[], gw: BenchGat
       if (expectedKeys.includes(rule)) continue;
       const s = stats[idx[0]!]!;
       if (rule === '-') s.noRoute += n;
-      else inc(s.otherRules, labels.get(rule) ?? rule);
+      else inc(s.otherRules, labels.get(rule) ?? rule, n);
       if (idx.length > 1) s.notes.push(`requests ${idx.map((i) => `#${requests[i]!.id}`).join(', ')} look alike to the gateway's counters (same method, host and path)`);
     }
   }
@@ -240,6 +240,16 @@ function ruleLabels(table: RoutingTable): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of table.ports) for (const g of p.httpGroups) for (const r of g.rules) out.set(ruleKey({ route: r.route, rule: r.ruleIndex }), ruleLabel({ route: r.route, routeKind: r.routeKind, rule: r.ruleIndex, ruleName: r.ruleName }));
   return out;
+}
+
+/** Rules in table order (port, listener group, precedence). */
+function sortRules(rules: RuleStats[], table: RoutingTable): void {
+  const order = [...ruleLabels(table).keys()];
+  const pos = (rs: RuleStats): number => {
+    const i = order.indexOf(`${rs.route}#${rs.index}`);
+    return i < 0 ? order.length : i;
+  };
+  rules.sort((a, b) => pos(a) - pos(b));
 }
 
 function buildReport(
@@ -415,6 +425,7 @@ export async function runLoadBench(input: BenchInput): Promise<BenchReport> {
       attribute(requests, collector.stats, gw, new Predictor(table), ruleLabels(table));
     }
     const report = buildReport(settings, table, requests, collector.stats, input.coverage, notes);
+    sortRules(report.rules, table);
     if (gw) {
       const labels = ruleLabels(table);
       for (const rs of report.rules) rs.hits = gw.telemetry.rules.get(`${rs.route}#${rs.index}`) ?? 0;
@@ -425,6 +436,7 @@ export async function runLoadBench(input: BenchInput): Promise<BenchReport> {
         report.rules.push({ rule: labels.get(k) ?? k, route, index: idx, sent: 0, hits: n, localStatus: null, backends: [] });
       }
       report.gatewayLog = gw.logger.lines;
+      sortRules(report.rules, table);
     }
     report.totals = {
       requests: result.completed + result.errors,
@@ -476,6 +488,7 @@ export function runOfflineBench(input: BenchInput): BenchReport {
   void sink;
   for (const x of live) if (x.port === undefined || x.head === null) stats[x.i]!.notes.push(x.head === null ? 'refused target (400): not timed' : `no HTTP listener on port ${x.r.port}: not timed`);
   const report = buildReport(settings, table, requests, stats, input.coverage, [...input.notes]);
+  sortRules(report.rules, table);
   const elapsedMs = elapsedNs / 1e6;
   report.offline = {
     lookups,
