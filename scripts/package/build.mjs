@@ -12,6 +12,7 @@
  *   5. a smoke test: the executable's `version` must answer
  *
  * Options: --no-strip (keep the node binary's symbols), --bundle-only (stop after step 2),
+ * --skip-tsc (use packages/* /dist as they are),
  * --out DIR (default dist-bin). Exit code 0 on success; a failing step prints what it ran.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -53,8 +54,10 @@ function gitCommit() {
 }
 
 // 1. compile the workspace (incremental: quick when up to date)
-step('tsc -b');
-run(process.execPath, [require.resolve('typescript/bin/tsc'), '-b']);
+if (!flag('--skip-tsc')) {
+  step('tsc -b');
+  run(process.execPath, [require.resolve('typescript/bin/tsc'), '-b']);
+}
 
 // 2. bundle
 mkdirSync(OUT, { recursive: true });
@@ -79,7 +82,15 @@ const result = await esbuild.build({
     // CommonJS has no import.meta, and esbuild would otherwise leave it empty.
     'import.meta.url': '__gatehouse_import_meta_url',
   },
-  banner: { js: 'var __gatehouse_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  banner: {
+    js: [
+      'var __gatehouse_import_meta_url = require("node:url").pathToFileURL(__filename).href;',
+      // `run --workers N` forks with node:cluster, which starts process.execPath with the script path
+      // (process.argv[1]) as the first argument. A single executable has no script: it sees that path
+      // as an extra argument, so a SEA cluster worker drops it and gets the primary's argv.
+      'if (process.argv.length > 2 && require("node:cluster").isWorker) { try { if (require("node:sea").isSea()) process.argv.splice(2, 1); } catch {} }',
+    ].join('\n'),
+  },
   legalComments: 'none',
   minifySyntax: true,
   minifyWhitespace: true,

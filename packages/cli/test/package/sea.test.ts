@@ -162,3 +162,19 @@ t.test('the executable validates and serves the quickstart with no node on PATH'
   t.equal(await exited, 0, 'SIGTERM drains and exits 0');
   for (const e of echoes) e.child.kill('SIGTERM');
 });
+
+t.test('run --workers 2 inside the executable (node:cluster forks the executable itself)', { skip: skip ?? (!existsSync(EXE) && 'the build failed'), timeout: 60_000 }, async (t) => {
+  const dir = join(work, 'config');
+  if (!existsSync(dir)) return t.skip('needs the previous test');
+  const admin = await freePort();
+  const gwProc = start(['run', dir, '--admin', `127.0.0.1:${admin}`, '--workers', '2', '--no-watch', '--log-format', 'json', '--access-log', 'off', '--drain-timeout', '2s']);
+  await until('readyz with workers', async () => ((await fetch(`http://127.0.0.1:${admin}/readyz`)).status === 200 ? true : undefined), 20_000).catch((err) => {
+    throw new Error(`${err.message}: ${gwProc.out()}`);
+  });
+  const port = Number(/port: (\d+)/.exec(readFileSync(join(dir, 'gateway.yaml'), 'utf8'))![1]);
+  t.equal((await get(port, 'nope.example.com', '/')).status, 404, 'a worker answers');
+  t.notMatch(gwProc.out(), /unknown command/, 'workers get the primary\'s arguments');
+  const exited = new Promise<number | null>((r) => gwProc.child.on('exit', (code) => r(code)));
+  gwProc.child.kill('SIGTERM');
+  t.equal(await exited, 0, 'SIGTERM stops the workers and exits 0');
+});
