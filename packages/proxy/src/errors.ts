@@ -132,6 +132,8 @@ export function replyForUpstreamError(err: unknown): LocalReply {
       return Replies.malformed;
     default:
       if (typeof code === 'string' && code.startsWith('HPE_')) return Replies.malformed;
+      // undici's response parser errors do not always carry an HPE_ code
+      if ((err as { name?: string } | null)?.name === 'HTTPParserError') return Replies.malformed;
       return Replies.reset;
   }
 }

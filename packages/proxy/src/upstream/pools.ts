@@ -66,6 +66,19 @@ export class UpstreamPools {
     return this.#pools.size;
   }
 
+  /** Sockets and requests across every pool (leak checks, debugging). */
+  stats(): { pools: number; connected: number; free: number; pending: number; running: number } {
+    const out = { pools: this.#pools.size, connected: 0, free: 0, pending: 0, running: 0 };
+    for (const e of this.#pools.values()) {
+      const st = e.pool.stats;
+      out.connected += st.connected;
+      out.free += st.free;
+      out.pending += st.pending;
+      out.running += st.running;
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.#sweep !== null) clearInterval(this.#sweep);
     this.#sweep = null;
