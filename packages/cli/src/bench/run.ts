@@ -231,7 +231,8 @@ function attribute(requests: BenchRequest[], stats: RequestStats[], gw: BenchGat
       const s = stats[idx[0]!]!;
       if (rule === '-') s.noRoute += n;
       else inc(s.otherRules, labels.get(rule) ?? rule, n);
-      if (idx.length > 1) s.notes.push(`requests ${idx.map((i) => `#${requests[i]!.id}`).join(', ')} look alike to the gateway's counters (same method, host and path)`);
+      const note = `requests ${idx.map((i) => `#${requests[i]!.id}`).join(', ')} look alike to the gateway's counters (same method, host and path): hits on other rules are charged to the first`;
+      if (idx.length > 1 && !s.notes.includes(note)) s.notes.push(note);
     }
   }
 }
@@ -447,6 +448,11 @@ export async function runLoadBench(input: BenchInput): Promise<BenchReport> {
       stoppedBy: result.stoppedBy,
     };
     report.latencyMs = latency(result.histogram);
+    if (settings.rate !== null && report.totals.throughput < settings.rate * 0.9 && result.stoppedBy !== 'interrupted') {
+      report.notes.push(
+        `the rate of ${settings.rate} req/s was not reached (${report.totals.throughput} req/s): ${settings.connections} connection${settings.connections === 1 ? '' : 's'} at this latency cannot send more; add --connections`,
+      );
+    }
     return report;
   } finally {
     await gw?.close();
