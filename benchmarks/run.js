@@ -48,7 +48,7 @@ const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 // ------------------------------------------------------------------------------------------ options
 
 function parseArgs(argv) {
-  const o = { quick: false, only: null, skipPeers: false, readme: true, keep: false, profile: false, help: false };
+  const o = { quick: false, only: null, skipPeers: false, readme: true, keep: false, profile: false, help: false, render: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -60,6 +60,7 @@ function parseArgs(argv) {
     else if (a.startsWith('--only=')) o.only = a.slice(7).split(',').filter(Boolean);
     else if (a === '-h' || a === '--help') o.help = true;
     else if (a === '--') continue;
+    else if (a === '--render') o.render = argv[++i];
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -72,6 +73,7 @@ const USAGE = `usage: node benchmarks/run.js [options]   (pnpm bench builds firs
   --profile          instead of the table: Gatehouse (1 worker) under node --cpu-prof, top self time
   --no-readme        do not rewrite the End-to-end table in benchmarks/README.md
   --keep             keep the temp dirs (configs, logs)
+  --render FILE      no load: print the tables of a results JSON and put them in benchmarks/README.md
 `;
 
 // ------------------------------------------------------------------------------------------ model
@@ -381,6 +383,13 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (opts.render) {
+    const results = JSON.parse(fs.readFileSync(opts.render, 'utf8'));
+    const md = `${machineMarkdown(results)}\n\n${resultsMarkdown(results)}`;
+    process.stdout.write(`${md}\n`);
+    if (opts.readme) updateReadme(path.join(HERE, 'README.md'), md);
     return 0;
   }
   const tools = { nginx: findTool('nginx'), haproxy: findTool('haproxy'), wrk: findTool('wrk'), taskset: findTool('taskset') };
