@@ -92,6 +92,9 @@ spec:
           headers: [{name: X-Tenant, value: blue}, {name: X-Trace, type: RegularExpression, value: "t-[a-f0-9]{4}"}]
           queryParams: [{name: v, value: "2"}]
       backendRefs: [{name: shadowed, port: 80}]
+    - matches:
+        - path: {type: RegularExpression, value: "/\\\\p{L}+"}
+      backendRefs: [{name: letters, port: 80}]
 `,
   );
   const { table } = await tableOf(dir);
@@ -106,7 +109,8 @@ spec:
   t.ok(predictedAsExpected(api!));
   // rule 2 is the same match as rule 1: no request can reach it
   t.equal(shadowed, undefined, 'the identical request is not sent twice');
-  t.same(d.uncovered.map((r) => r.rule), [2]);
+  t.same(d.uncovered.map((r) => r.rule).sort(), [2, 3]);
+  t.match(d.skipped, [{ route: 'default/r', rule: 3, match: 0, reason: /cannot derive a path for the regular expression/ }]);
 });
 
 t.test('regex sampler', async (t) => {
