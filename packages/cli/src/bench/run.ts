@@ -185,6 +185,11 @@ function newCollector(requests: BenchRequest[], table: RoutingTable, inProcess: 
         backend = f === null ? null : identify(r, f);
         last[i] = { body, backend };
       }
+      if (backend === null && status === 500) {
+        // the share of an invalid backendRef is answered 500 by the gateway itself
+        const invalid = r.predicted.backends.find((b) => b.backend < 0);
+        if (invalid) backend = `${invalid.name} (invalid: 500)`;
+      }
       if (backend !== null) inc(s.backends, backend);
       if (inProcess) return; // the gateway's own counters decide rule hits (see attribute())
       if (status === 404 && backend === null) {

@@ -172,3 +172,49 @@ t.test('usage errors exit 2; a remote --target is refused', async (t) => {
   t.match(r.stderr, /not a loopback address/);
   t.equal(gatehouse('bench').code, 2);
 });
+
+t.test('an invalid backendRef: its share answers 500 and is reported against its weight', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  writeFileSync(
+    join(dir, 'c.yaml'),
+    `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: gatehouse}
+spec: {controllerName: gatehouse.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  gatewayClassName: gatehouse
+  listeners: [{name: web, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - backendRefs:
+        - {name: good, port: 80, weight: 3}
+        - {name: bad, namespace: other, port: 80, weight: 1}
+`,
+  );
+  const { table, status } = await compiled(dir);
+  const d = deriveRequests(table);
+  const report = await runLoadBench({
+    settings: settings({ maxRequests: 40, connections: 2 }),
+    table,
+    status,
+    requests: d.requests,
+    coverage: { rules: 1, covered: 1, uncovered: [], skipped: [] },
+    notes: [],
+  });
+  t.same(report.statusCodes, { '200': 30, '500': 10 });
+  t.match(report.rules[0]!.backends, [
+    { name: 'Service default/good:80', expectedShare: 75, share: 75, count: 30 },
+    { name: 'Service other/bad:80 (invalid: 500)', expectedShare: 25, share: 25, count: 10 },
+  ]);
+  t.same(report.unmatched, []);
+});
