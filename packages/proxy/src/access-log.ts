@@ -76,6 +76,7 @@ export function requestLogObject(r: RequestRecord): Record<string, unknown> {
     bytes_out: r.bytesOut,
     error: r.error,
     client: r.client,
+    ...(r.requestId !== undefined ? { request_id: r.requestId } : {}),
   };
 }
 
@@ -102,7 +103,7 @@ export function formatRequestPretty(r: RequestRecord, color: boolean): string {
   const status = color ? `${statusColour(r.status)}${r.status}${RESET}` : String(r.status);
   const target = r.route ? `${r.route}#${r.rule}` : '-';
   const be = r.endpoint ? `${r.backend ?? '-'} ${r.endpoint}` : (r.backend ?? '-');
-  const err = r.error ? ` error=${r.error}` : '';
+  const err = (r.error ? ` error=${r.error}` : '') + (r.requestId !== undefined ? ` id=${r.requestId}` : '');
   const up = r.upstreamMs >= 0 ? ` upstream=${r.upstreamMs.toFixed(1)}ms` : '';
   const line = `${t} ${r.client} ${r.method} ${r.host}${r.path} ${status} ${r.durationMs.toFixed(1)}ms${up} in=${r.bytesIn} out=${r.bytesOut} ${r.listener} → ${target} → ${be}${err}`;
   return color ? line.replace(t, `\x1b[90m${t}${RESET}`) : line;

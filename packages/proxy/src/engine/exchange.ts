@@ -42,6 +42,7 @@ function onResClose(this: WithExchange): void {
   const ex = this[kExchange];
   if (ex !== undefined && !ex.done) ex.clientGone();
 }
+function ignoreError(): void {}
 function closeSocketAfterReply(this: ServerResponse): void {
   const s = this.socket;
   if (s !== null && !s.destroyed) s.destroySoon();
@@ -425,6 +426,7 @@ export class Exchange implements Expirable {
       },
     });
     const req = this.req;
+    counter.on('error', ignoreError);
     req.on('error', () => counter.destroy());
     req.pipe(counter);
     this.body = counter;

@@ -1,0 +1,116 @@
+/** Configurable limits (limits.ts): each refused with its status and the connection closed, nothing forwarded. */
+import http2 from 'node:http2';
+import net from 'node:net';
+import t from 'tap';
+import { backend, freePort, table } from '../helpers/ir.js';
+import { eventually, rawRequest, recordingBackend, startGateway } from './harness.js';
+
+const H = 'Host: example.com\r\n';
+
+t.test('header size, header count, URI length, body size', async (t) => {
+  const be = await recordingBackend();
+  const port = await freePort();
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
+  const gw = await startGateway(tbl, { limits: { maxHeaderBytes: 4096, maxHeaderCount: 10, maxUriBytes: 100, maxBodyBytes: 10 } });
+  t.teardown(async () => {
+    await gw.close();
+    await be.close();
+  });
+  const cases: [string, string | string[], number][] = [
+    ['header bytes', `GET / HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(5000)}\r\n\r\n`, 431],
+    ['header count', `GET / HTTP/1.1\r\n${H}${Array.from({ length: 11 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`, 431],
+    ['URI length', `GET /${'a'.repeat(150)} HTTP/1.1\r\n${H}\r\n`, 414],
+    ['Content-Length over the body limit', `POST / HTTP/1.1\r\n${H}Content-Length: 20\r\n\r\n${'b'.repeat(20)}`, 413],
+    ['chunked body over the limit', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n14\r\n${'b'.repeat(20)}\r\n0\r\n\r\n`, 413],
+    ['chunked body over the limit, in pieces', [`POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n`, `8\r\n${'b'.repeat(8)}\r\n`, `8\r\n${'b'.repeat(8)}\r\n`, '0\r\n\r\n'], 413],
+  ];
+  for (const [name, bytes, status] of cases) {
+    const a = await rawRequest(gw.port, bytes, 2000, 50);
+    t.equal(a.status, status, `${name}: ${status} (${a.statusLine})`);
+    t.ok(a.closed, `${name}: closed`);
+  }
+  const seen = be.requests.filter((r) => r.body.length > 10 || r.url.length > 100);
+  t.equal(seen.length, 0, 'no over-limit request completed at the backend');
+  // within the limits: forwarded
+  const ok = await rawRequest(gw.port, `POST /ok HTTP/1.1\r\n${H}Content-Length: 10\r\nConnection: close\r\n\r\n${'c'.repeat(10)}`);
+  t.equal(ok.status, 200);
+  const ok2 = await rawRequest(gw.port, `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`);
+  t.equal(ok2.status, 200);
+  t.equal(be.requests.at(-1)?.body, 'hello');
+  t.ok(gw.records.some((r) => r.error === 'body_too_large' && r.status === 413), 'recorded as body_too_large');
+});
+
+t.test('slow clients: headers timeout (slowloris) → 408 and closed; idle keep-alive closed', async (t) => {
+  const be = await recordingBackend();
+  const port = await freePort();
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
+  const gw = await startGateway(tbl, { limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, idleTimeoutMs: 300 } });
+  t.teardown(async () => {
+    await gw.close();
+    await be.close();
+  });
+  // a head trickled one header line at a time, never finished
+  const start = Date.now();
+  const parts = [`GET / HTTP/1.1\r\n`, ...Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: v\r\n`)];
+  const a = await rawRequest(gw.port, parts, 4000, 100);
+  t.equal(a.status, 408, a.statusLine);
+  t.ok(a.closed);
+  t.ok(Date.now() - start < 2500, `cut within the timeout + the 1 s sweep (${Date.now() - start} ms)`);
+  // a body that never finishes: request timeout
+  const b = await rawRequest(gw.port, `POST / HTTP/1.1\r\n${H}Content-Length: 100\r\n\r\nabc`, 4000);
+  t.ok(b.closed, 'a request whose body never finishes is cut');
+  // idle keep-alive
+  const s = net.connect(gw.port, '127.0.0.1');
+  await new Promise((r) => s.once('connect', r));
+  s.write(`GET / HTTP/1.1\r\n${H}\r\n`);
+  s.on('data', () => undefined);
+  const closedAt = await new Promise<number>((r) => s.once('close', () => r(Date.now())));
+  t.ok(closedAt - start > 0, 'idle connection closed by the gateway');
+  t.equal(be.requests.filter((r) => r.method === 'POST').length, 0, 'the unfinished POST never completed upstream');
+});
+
+t.test('max connections per listener', async (t) => {
+  const be = await recordingBackend();
+  const port = await freePort();
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
+  const gw = await startGateway(tbl, { limits: { maxConnections: 3 } });
+  const held: net.Socket[] = [];
+  t.teardown(async () => {
+    for (const s of held) s.destroy();
+    await gw.close();
+    await be.close();
+  });
+  for (let i = 0; i < 3; i++) {
+    const s = net.connect(gw.port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    held.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  const extra = await rawRequest(gw.port, `GET / HTTP/1.1\r\n${H}\r\n`, 1000);
+  t.ok(extra.closed && extra.status === 0, 'the 4th connection is closed without an answer');
+  held.pop()!.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  const again = await rawRequest(gw.port, `GET / HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 1000);
+  t.equal(again.status, 200, 'below the limit again: served');
+  t.ok(gw.logs.some((l) => l.msg.startsWith('connection refused: max connections')), 'logged');
+});
+
+t.test('h2: max concurrent streams advertised', async (t) => {
+  const be = await recordingBackend();
+  const port = await freePort();
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
+  const gw = await startGateway(tbl, { limits: { maxConcurrentStreams: 7 } });
+  t.teardown(async () => {
+    await gw.close();
+    await be.close();
+  });
+  const session = http2.connect(`http://127.0.0.1:${gw.port}`);
+  await new Promise((r) => session.once('remoteSettings', r));
+  t.equal(session.remoteSettings.maxConcurrentStreams, 7);
+  const st = session.request({ ':path': '/h2', ':authority': 'example.com' });
+  const status = await new Promise<number>((r) => st.once('response', (h) => r(Number(h[':status']))));
+  st.resume();
+  t.equal(status, 200);
+  session.destroy();
+  t.ok(await eventually(() => be.requests.some((r) => r.url === '/h2')));
+});
