@@ -11,6 +11,7 @@ import type {
   Telemetry,
 } from './api.js';
 import { HttpEngine, type EngineOptions } from './engine/engine.js';
+import { closeFastEngine, useHttpEngine, type HttpEngineName } from './fast/engine.js';
 import { PreparedTable, registerPrepared } from './engine/prepared.js';
 import { HttpPortServer } from './listeners/http.js';
 import { TcpPortServer } from './listeners/tcp.js';
@@ -58,6 +59,8 @@ export interface RuntimeOptions extends EngineOptions {
   telemetry?: Telemetry;
   /** Default: DefaultBackendResolver (static, DNS with refresh, unix sockets). */
   resolver?: BackendResolver;
+  /** HTTP/1.1 engine for plain-HTTP ports: `fast` (raw sockets + llhttp) or `node` (node:http + undici); default: `GATEHOUSE_HTTP_ENGINE`, then fast/engine.ts DEFAULT_HTTP_ENGINE. */
+  httpEngine?: 'fast' | 'node';
   /** Override the PortServer per protocol (tests). */
   servers?: Partial<Record<PortIR['protocol'], PortServerFactory>>;
 }
@@ -77,6 +80,8 @@ const DEFAULT_SERVERS: Record<PortIR['protocol'], PortServerFactory> = {
  */
 export class GatehouseRuntime implements Runtime {
   readonly engine: HttpEngine;
+  /** The HTTP/1.1 engine in use (after the binding contract check). */
+  readonly httpEngine: HttpEngineName;
   readonly logger: Logger;
   readonly telemetry: Telemetry;
   readonly resolver: BackendResolver;
@@ -93,6 +98,7 @@ export class GatehouseRuntime implements Runtime {
     this.resolver = options.resolver ?? new DefaultBackendResolver({ logger: this.logger });
     this.bindAddress = options.bindAddress ?? '0.0.0.0';
     this.engine = new HttpEngine(this.logger, this.telemetry, this.resolver, options);
+    this.httpEngine = useHttpEngine(this.engine, options.httpEngine); // fast engine hook
     this.#factories = { ...DEFAULT_SERVERS, ...options.servers };
   }
 
@@ -189,6 +195,7 @@ export class GatehouseRuntime implements Runtime {
     const servers = [...this.#servers.values()];
     this.#servers.clear();
     await Promise.all(servers.map((s) => s.server.close(drainMs).catch(() => undefined)));
+    closeFastEngine(this.engine); // fast engine hook
     // upstream pools finish what is in flight, bounded by the drain time; then they are destroyed
     let timer: NodeJS.Timeout | undefined;
     const expired = await Promise.race([

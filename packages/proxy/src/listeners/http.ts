@@ -4,6 +4,7 @@ import type { PortServer, PortServerContext } from '../api.js';
 import { ErrorCode, GatehouseError } from '../errors.js';
 import { preparedPort } from '../engine/prepared.js';
 import { HttpEngines, type PortRef } from './http-server.js';
+import { drainFast, fastFor } from '../fast/engine.js';
 
 /**
  * A plain-HTTP port (PortIR.protocol `HTTP`): HTTP/1.1 via node:http and h2c with prior knowledge via
@@ -30,7 +31,10 @@ export class HttpPortServer implements PortServer {
       const id = this.#listenerId;
       telemetry.onConnection(id, 1);
       socket.once('close', () => telemetry.onConnection(id, -1));
-      this.#engines.acceptPlain(socket);
+      // fast engine hook (fast/engine.ts): raw-socket HTTP/1.1 when selected, else node:http
+      const fast = fastFor(this.#ref.current);
+      if (fast !== null) fast.accept(socket, this.#ref, this.#engines);
+      else this.#engines.acceptPlain(socket);
     });
     // beyond this many open connections, Node closes new ones at once (limits.maxConnections)
     this.#server.maxConnections = this.#ref.current.engine.limits.maxConnections;
@@ -68,6 +72,7 @@ export class HttpPortServer implements PortServer {
   async close(drainMs: number): Promise<void> {
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#engines.drain();
+    drainFast(this.#ref.current, this.#engines); // fast engine hook
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((r) => {
       timer = setTimeout(r, drainMs);

@@ -1,0 +1,474 @@
+/**
+ * One client connection of the fast engine: a raw net.Socket fed to Node's llhttp binding with
+ * `execute()`, one FastExchange per request, pipelined requests answered strictly in order (later ones
+ * wait with their bodies buffered up to a bound, after which the socket stops being read), and
+ * back-pressure both ways (a full upstream socket pauses the client; a full client socket pauses the
+ * upstream).
+ *
+ * HOT PATH — change with care: the parser callbacks and socket listeners are shared functions that find
+ * their DownConn through a symbol; every callback is wrapped so an exception can never escape into the
+ * binding (which would leave the parser in an undefined state).
+ */
+import type { Socket } from 'node:net';
+import type { PortRef } from '../listeners/http-server.js';
+import type { HttpEngines } from '../listeners/http-server.js';
+import { Replies } from '../errors.js';
+import { ProtocolReplies, replyForParserError } from '../limits.js';
+import type { LlParser, ParseError } from './binding.js';
+import type { FastEngine } from './engine.js';
+import { FastExchange } from './exchange.js';
+
+const kConn = Symbol('gatehouse.fast.conn');
+type ConnSocket = Socket & { [kConn]?: DownConn };
+export type ConnParser = LlParser & { [kConn]?: DownConn | null };
+
+/** Request bodies buffered for exchanges that cannot send yet, per connection, before reading stops. */
+export const MAX_QUEUED_BYTES = 1024 * 1024;
+/** Pipelined requests waiting behind the active one before reading stops. */
+export const MAX_QUEUED_REQUESTS = 64;
+
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+export class DownConn {
+  readonly socket: ConnSocket;
+  readonly parser: ConnParser;
+  readonly fast: FastEngine;
+  readonly ref: PortRef;
+  readonly engines: HttpEngines;
+  readonly secure: boolean;
+  readonly sni: string | null;
+  readonly clientAddress: string;
+  /** The exchange being answered. */
+  active: FastExchange | null = null;
+  /** Exchanges whose heads arrived while another was active, in order. */
+  readonly waitingList: FastExchange[] = [];
+  /** The exchange whose body llhttp is delivering. */
+  parsing: FastExchange | null = null;
+  /** An upgrade head seen during the last execute(). */
+  upgradeEx: FastExchange | null = null;
+  queuedBytes = 0;
+  upstreamBlocked = false;
+  stopped = false;
+  closed = false;
+  ended = false;
+  /** A parse error answer to send once the exchanges before it are answered. */
+  pendingError: Buffer | null = null;
+  /** A chunked request whose first try waits until execute() returns (see onData). */
+  deferred: FastExchange | null = null;
+  /** Inside parser.execute(). */
+  executing = false;
+  /** Cached clock at the last byte received / when a request head started (0 = none pending). */
+  lastActive: number;
+  headStart = 0;
+  /** Header pairs collected by kOnHeaders (heads with more than 32 fields). */
+  extraHeaders: string[] | null = null;
+  extraUrl = '';
+
+  constructor(fast: FastEngine, socket: Socket, parser: ConnParser, ref: PortRef, engines: HttpEngines, secure: boolean, sni: string | null) {
+    this.fast = fast;
+    this.socket = socket as ConnSocket;
+    this.parser = parser;
+    this.ref = ref;
+    this.engines = engines;
+    this.secure = secure;
+    this.sni = sni;
+    this.clientAddress = socket.remoteAddress ?? '';
+    this.lastActive = fast.now;
+    parser[kConn] = this;
+    this.socket[kConn] = this;
+    // keep writing answers after the client's FIN (as node:http does); we end the socket ourselves
+    socket.allowHalfOpen = true;
+    socket.on('data', connOnData);
+    socket.on('end', connOnEnd);
+    socket.on('drain', connOnDrain);
+    socket.on('error', connOnError);
+    socket.once('close', connOnClose);
+  }
+
+  draining(): boolean {
+    return this.engines.draining;
+  }
+
+  // ---- reading
+
+  onData(chunk: Buffer): void {
+    const now = this.fast.now;
+    this.lastActive = now;
+    if (this.parsing === null && this.headStart === 0) this.headStart = now;
+    let ret: number | ParseError;
+    this.executing = true;
+    try {
+      ret = this.parser.execute(chunk);
+    } catch (err) {
+      ret = err as ParseError;
+    }
+    this.executing = false;
+    if (typeof ret !== 'number') {
+      this.parseError(ret);
+      return;
+    }
+    const d = this.deferred;
+    if (d !== null) {
+      // a chunked request starts only after the parser accepted every byte that came with its head:
+      // a malformed chunk in the same packet is answered 400 and nothing is forwarded
+      this.deferred = null;
+      if (!d.done) d.attempt();
+    }
+    const up = this.upgradeEx;
+    if (up !== null) {
+      this.upgradeEx = null;
+      this.onUpgrade(up, chunk.subarray(ret));
+    }
+  }
+
+  onHead(major: number, minor: number, headers: string[], method: string, url: string, upgrade: boolean, keepAlive: boolean): void {
+    this.headStart = 0;
+    const ex = new FastExchange(this, this.ref.current);
+    ex.head.method = method;
+    ex.head.raw = headers;
+    ex.url = url;
+    ex.versionMajor = major;
+    ex.versionMinor = minor;
+    ex.keepAlive = keepAlive;
+    if (upgrade) {
+      // llhttp stops after this head; onData hands the rest of the bytes over
+      ex.upgrade = true;
+      this.upgradeEx = ex;
+      this.parsing = null;
+      return;
+    }
+    this.parsing = ex;
+    if (this.active === null && this.waitingList.length === 0) this.activate(ex);
+    else {
+      this.waitingList.push(ex);
+      if (this.waitingList.length >= MAX_QUEUED_REQUESTS) this.flow();
+    }
+  }
+
+  onBody(chunk: Buffer): void {
+    const ex = this.parsing;
+    if (ex !== null) ex.onReqBody(chunk);
+  }
+
+  onComplete(): void {
+    const ex = this.parsing;
+    this.parsing = null;
+    if (ex !== null) ex.onReqComplete();
+  }
+
+  /** Start answering `ex` (the head of the line). */
+  activate(ex: FastExchange): void {
+    this.active = ex;
+    this.upstreamBlocked = false;
+    try {
+      if (!this.expectation(ex)) return;
+      if (ex.route()) ex.forward();
+    } catch (err) {
+      this.fast.logger.error('fast engine: request failed', { error: (err as Error).message });
+      if (!ex.done) ex.reply(Replies.internal);
+      else if (this.active === ex) this.exchangeDone(ex);
+    }
+    this.flow();
+  }
+
+  /** `Expect` as node:http handles it: 100-continue is answered at once, anything else 417. */
+  expectation(ex: FastExchange): boolean {
+    if (ex.versionMinor !== 1) return true;
+    const raw = ex.head.raw;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length !== 6 || raw[i].toLowerCase() !== 'expect') continue;
+      if (CONTINUE.test(raw[i + 1])) {
+        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+        return true;
+      }
+      ex.respondLocal(417, ['content-length', '0'], null);
+      return false;
+    }
+    return true;
+  }
+
+  /** The active exchange finished its answer: the next one starts, or the connection closes/idles. */
+  exchangeDone(ex: FastExchange): void {
+    if (ex !== this.active) return;
+    this.active = null;
+    this.upstreamBlocked = false;
+    if (ex.closeAfter) {
+      this.stopReading();
+      this.socket.end();
+      return;
+    }
+    const next = this.waitingList.shift();
+    if (next !== undefined) {
+      this.activate(next);
+      return;
+    }
+    if (this.pendingError !== null) {
+      this.socket.end(this.pendingError);
+      this.socket.once('finish', destroyAfterAnswer);
+      return;
+    }
+    if (this.ended || (this.parsing === null && this.draining())) {
+      this.socket.end();
+      return;
+    }
+    this.lastActive = this.fast.now;
+    this.flow();
+  }
+
+  onUpgrade(ex: FastExchange, rest: Buffer): void {
+    const value = ex.head.headers.upgrade;
+    if (ex.head.method === 'CONNECT') {
+      // node:http destroys CONNECT requests when nobody handles them; so do we
+      ex.finish();
+      this.socket.destroy();
+      return;
+    }
+    if (typeof value === 'string' && value.toLowerCase() !== 'websocket' && !this.secure) {
+      // not a WebSocket (e.g. `Upgrade: h2c` from curl --http2): decline, as RFC 9110 allows, and serve
+      // the request as plain HTTP/1.1 from a fresh parser state (what the node engine does)
+      const text = declinedHead(ex);
+      ex.finishSilently();
+      this.fast.reinit(this.parser);
+      this.onData(Buffer.concat([Buffer.from(text, 'latin1'), rest]));
+      return;
+    }
+    // WebSocket: nothing more is parsed on this connection; the bytes after the head go upstream
+    this.stopReading();
+    ex.upgradeRest = rest;
+    if (this.active === null && this.waitingList.length === 0) this.activate(ex);
+    else this.waitingList.push(ex);
+  }
+
+  parseError(err: ParseError): void {
+    const reply = replyForParserError(err.code);
+    const d = this.deferred;
+    if (d !== null) {
+      this.deferred = null;
+      if (!d.done) {
+        d.status = 400;
+        d.error = 'bad_request';
+        d.finish();
+        if (this.active === d) this.active = null;
+      }
+    }
+    this.stopReading();
+    if (reply === null) {
+      this.socket.destroy();
+      return;
+    }
+    const text = reply.bytes;
+    const ex = this.parsing;
+    this.parsing = null;
+    if (ex !== null && ex === this.active && !ex.done) ex.clientGone();
+    if (this.active === null || this.active.done) {
+      this.active = null;
+      if (!this.socket.destroyed && this.socket.writable) {
+        this.socket.end(text);
+        this.socket.once('finish', destroyAfterAnswer);
+      } else this.socket.destroy();
+      return;
+    }
+    this.pendingError = text;
+  }
+
+  stopReading(): void {
+    this.stopped = true;
+    this.socket.removeListener('data', connOnData);
+    this.socket.pause();
+  }
+
+  // ---- flow control
+
+  queue(n: number): void {
+    this.queuedBytes += n;
+    if (this.queuedBytes > MAX_QUEUED_BYTES) this.flow();
+  }
+
+  unqueue(n: number): void {
+    this.queuedBytes -= n;
+  }
+
+  upstreamFull(): void {
+    this.upstreamBlocked = true;
+    this.flow();
+  }
+
+  upstreamDrained(): void {
+    this.upstreamBlocked = false;
+    this.flow();
+  }
+
+  /** Pause reading while the upstream is full or too much is queued; resume otherwise. */
+  flow(): void {
+    if (this.stopped || this.closed) return;
+    const block = this.upstreamBlocked || this.queuedBytes > MAX_QUEUED_BYTES || this.waitingList.length >= MAX_QUEUED_REQUESTS;
+    const s = this.socket;
+    if (block) {
+      if (!s.isPaused()) s.pause();
+    } else if (s.isPaused()) s.resume();
+  }
+
+  /** The client can take more: let the active exchange's upstream flow again. */
+  onDrain(): void {
+    const up = this.active?.up;
+    if (up != null && up.socket.isPaused()) up.socket.resume();
+  }
+
+  onEnd(): void {
+    this.ended = true;
+    if (this.active === null && this.waitingList.length === 0) this.socket.end();
+  }
+
+  onClose(): void {
+    this.closed = true;
+    const ex = this.active;
+    this.active = null;
+    if (ex !== null && !ex.done) ex.clientGone();
+    const p = this.parsing;
+    if (p !== null && !p.done && p !== ex) p.finishSilently();
+    for (const w of this.waitingList) if (!w.done) w.finishSilently();
+    this.waitingList.length = 0;
+    this.parsing = null;
+    this.fast.release(this);
+  }
+
+  /** Close when idle (drain); true when it was idle. */
+  closeIfIdle(): boolean {
+    if (this.active !== null || this.waitingList.length > 0 || this.parsing !== null || this.headStart !== 0) return false;
+    this.socket.end();
+    return true;
+  }
+
+  /** The sweep: idle keep-alive and header timeouts (as node:http's keepAliveTimeout / headersTimeout). */
+  sweep(now: number, idleMs: number, headersMs: number): void {
+    if (this.headStart !== 0 && now - this.headStart > headersMs && this.parsing === null) {
+      if (this.active === null && this.waitingList.length === 0) {
+        this.stopReading();
+        this.socket.end(ProtocolReplies.timeout.bytes);
+        this.socket.once('finish', destroyAfterAnswer);
+      } else this.socket.destroy();
+      return;
+    }
+    if (this.active === null && this.waitingList.length === 0 && this.parsing === null && this.headStart === 0 && now - this.lastActive > idleMs) {
+      this.socket.destroy();
+    }
+  }
+}
+
+/** The request head again, without Upgrade / HTTP2-Settings and the Connection tokens naming them. */
+function declinedHead(ex: FastExchange): string {
+  let text = `${ex.head.method} ${ex.url} HTTP/1.${ex.versionMinor}\r\n`;
+  const raw = ex.head.raw;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (lower === 'upgrade' || lower === 'http2-settings') continue;
+    if (lower === 'connection') {
+      const rest = raw[i + 1]
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t));
+      if (rest.length > 0) text += `${raw[i]}: ${rest.join(', ')}\r\n`;
+      continue;
+    }
+    text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  return text + '\r\n';
+}
+
+// ---- socket listeners (this = socket)
+
+function destroyAfterAnswer(this: Socket): void {
+  // do not wait for the peer: the connection is closed once the answer is flushed
+  this.destroy();
+}
+
+function connOnData(this: ConnSocket, chunk: Buffer): void {
+  const c = this[kConn];
+  if (c === undefined) return;
+  try {
+    c.onData(chunk);
+  } catch (err) {
+    c.fast.logger.error('fast engine: connection failed', { error: (err as Error).message });
+    this.destroy();
+  }
+}
+function connOnEnd(this: ConnSocket): void {
+  this[kConn]?.onEnd();
+}
+function connOnDrain(this: ConnSocket): void {
+  this[kConn]?.onDrain();
+}
+function connOnError(this: ConnSocket): void {
+  // 'close' follows and does the cleanup
+}
+function connOnClose(this: ConnSocket): void {
+  this[kConn]?.onClose();
+}
+
+// ---- parser callbacks (this = parser); installed once per parser object
+
+export function onHeaders(this: ConnParser, headers: string[], url: string): void {
+  const c = this[kConn];
+  if (c == null) return;
+  if (c.extraHeaders === null) c.extraHeaders = headers.slice();
+  else for (let i = 0; i < headers.length; i++) c.extraHeaders.push(headers[i]);
+  if (typeof url === 'string') c.extraUrl += url;
+}
+
+export function makeOnHeadersComplete(methods: readonly string[]) {
+  return function onHeadersComplete(
+    this: ConnParser,
+    major: number,
+    minor: number,
+    headers: string[] | undefined,
+    method: number,
+    url: string | undefined,
+    _status: number,
+    _statusText: string,
+    upgrade: boolean,
+    keepAlive: boolean,
+  ): number {
+    const c = this[kConn];
+    if (c == null) return 0;
+    try {
+      let raw = headers;
+      if (c.extraHeaders !== null) {
+        raw = raw === undefined ? c.extraHeaders : c.extraHeaders.concat(raw);
+        c.extraHeaders = null;
+      }
+      let u = url;
+      if (c.extraUrl !== '') {
+        u = c.extraUrl + (u ?? '');
+        c.extraUrl = '';
+      }
+      c.onHead(major, minor, raw ?? [], methods[method] ?? 'GET', u ?? '/', upgrade, keepAlive);
+    } catch (err) {
+      c.fast.logger.error('fast engine: request head failed', { error: (err as Error).message });
+    }
+    return 0;
+  };
+}
+
+export function onBody(this: ConnParser, chunk: Buffer): void {
+  const c = this[kConn];
+  if (c == null) return;
+  try {
+    c.onBody(chunk);
+  } catch (err) {
+    c.fast.logger.error('fast engine: request body failed', { error: (err as Error).message });
+  }
+}
+
+export function onMessageComplete(this: ConnParser): void {
+  const c = this[kConn];
+  if (c == null) return;
+  try {
+    c.onComplete();
+  } catch (err) {
+    c.fast.logger.error('fast engine: request end failed', { error: (err as Error).message });
+  }
+}
+
+export function detachParser(p: ConnParser): void {
+  p[kConn] = null;
+}

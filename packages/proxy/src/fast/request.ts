@@ -1,0 +1,171 @@
+/**
+ * The request-side decisions of the fast engine that do not depend on sockets: the RequestHead built
+ * from llhttp's raw header list, Host and target validation, and the upstream header list. They follow
+ * engine/exchange.ts rule for rule (the node engine) so both engines answer alike; the differential
+ * fuzzer (test/fast/differential.test.ts) checks that they do.
+ */
+import type { RequestHead } from '@gatehouse/core';
+import type { FilterPlan } from '../filters/plan.js';
+import { connectionTokens, isHopByHop, maybeHop, removeHeader, sameName, setHeader } from '../upstream/headers.js';
+
+/** Header names whose duplicates Node's `req.headers` drops (first wins), as node:http does. */
+const FIRST_WINS = new Set([
+  'age',
+  'authorization',
+  'content-length',
+  'content-type',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'referer',
+  'retry-after',
+  'server',
+  'user-agent',
+]);
+
+/** Node's `req.headers` object from a raw list, built only when a matcher or filter reads it. */
+export function headersObject(raw: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const value = raw[i + 1];
+    const have = out[name];
+    if (have === undefined) {
+      out[name] = name === 'set-cookie' ? [value] : value;
+      continue;
+    }
+    if (name === 'set-cookie') (have as string[]).push(value);
+    else if (name === 'cookie') out[name] = have + '; ' + value;
+    else if (!FIRST_WINS.has(name)) out[name] = have + ', ' + value;
+  }
+  return out;
+}
+
+/** The one request model (core's RequestHead); `headers` is lazy. */
+export class FastHead implements RequestHead {
+  method = '';
+  host = '';
+  path = '';
+  query = '';
+  raw: string[] = [];
+  #headers: Record<string, string | string[]> | null = null;
+  get headers(): Record<string, string | string[]> {
+    return (this.#headers ??= headersObject(this.raw));
+  }
+}
+
+/** Host header syntax: reg-name / IPv4 / [IPv6], optional :port (the node engine's rule). */
+export function validHost(h: string): boolean {
+  const n = h.length;
+  if (n === 0 || n > 255) return false;
+  for (let i = 0; i < n; i++) {
+    const c = h.charCodeAt(i);
+    if (
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 57) ||
+      c === 46 ||
+      c === 45 ||
+      c === 58 ||
+      c === 95 ||
+      c === 91 ||
+      c === 93 ||
+      c === 126
+    )
+      continue;
+    return false;
+  }
+  const colon = h.lastIndexOf(':');
+  if (colon !== -1 && h.charCodeAt(0) !== 91) {
+    if (h.indexOf(':') !== colon) return false;
+    for (let i = colon + 1; i < n; i++) {
+      const c = h.charCodeAt(i);
+      if (c < 48 || c > 57) return false;
+    }
+  }
+  return true;
+}
+
+
+/** Names the engine treats specially (host 4, expect 6, x-forwarded-* 15–17, hop-by-hop). */
+function maybeSpecial(name: string): boolean {
+  const n = name.length;
+  return n === 4 || n === 6 || n === 15 || n === 16 || maybeHop(name);
+}
+
+/**
+ * The header list sent upstream: hop-by-hop headers and those the client's Connection names removed,
+ * Host (possibly rewritten), X-Forwarded-For/-Proto/-Host, then the RequestHeaderModifiers — the same
+ * list, in the same order, as the node engine's `Exchange.buildHeaders`.
+ */
+export function upstreamHeaders(
+  raw: readonly string[],
+  plan: FilterPlan,
+  rawHost: string,
+  client: string,
+  secure: boolean,
+  trust: boolean,
+  requestId: string | null,
+  ids: boolean,
+): string[] {
+  const out: string[] = [];
+  const hostValue = plan.hostRewrite ?? rawHost;
+  let conn: Set<string> | null = null;
+  let xff: string | null = null;
+  let xfp: string | null = null;
+  let xfh: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    // the client's x-request-id is replaced by the kept/generated one (appended below)
+    if (ids && name.length === 12 && isRequestIdName(name)) continue;
+    if (!maybeSpecial(name)) {
+      out.push(name, raw[i + 1]);
+      continue;
+    }
+    const lower = name.toLowerCase();
+    switch (lower) {
+      case 'host':
+        out.push(name, hostValue);
+        continue;
+      case 'connection':
+        conn = connectionTokens(raw[i + 1]);
+        continue;
+      case 'x-forwarded-for':
+        if (trust) xff = xff === null ? raw[i + 1] : xff + ', ' + raw[i + 1];
+        continue;
+      case 'x-forwarded-proto':
+        if (trust) xfp ??= raw[i + 1];
+        continue;
+      case 'x-forwarded-host':
+        if (trust) xfh ??= raw[i + 1];
+        continue;
+      case 'expect':
+        continue;
+    }
+    if (isHopByHop(lower)) continue;
+    out.push(name, raw[i + 1]);
+  }
+  if (conn !== null) for (const t of conn) if (t !== 'host') removeHeader(out, t);
+  if (client.startsWith('::ffff:')) client = client.slice(7);
+  out.push('x-forwarded-for', xff === null ? client : xff + ', ' + client, 'x-forwarded-proto', xfp ?? (secure ? 'https' : 'http'), 'x-forwarded-host', xfh ?? rawHost);
+  if (requestId !== null) out.push('x-request-id', requestId);
+  const mods = plan.request;
+  for (let i = 0; i < mods.length; i++) mods[i].apply(out);
+  if (plan.hostRewrite !== null && mods.length > 0) setHeader(out, 'host', 'host', plan.hostRewrite);
+  return out;
+}
+
+export { sameName };
+
+/** `x-request-id` in any case (callers checked the length, 12). */
+export function isRequestIdName(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return (c === 120 || c === 88) && (name === 'x-request-id' || name.toLowerCase() === 'x-request-id');
+}

@@ -1,0 +1,413 @@
+/**
+ * Upstream keep-alive pools of raw sockets for the fast engine: one pool per endpoint, idle sockets
+ * reused last-in-first-out, a connection limit with a FIFO of waiting exchanges, and responses parsed by
+ * the same llhttp binding as requests. A socket goes back to the pool only when its request was written
+ * completely and its response was read completely with nothing after it; anything else closes it.
+ *
+ * HOT PATH — change with care: parser callbacks and socket listeners are shared functions that find
+ * their UpConn through a symbol; nothing here allocates per request.
+ */
+import net from 'node:net';
+import type { ResolvedEndpoint } from '../api.js';
+import type { LlBinding, LlParser, ParseError } from './binding.js';
+
+/** What an UpConn reports to the exchange using it. Implemented by FastExchange. */
+export interface UpstreamUser {
+  /** A socket for this exchange (fresh or reused). */
+  attach(up: UpConn): void;
+  /** Connecting failed (nothing was sent). */
+  connectFailed(err: Error): void;
+  /** The final response head; returns true when the response has no body (HEAD). */
+  onResHead(status: number, raw: string[], versionMinor: number, keepAlive: boolean): boolean;
+  onResBody(chunk: Buffer): void;
+  onResComplete(): void;
+  /** The socket failed or closed before the response completed. `fresh`: no response byte yet. */
+  onUpstreamError(err: Error, up: UpConn): void;
+  /** The socket can take more request bytes again. */
+  upstreamDrained(): void;
+  /** Whether the exchange still wants a socket (false once answered or abandoned). */
+  readonly waiting: boolean;
+}
+
+const kUp = Symbol('gatehouse.fast.up');
+type OwnedSocket = net.Socket & { [kUp]?: UpConn };
+type OwnedParser = LlParser & { [kUp]?: UpConn };
+
+const RESET = Object.assign(new Error('upstream closed the connection'), { code: 'ECONNRESET' });
+const MALFORMED_BASE = 'malformed upstream response';
+
+export class UpConn {
+  readonly socket: OwnedSocket;
+  readonly parser: OwnedParser;
+  readonly pool: EndpointPool;
+  user: UpstreamUser | null = null;
+  connected = false;
+  /** Served at least one exchange before (a failure may be a stale keep-alive close). */
+  reused = false;
+  /** A response byte arrived for the current exchange. */
+  gotBytes = false;
+  /** The final (non-1xx) response of the current exchange completed. */
+  finalDone = false;
+  /** The current response's head said keep-alive. */
+  keepAlive = false;
+  /** The current response is to a HEAD request. */
+  head = false;
+  interim = false;
+  dead = false;
+  idleSince = 0;
+  /** Header pairs collected by kOnHeaders when a head has more than 32 fields. */
+  extra: string[] | null = null;
+
+  constructor(pool: EndpointPool, binding: LlBinding) {
+    this.pool = pool;
+    const ep = pool.ep;
+    const s = (ep.unix ? net.connect(ep.address) : net.connect({ host: ep.address, port: ep.port, noDelay: true })) as OwnedSocket;
+    s[kUp] = this;
+    this.socket = s;
+    const H = binding.HTTPParser;
+    const p = new H() as OwnedParser;
+    p[kUp] = this;
+    p[H.kOnMessageBegin] = upOnBegin;
+    p[H.kOnHeaders] = upOnHeaders;
+    p[H.kOnHeadersComplete] = upOnHeadersComplete;
+    p[H.kOnBody] = upOnBody;
+    p[H.kOnMessageComplete] = upOnComplete;
+    p.initialize(H.RESPONSE, {}, 0, 0);
+    this.parser = p;
+    s.once('connect', upOnConnect);
+    s.on('data', upOnData);
+    s.on('end', upOnEnd);
+    s.on('drain', upOnDrain);
+    s.on('error', upOnError);
+    s.once('close', upOnClose);
+  }
+
+  /** Start an exchange on this socket (the caller then writes the request). */
+  begin(user: UpstreamUser): void {
+    this.user = user;
+    this.gotBytes = false;
+    this.finalDone = false;
+    this.keepAlive = false;
+    this.interim = false;
+  }
+
+  /** The exchange is over; `reusable` when its request was fully written and nothing is pending. */
+  release(reusable: boolean): void {
+    this.user = null;
+    if (this.socket.isPaused()) this.socket.resume();
+    if (!reusable || !this.keepAlive || !this.finalDone || this.dead) {
+      this.destroy();
+      return;
+    }
+    this.reused = true;
+    this.pool.putBack(this);
+  }
+
+  destroy(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.user = null;
+    this.socket.destroy();
+  }
+
+  fail(err: Error): void {
+    const u = this.user;
+    this.user = null;
+    this.destroy();
+    if (u !== null) {
+      if (this.connected) u.onUpstreamError(err, this);
+      else u.connectFailed(err);
+    }
+  }
+}
+
+// ---- socket listeners (this = socket)
+
+function upOnConnect(this: OwnedSocket): void {
+  const up = this[kUp]!;
+  up.connected = true;
+  up.pool.connected(up);
+}
+
+function upOnData(this: OwnedSocket, chunk: Buffer): void {
+  const up = this[kUp]!;
+  if (up.user === null) {
+    // bytes on an idle socket: never reuse it
+    up.destroy();
+    up.pool.forget(up);
+    return;
+  }
+  up.gotBytes = true;
+  let ret: number | ParseError;
+  try {
+    ret = up.parser.execute(chunk);
+  } catch (err) {
+    ret = err as ParseError;
+  }
+  if (typeof ret !== 'number') {
+    const e = Object.assign(new Error(MALFORMED_BASE + ': ' + ((ret as ParseError).code ?? 'error')), { code: (ret as ParseError).code ?? 'HPE_USER' });
+    up.fail(e);
+  }
+}
+
+function upOnDrain(this: OwnedSocket): void {
+  this[kUp]!.user?.upstreamDrained();
+}
+
+function upOnEnd(this: OwnedSocket): void {
+  const up = this[kUp]!;
+  if (up.user !== null) {
+    // close-delimited bodies complete at EOF
+    try {
+      up.parser.finish();
+    } catch {
+      /* reported below */
+    }
+  }
+  up.keepAlive = false;
+  if (up.user !== null) up.fail(RESET);
+  else {
+    up.destroy();
+    up.pool.forget(up);
+  }
+}
+
+function upOnError(this: OwnedSocket, err: Error): void {
+  const up = this[kUp]!;
+  up.fail(err);
+  up.pool.forget(up);
+}
+
+function upOnClose(this: OwnedSocket): void {
+  const up = this[kUp]!;
+  up.dead = true;
+  up.pool.closed(up);
+  if (up.user !== null) up.fail(RESET);
+  try {
+    up.parser.close();
+  } catch {
+    /* already closed */
+  }
+}
+
+// ---- parser callbacks (this = parser)
+
+function upOnBegin(this: OwnedParser): void {
+  const up = this[kUp]!;
+  // a second message after the final response: the upstream sent bytes nobody asked for
+  if (up.finalDone || up.user === null) up.dead = true;
+}
+
+function upOnHeaders(this: OwnedParser, headers: string[]): void {
+  const up = this[kUp]!;
+  if (up.extra === null) up.extra = headers.slice();
+  else for (let i = 0; i < headers.length; i++) up.extra.push(headers[i]);
+}
+
+function upOnHeadersComplete(
+  this: OwnedParser,
+  _major: number,
+  minor: number,
+  headers: string[] | undefined,
+  _method: number,
+  _url: string | undefined,
+  status: number,
+  _statusText: string,
+  _upgrade: boolean,
+  keepAlive: boolean,
+): number {
+  const up = this[kUp]!;
+  let raw = headers;
+  if (up.extra !== null) {
+    raw = raw === undefined ? up.extra : up.extra.concat(raw);
+    up.extra = null;
+  }
+  const u = up.user;
+  if (u === null || up.dead) return 1;
+  if (status < 200) {
+    // 1xx: llhttp resets for the final response; the node engine drops interim answers too
+    up.interim = true;
+    return 0;
+  }
+  up.interim = false;
+  up.keepAlive = keepAlive;
+  try {
+    return u.onResHead(status, raw ?? [], minor, keepAlive) ? 1 : 0;
+  } catch {
+    up.dead = true;
+    return 1;
+  }
+}
+
+function upOnBody(this: OwnedParser, chunk: Buffer): void {
+  const up = this[kUp]!;
+  const u = up.user;
+  if (u === null) return;
+  try {
+    u.onResBody(chunk);
+  } catch {
+    up.dead = true;
+  }
+}
+
+function upOnComplete(this: OwnedParser): void {
+  const up = this[kUp]!;
+  if (up.interim) {
+    up.interim = false;
+    return;
+  }
+  up.finalDone = true;
+  const u = up.user;
+  if (u === null) return;
+  try {
+    u.onResComplete();
+  } catch {
+    up.dead = true;
+  }
+}
+
+export interface FastPoolOptions {
+  /** Connections per endpoint (default 1024); further exchanges wait in order. */
+  maxConnections?: number;
+  /** Idle keep-alive sockets are closed after this (default 4 s, undici's default). */
+  idleMs?: number;
+}
+
+/** One endpoint's sockets. */
+export class EndpointPool {
+  readonly idle: UpConn[] = [];
+  readonly waiters: UpstreamUser[] = [];
+  /** Sockets open or connecting. */
+  total = 0;
+  lastUsed = 0;
+  /** `host: ...` for requests that came without one (what undici sends). */
+  readonly hostLine: string;
+  constructor(
+    readonly key: string,
+    readonly ep: ResolvedEndpoint,
+    readonly owner: FastPools,
+  ) {
+    this.hostLine = 'host: ' + (ep.unix ? 'localhost' : ep.address.includes(':') ? `[${ep.address}]:${ep.port}` : `${ep.address}:${ep.port}`) + '\r\n';
+  }
+
+  acquire(user: UpstreamUser): void {
+    this.lastUsed = this.owner.now;
+    const idle = this.idle;
+    while (idle.length > 0) {
+      const up = idle.pop()!;
+      if (up.dead || up.socket.destroyed) continue;
+      up.begin(user);
+      user.attach(up);
+      return;
+    }
+    if (this.total < this.owner.maxConnections) {
+      this.total++;
+      const up = new UpConn(this, this.owner.binding);
+      up.begin(user);
+      return;
+    }
+    this.waiters.push(user);
+  }
+
+  /** A new socket connected: its exchange may have gone meanwhile, then another one takes it. */
+  connected(up: UpConn): void {
+    const u = up.user;
+    if (u !== null && u.waiting) {
+      u.attach(up);
+      return;
+    }
+    up.user = null;
+    up.keepAlive = true;
+    up.finalDone = true;
+    this.putBack(up);
+  }
+
+  putBack(up: UpConn): void {
+    const w = this.waiters;
+    while (w.length > 0) {
+      const u = w.shift()!;
+      if (!u.waiting) continue;
+      up.begin(u);
+      u.attach(up);
+      return;
+    }
+    up.idleSince = this.owner.now;
+    this.idle.push(up);
+  }
+
+  forget(up: UpConn): void {
+    const i = this.idle.indexOf(up);
+    if (i !== -1) this.idle.splice(i, 1);
+  }
+
+  closed(up: UpConn): void {
+    this.total--;
+    this.forget(up);
+    // a waiter gets a fresh socket in place of the closed one
+    const w = this.waiters;
+    while (w.length > 0 && !w[0].waiting) w.shift();
+    if (w.length > 0 && this.total < this.owner.maxConnections && !this.owner.closing) {
+      this.total++;
+      const u = w.shift()!;
+      new UpConn(this, this.owner.binding).begin(u);
+    }
+  }
+
+  sweep(limit: number): void {
+    const idle = this.idle;
+    for (let i = idle.length - 1; i >= 0; i--) {
+      if (idle[i].idleSince < limit) {
+        const up = idle[i];
+        idle.splice(i, 1);
+        up.destroy();
+      }
+    }
+  }
+}
+
+/** Every endpoint pool of one fast engine, reused across table swaps like the undici pools. */
+export class FastPools {
+  readonly #pools = new Map<string, EndpointPool>();
+  readonly maxConnections: number;
+  readonly idleMs: number;
+  /** Cached clock (performance.now()), refreshed by the engine's sweep. */
+  now = performance.now();
+  closing = false;
+
+  constructor(
+    readonly binding: LlBinding,
+    opts: FastPoolOptions = {},
+  ) {
+    this.maxConnections = opts.maxConnections ?? 1024;
+    this.idleMs = opts.idleMs ?? 4_000;
+  }
+
+  get(ep: ResolvedEndpoint): EndpointPool {
+    let p = this.#pools.get(ep.key);
+    if (p === undefined) {
+      p = new EndpointPool(ep.key, ep, this);
+      this.#pools.set(ep.key, p);
+    }
+    return p;
+  }
+
+  /** Once a second: close idle sockets past the keep-alive time and pools nobody used for 2 min. */
+  sweep(now: number): void {
+    this.now = now;
+    const limit = now - this.idleMs;
+    for (const [key, p] of this.#pools) {
+      p.sweep(limit);
+      if (p.total === 0 && p.waiters.length === 0 && p.lastUsed < now - 120_000) this.#pools.delete(key);
+    }
+  }
+
+  /** Close idle sockets now (shutdown); sockets in use close when their exchange ends. */
+  close(): void {
+    this.closing = true;
+    for (const p of this.#pools.values()) p.sweep(Infinity);
+  }
+
+  get size(): number {
+    return this.#pools.size;
+  }
+}
