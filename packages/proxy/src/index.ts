@@ -9,6 +9,8 @@ export { HttpsTerminator } from './listeners/https.js';
 export { DefaultBackendResolver, type ResolverOptions } from './upstream/resolver.js';
 export { startEchoServer, type EchoOptions, type EchoServer } from './echo-server.js';
 export { GatehouseError, ErrorCode, Replies, type LocalReply } from './errors.js';
+export { isOperationalError } from './errors.js';
+export { DEFAULT_LIMITS, REQUEST_ID_MODES, resolveLimits, setDefaultLimits, type LimitOptions, type Limits, type RequestIdMode } from './limits.js';
 export { TlsPortServer, type TlsPortOptions, type HttpsTerminatorLike, type HttpsTerminatorFactory } from './listeners/tls-port.js';
 export { TcpPortServer } from './listeners/tcp.js';
 export { UdpPortServer, type UdpOptions } from './listeners/udp.js';

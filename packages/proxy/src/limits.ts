@@ -67,8 +67,19 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   outlier: Object.freeze({ consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 10 }),
 });
 
-/** Defaults filled in; out-of-range numbers fall back to the default. */
-export function resolveLimits(o: LimitOptions = {}): Limits {
+let processDefaults: LimitOptions = {};
+
+/**
+ * Process-wide overrides of the defaults (the cli's `gatehouse run` flags): every Runtime created
+ * afterwards — in the primary or in a `--workers` child, which parses the same argv — starts from them.
+ */
+export function setDefaultLimits(o: LimitOptions): void {
+  processDefaults = o;
+}
+
+/** Defaults (and process-wide overrides) filled in; out-of-range numbers fall back to the default. */
+export function resolveLimits(given: LimitOptions = {}): Limits {
+  const o: LimitOptions = { ...processDefaults, ...given, outlier: { ...processDefaults.outlier, ...given.outlier } };
   const num = (v: number | undefined, d: number, min = 0): number => (typeof v === 'number' && Number.isFinite(v) && v >= min ? v : d);
   const d = DEFAULT_LIMITS;
   const oo = o.outlier ?? {};

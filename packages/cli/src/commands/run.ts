@@ -11,6 +11,11 @@ import {
   ACCESS_LOG_FORMATS,
   GatehouseRuntime,
   isLogLevel,
+  isOperationalError,
+  REQUEST_ID_MODES,
+  setDefaultLimits,
+  type LimitOptions,
+  type RequestIdMode,
   parseHostPort,
   type AccessLogFormat,
   type LogFormat,
@@ -21,7 +26,7 @@ import { loadResources } from '../load/index.js';
 import { Gateway, type GatewayConfig, type GatewayDeps, type RuntimeFactoryContext } from '../gateway.js';
 import { ClusterRuntime, aggregatedMetrics, runWorker } from '../workers.js';
 
-export const usage = 'run [DIR] [--admin HOST:PORT] [--bind ADDR] [--log-format json|pretty] [--access-log json|pretty|off] [--no-watch] [--watch-poll] [--drain-timeout 15s]';
+export const usage = 'run [DIR] [--admin HOST:PORT] [--bind ADDR] [--log-format json|pretty] [--access-log json|pretty|off] [--no-watch] [--watch-poll] [--drain-timeout 15s] [limits: --max-header-size --max-headers --max-uri-size --max-body-size --headers-timeout --request-timeout --idle-timeout --max-connections --max-streams --max-pending --connect-timeout --outlier-failures --request-id]';
 
 const HELP = `usage: gatehouse run [DIR] [flags]
 
@@ -38,7 +43,73 @@ Serve the Gateway API YAML in DIR (default ./gateway), watch it and reload on ch
   --drain-timeout DURATION     how long in-flight requests may take on shutdown (default 15s)
   --gateway-class NAME         serve only Gateways of this GatewayClass (repeatable)
   --workers N                  N worker processes sharing the listen sockets (node:cluster; default 1)
+
+Limits (docs/reliability.md; sizes take k/m suffixes, durations 10s/500ms/5m):
+  --max-header-size SIZE       request line + headers (431 beyond; default 60k)
+  --max-headers N              request header fields (431 beyond; default 100)
+  --max-uri-size SIZE          request target (414 beyond; default 8k)
+  --max-body-size SIZE         request body (413 beyond; default 0 = unlimited)
+  --headers-timeout DURATION   time to send the request head (408; default 10s)
+  --request-timeout DURATION   time to send the whole request (408; default 300s; 0 = none)
+  --idle-timeout DURATION      idle keep-alive connections closed after (default 65s)
+  --max-connections N          open connections per listener; more are closed at once (default 50000)
+  --max-streams N              concurrent streams per HTTP/2 connection (default 100)
+  --max-pending N              requests in flight per backend; beyond, 503 (default 1024)
+  --connect-timeout DURATION   upstream connect timeout (503; default 5s)
+  --outlier-failures N         consecutive failures that eject an endpoint (default 5; 0 = off)
+  --request-id trust|always-new|off   x-request-id handling (default trust)
 `;
+
+/** `60k`, `1m`, `8192` → bytes. */
+export function parseSize(s: string): number {
+  const m = /^(\d+)(k|kb|kib|m|mb|mib)?$/i.exec(s.trim());
+  if (!m) throw new Error(`invalid size "${s}" (e.g. 8192, 60k, 1m)`);
+  const unit = (m[2] ?? '').toLowerCase();
+  return Number(m[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1);
+}
+
+const LIMIT_FLAGS = {
+  'max-header-size': ['maxHeaderBytes', 'size'],
+  'max-headers': ['maxHeaderCount', 'count'],
+  'max-uri-size': ['maxUriBytes', 'size'],
+  'max-body-size': ['maxBodyBytes', 'size'],
+  'headers-timeout': ['headersTimeoutMs', 'duration'],
+  'request-timeout': ['requestTimeoutMs', 'duration'],
+  'idle-timeout': ['idleTimeoutMs', 'duration'],
+  'max-connections': ['maxConnections', 'count'],
+  'max-streams': ['maxConcurrentStreams', 'count'],
+  'max-pending': ['maxPendingPerBackend', 'count'],
+  'connect-timeout': ['connectTimeoutMs', 'duration'],
+} as const;
+
+/** The limit flags of `run` → LimitOptions (throws UsageError). */
+export function parseLimitFlags(v: Record<string, string | boolean | string[] | undefined>): LimitOptions {
+  const out: Record<string, unknown> = {};
+  for (const [flag, [key, kind]] of Object.entries(LIMIT_FLAGS)) {
+    const raw = v[flag];
+    if (typeof raw !== 'string') continue;
+    let n: number;
+    try {
+      n = kind === 'size' ? parseSize(raw) : kind === 'duration' ? parseDuration(raw) : Number(raw);
+    } catch (err) {
+      throw new UsageError(`--${flag}: ${(err as Error).message}`);
+    }
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${flag} must be a non-negative integer (got "${raw}")`);
+    out[key] = n;
+  }
+  const of = v['outlier-failures'];
+  if (typeof of === 'string') {
+    const n = Number(of);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--outlier-failures must be a non-negative integer (got "${of}")`);
+    out.outlier = { consecutiveFailures: n };
+  }
+  const rid = v['request-id'];
+  if (typeof rid === 'string') {
+    if (!(REQUEST_ID_MODES as readonly string[]).includes(rid)) throw new UsageError(`--request-id must be one of ${REQUEST_ID_MODES.join(', ')} (got "${rid}")`);
+    out.requestId = rid as RequestIdMode;
+  }
+  return out as LimitOptions;
+}
 
 /** `15s`, `500ms`, `1m`, `1.5s` or a bare number of seconds → milliseconds. */
 export function parseDuration(s: string): number {
@@ -52,7 +123,10 @@ export function parseDuration(s: string): number {
 export class UsageError extends Error {}
 
 /** argv → GatewayConfig (throws UsageError with a clear message). */
-export function parseRunArgs(argv: string[], isTTY = Boolean(process.stderr.isTTY)): GatewayConfig & { help: boolean; workers: number; dirGiven: boolean } {
+export function parseRunArgs(
+  argv: string[],
+  isTTY = Boolean(process.stderr.isTTY),
+): GatewayConfig & { help: boolean; workers: number; dirGiven: boolean; limits: LimitOptions } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -71,6 +145,7 @@ export function parseRunArgs(argv: string[], isTTY = Boolean(process.stderr.isTT
         'drain-timeout': { type: 'string' },
         'gateway-class': { type: 'string', multiple: true },
         workers: { type: 'string' },
+        ...Object.fromEntries([...Object.keys(LIMIT_FLAGS), 'outlier-failures', 'request-id'].map((f) => [f, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -105,7 +180,9 @@ export function parseRunArgs(argv: string[], isTTY = Boolean(process.stderr.isTT
   const workers = v.workers === undefined ? 1 : Number(v.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive integer (got "${v.workers}")`);
   const defaultFormat: 'json' | 'pretty' = isTTY ? 'pretty' : 'json';
+  const limits = parseLimitFlags(v as Record<string, string | boolean | string[] | undefined>);
   return {
+    limits,
     help: v.help === true,
     dirGiven: parsed.positionals.length > 0,
     dir: parsed.positionals[0] ?? './gateway',
@@ -206,6 +283,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   let stopped = null as Gateway | null;
+  // limit flags apply to every Runtime of this process (primary or worker: same argv)
+  setDefaultLimits(config.limits);
+  installLastResortHandlers(() => stopped?.logger ?? null);
   if (cluster.isWorker) return runWorker(config);
   const code = await serve(config, {
     workers: config.workers,
@@ -220,4 +300,35 @@ export async function run(argv: string[]): Promise<number> {
   // Everything is closed by now; if a stray handle still holds the loop, do not hang the container.
   setTimeout(() => process.exit(code), 2000).unref();
   return code;
+}
+
+let lastResortInstalled = false;
+
+/**
+ * The last resort (docs/reliability.md): an error nobody handled is logged. Operational errors of
+ * sockets and peers (ECONNRESET, EPIPE, HPE_*, UND_ERR_*, ...) leave the process serving; anything else
+ * is a programmer error — the process state can no longer be trusted, so it logs and exits 70
+ * (EX_SOFTWARE) for the supervisor to restart it. Unhandled rejections are treated the same way.
+ */
+export function installLastResortHandlers(logger: () => { error(msg: string, fields?: Record<string, unknown>): void } | null): void {
+  if (lastResortInstalled) return;
+  lastResortInstalled = true;
+  const handle = (kind: string) => (err: unknown) => {
+    const e = err as { message?: string; code?: string; stack?: string } | null;
+    const fields = { kind, error: e?.message ?? String(err), code: e?.code, stack: e?.stack };
+    const log = logger();
+    const write = (msg: string): void => {
+      if (log !== null) log.error(msg, fields);
+      else process.stderr.write(JSON.stringify({ level: 'error', msg, ...fields }) + '\n');
+    };
+    if (isOperationalError(err)) {
+      write('unhandled operational error (kept serving)');
+      return;
+    }
+    write('unhandled programmer error: exiting');
+    process.exitCode = 70;
+    setImmediate(() => process.exit(70));
+  };
+  process.on('uncaughtException', handle('uncaughtException'));
+  process.on('unhandledRejection', handle('unhandledRejection'));
 }
