@@ -1,7 +1,8 @@
 /**
  * Static checks of examples/compose (no Docker engine here): the config directory is valid, every
  * backendRef names a compose service on a port that service listens on, and the Dockerfile has its
- * stages, a non-root USER, a HEALTHCHECK through `gatehouse healthcheck` and an ENTRYPOINT.
+ * stages (pnpm package in the builder, the single executable on a distroless base), a non-root USER,
+ * a HEALTHCHECK through `gatehouse healthcheck`, ENTRYPOINT gatehouse and CMD run /etc/gatehouse.
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
@@ -70,14 +71,34 @@ t.test('Dockerfile: multi-stage, non-root, HEALTHCHECK via gatehouse healthcheck
   const froms = lines.filter((l) => /^FROM /i.test(l));
   t.ok(froms.length >= 2, `${froms.length} stages`);
   t.ok(froms.every((f) => / AS \w+/i.test(f)), 'every stage is named');
-  t.ok(lines.some((l) => /^COPY --from=\w+/.test(l)), 'the final stage copies from a build stage');
+  const build = lines.slice(lines.indexOf(froms[0]), lines.indexOf(froms[froms.length - 1]));
+  t.ok(build.some((l) => /^RUN .*pnpm install --frozen-lockfile/.test(l)), 'the build stage installs with the lockfile');
+  t.ok(build.some((l) => /^RUN .*pnpm package/.test(l)), 'and builds the single executable with pnpm package');
+  t.ok(build.some((l) => /^ARG GATEHOUSE_COMMIT/.test(l)), 'the commit comes in as a build arg (.git is not in the context)');
   const lastFrom = lines.lastIndexOf(froms[froms.length - 1]);
   const final = lines.slice(lastFrom);
+  t.match(final[0], /^FROM (gcr\.io\/distroless\/cc-debian\d+|debian:\w+-slim)\S* AS \w+$/, 'the runtime base is distroless (or debian-slim): no node, no shell needed');
+  t.ok(final.some((l) => /^COPY --from=\w+ \S+ \/usr\/local\/bin\/gatehouse$/.test(l)), 'the executable is copied to /usr/local/bin/gatehouse');
+  t.ok(final.some((l) => /^ENV PATH=.*\/usr\/local\/bin/.test(l)), 'which is on PATH');
   const user = final.find((l) => /^USER /.test(l));
   t.ok(user, 'USER in the final stage');
   t.notMatch(user ?? '', /^USER (root|0)(:|$)/, 'not root');
-  t.match(final.find((l) => /^HEALTHCHECK /.test(l)) ?? '', /CMD \[.*"healthcheck"/, 'HEALTHCHECK runs gatehouse healthcheck');
-  t.match(final.find((l) => /^ENTRYPOINT /.test(l)) ?? '', /^ENTRYPOINT \[.*bin\.js"\]$/, 'exec-form ENTRYPOINT');
+  t.match(final.find((l) => /^HEALTHCHECK /.test(l)) ?? '', /CMD \["gatehouse", "healthcheck"/, 'HEALTHCHECK runs gatehouse healthcheck (exec form)');
+  t.equal(final.find((l) => /^ENTRYPOINT /.test(l)), 'ENTRYPOINT ["gatehouse"]', 'exec-form ENTRYPOINT gatehouse');
+  t.match(final.find((l) => /^CMD /.test(l)) ?? '', /^CMD \["run", "\/etc\/gatehouse"/, 'CMD run /etc/gatehouse');
   t.ok(final.some((l) => /^VOLUME .*\/etc\/gatehouse/.test(l)), 'config dir is a volume');
-  t.notOk(final.some((l) => /pnpm install|tsc/.test(l)), 'no build tools in the final stage');
+  t.notOk(final.some((l) => /pnpm|tsc|npm |^RUN /.test(l)), 'no build tools, and nothing run, in the final stage (distroless has no shell)');
+  const ignore = readFileSync(join(DIR, 'Dockerfile.dockerignore'), 'utf8').split('\n');
+  for (const p of ['**/node_modules', '**/dist', 'dist-bin', '.git']) t.ok(ignore.includes(p), `.dockerignore: ${p}`);
+});
+
+t.test('compose: the gateway runs read-only, without capabilities; the commit is passed to the build', async (t) => {
+  const raw = parse(readFileSync(join(DIR, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { read_only?: boolean; cap_drop?: string[]; security_opt?: string[]; build?: { args?: Record<string, string> } }>;
+  };
+  const gw = raw.services.gateway;
+  t.equal(gw.read_only, true);
+  t.same(gw.cap_drop, ['ALL']);
+  t.ok(gw.security_opt?.includes('no-new-privileges:true'));
+  t.match(gw.build?.args?.GATEHOUSE_COMMIT ?? '', /GATEHOUSE_COMMIT/);
 });
