@@ -258,10 +258,11 @@ export function deriveRequests(table: RoutingTable): Derivation {
           skip(bad);
           continue;
         }
-        const method = entry.method ?? 'GET';
+        // A match without a method loses to one with a method, so try other methods when GET is taken.
+        const methods = entry.method !== null ? [entry.method] : ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
         const qs = query.length ? `?${query.join('&')}` : '';
         let chosen: BenchRequest | null = null;
-        outer: for (const host of hostCandidates(entry.hostname, group.hostname)) {
+        outer: for (const method of methods) for (const host of hostCandidates(entry.hostname, group.hostname)) {
           for (const path of paths) {
             const draft = { method, port: port.port, host, target: path + qs, headers };
             const { prediction, entry: hit } = predictor.predict(draft);
@@ -288,7 +289,7 @@ export function deriveRequests(table: RoutingTable): Derivation {
         if (chosen === null) continue;
         if (chosen.predicted.outcome !== 'route' || ruleKey(chosen.predicted.rule!) !== ruleKey(ref)) {
           const why = predictor.whyNot(port, entry, chosen);
-          const got = chosen.predicted.rule ? ruleLabel(chosen.predicted.rule) : chosen.predicted.outcome;
+          const got = chosen.predicted.rule ? ruleLabel(chosen.predicted.rule) : chosen.predicted.outcome === 'no-route' ? 'no route (404)' : chosen.predicted.outcome;
           chosen.notes.push(`no request reaches this match: it goes to ${got} (${why})`);
         }
         const key = `${chosen.port} ${chosen.method} ${chosen.host}${chosen.target} ${JSON.stringify(chosen.headers)}`;

@@ -22,7 +22,6 @@ import {
   type Derivation,
 } from '../bench/requests.js';
 import { runLoadBench, runOfflineBench, type BenchReport, type BenchSettings, type Progress } from '../bench/run.js';
-import { parseDuration } from './run.js';
 import { loadAndCompile } from './routes.js';
 
 export const usage =
@@ -54,6 +53,15 @@ replaced by a local echo server and every HTTP listener moved to a free port on 
 `;
 
 const MAX_DURATION_MS = 5 * 60_000;
+
+/** `10s`, `500ms`, `1m`, `1.5s` or a bare number of seconds → milliseconds. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
+  if (!m) throw new Error(`invalid duration "${s}" (e.g. 10s, 500ms, 1m)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+}
 function MAX_DURATION_TEXT(): string {
   return '5m';
 }
