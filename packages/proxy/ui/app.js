@@ -115,7 +115,7 @@
           h('td', null, l.port === null ? '–' : l.port),
           h('td', null, l.protocol || '–'),
           h('td', { class: 'mono' }, l.hostname || '*'),
-          h('td', null, h('span', { class: 'muted' }, l.attachedRoutes + ' attached'), h('ul', { class: 'plain' }, l.routes.map(function (r) { return h('li', null, link('routes', r)); }))),
+          h('td', null, h('span', { class: 'muted' }, l.attachedRoutes + ' attached'), h('ul', { class: 'plain' }, l.routes.map(function (r) { return h('li', null, link('routes:' + r, r)); }))),
           h('td', null, badges(l.conditions)),
           h('td', null, liveWidget('listener', l.id)));
       });
@@ -160,7 +160,7 @@
       h('td', null, b.resolution === 'Unresolved' ? h('span', { class: 'badge bad' }, 'Unresolved: ' + (b.reason || '?')) : h('span', { class: 'badge ok' }, b.resolution)),
       h('td', { class: 'mono' }, b.endpoints.length ? b.endpoints.join(', ') : '–'),
       h('td', null, h('span', { class: 'badge', 'data-health': b.name, 'data-resolution': b.resolution, 'data-endpoints': b.endpoints.length }, '')),
-      withRoutes ? h('td', null, b.routes.map(function (r) { return h('div', null, link('routes', r)); })) : null,
+      withRoutes ? h('td', null, b.routes.map(function (r) { return h('div', null, link('routes:' + r, r)); })) : null,
       h('td', null, b.resolution === 'Unresolved' ? null : liveWidget('backend', b.name)));
   }
   function updateHealth(el) {
@@ -219,15 +219,24 @@
     if (!explainTouched && model.explainHint && !$('ex-url').value) $('ex-url').value = model.explainHint.url;
   }
   function loadModel() {
-    return getJson('/api/model').then(function (r) { model = r.body; render(); document.body.setAttribute('data-loaded', '1'); });
+    return getJson('/api/model').then(function (r) {
+      if (r.status !== 200) return;
+      model = r.body;
+      render();
+      if (!document.body.hasAttribute('data-loaded')) show(); // scroll to #routes:NAME once
+      document.body.setAttribute('data-loaded', '1');
+    });
   }
 
   // ------------------------------------------------------------------ navigation
   function show() {
-    var v = (location.hash || '#gateways').slice(1);
+    var hash = decodeURIComponent((location.hash || '#gateways').slice(1));
+    var v = hash.split(':')[0], target = hash.slice(v.length + 1);
     if (VIEWS.indexOf(v) < 0) v = 'gateways';
     VIEWS.forEach(function (x) { $('v-' + x).hidden = x !== v; });
     Array.prototype.forEach.call(document.querySelectorAll('nav a'), function (a) { a.className = a.getAttribute('data-view') === v ? 'active' : ''; });
+    var el = target && document.getElementById('route-' + target);
+    if (el) el.scrollIntoView();
   }
 
   // ------------------------------------------------------------------ explain
@@ -288,8 +297,12 @@
   function connect() {
     var dot = $('live-dot');
     if (!window.EventSource) { setInterval(function () { getJson('/api/stats').then(function (r) { onStats(r.body); }); }, 1000); return; }
-    var es = new EventSource('/api/events');
-    es.addEventListener('open', function () { dot.className = 'dot on'; });
+    var es = new EventSource('/api/events'), opened = false;
+    es.addEventListener('open', function () {
+      dot.className = 'dot on';
+      if (opened) loadModel(); // reconnected: the process may have changed meanwhile
+      opened = true;
+    });
     es.addEventListener('error', function () { dot.className = 'dot'; });
     es.addEventListener('stats', function (e) { onStats(JSON.parse(e.data)); });
     es.addEventListener('model', function () { loadModel(); });

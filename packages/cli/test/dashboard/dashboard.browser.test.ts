@@ -161,6 +161,9 @@ t.test('dashboard in headless Chromium', { timeout: 60_000 }, async (t) => {
     t.equal(await row.locator('[data-health]').innerText(), 'healthy');
     t.match(await page.locator('#v-backends [data-backend="Service elsewhere/web-v1:80"]').innerText(), /Unresolved: RefNotPermitted[\s\S]*answers 500/);
     await shot('backends');
+    await page.click('#v-backends a[href="#routes:default/www"]');
+    await page.locator('[data-route="default/www"]').waitFor();
+    t.equal(await page.locator('nav a.active').getAttribute('data-view'), 'routes', 'a route link opens the routes view');
   });
 
   await t.test('explain form: the winning rule and the losing candidates', async (t) => {
