@@ -18,6 +18,7 @@ const USAGE = `usage: gatehouse-conformance [options]
   --consistency MS            how long a failing request is retried before it counts as failed (default 500)
   --backend-resolution strict|default
                               compile's backend resolution (default strict: Services must exist, as in Kubernetes)
+  --http-engine node|fast     the proxy's HTTP/1.1 engine (default: the proxy's default); both must pass alike
   --keep                      keep the assembled directories (printed at the end)
   --no-write                  do not write results/latest.json and RESULTS.md
 `;
@@ -55,6 +56,7 @@ function parse(argv: string[]): ConformanceOptions | string {
         o.backendResolution = v;
         break;
       }
+      case '--http-engine': o.httpEngine = val(); break;
       case '--keep': o.keepDirs = true; break;
       case '--no-write': o.write = false; break;
       case '-h': case '--help': return '';

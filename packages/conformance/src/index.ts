@@ -38,6 +38,8 @@ export interface ConformanceOptions extends Partial<Omit<RunOptions, 'log'>> {
   log?: (line: string) => void;
   /** Backend resolution mode passed to compile (default `strict`, see product.ts). */
   backendResolution?: 'default' | 'strict';
+  /** The proxy's HTTP/1.1 engine (`node` | `fast`); default: the proxy's default. */
+  httpEngine?: string;
   /** Inject a product (tests); default: the real one via product.ts. */
   product?: Product;
 }
@@ -81,7 +83,7 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Confor
   let productProblem = '';
   if (!product) {
     try {
-      product = await loadProduct({ gatewayClass: GATEWAY_CLASS_NAME, controllerName: CONTROLLER_NAME, backendResolution: o.backendResolution ?? 'strict' });
+      product = await loadProduct({ gatewayClass: GATEWAY_CLASS_NAME, controllerName: CONTROLLER_NAME, backendResolution: o.backendResolution ?? 'strict', ...(o.httpEngine ? { httpEngine: o.httpEngine } : {}) });
     } catch (e) {
       productProblem = e instanceof ProductUnavailable ? e.message : `could not load the product: ${String(e)}`;
     }

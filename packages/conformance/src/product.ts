@@ -100,6 +100,8 @@ export interface ProductOptions {
    * suite's "nonexistent Service" cases into DNS lookups.
    */
   backendResolution: 'default' | 'strict';
+  /** The proxy's HTTP/1.1 engine for plain-HTTP ports (`node` or `fast`); default: the proxy's own default. */
+  httpEngine?: string;
 }
 
 export async function loadProduct(opts: ProductOptions): Promise<Product> {
@@ -113,7 +115,12 @@ export async function loadProduct(opts: ProductOptions): Promise<Product> {
   if (!compile) throw new ProductUnavailable('@gatehouse/core does not export compile()');
   if (!RuntimeClass) throw new ProductUnavailable('@gatehouse/proxy does not export GatehouseRuntime yet');
 
-  const parts = [loadResources ? 'cli loadResources' : 'harness loader + core decodeDocuments', `core compile (backendResolution ${opts.backendResolution})`, 'proxy GatehouseRuntime'];
+  const engine = opts.httpEngine ?? process.env.GATEHOUSE_HTTP_ENGINE;
+  const parts = [
+    loadResources ? 'cli loadResources' : 'harness loader + core decodeDocuments',
+    `core compile (backendResolution ${opts.backendResolution})`,
+    `proxy GatehouseRuntime${engine ? ` (httpEngine ${engine})` : ''}`,
+  ];
   return {
     description: parts.join(' + '),
     async build(dir) {
@@ -156,7 +163,7 @@ export async function loadProduct(opts: ProductOptions): Promise<Product> {
         warn: (m: string, f?: Record<string, unknown>) => fmt('warn', m, f),
         error: (m: string, f?: Record<string, unknown>) => fmt('error', m, f),
       };
-      return new RuntimeClass({ bindAddress: '127.0.0.1', logger });
+      return new RuntimeClass({ bindAddress: '127.0.0.1', logger, ...(opts.httpEngine ? { httpEngine: opts.httpEngine } : {}) });
     },
   };
 }
