@@ -111,6 +111,7 @@ export class AdminServer {
       };
       const onListening = () => {
         this.server.off('error', onError);
+        this.dashboard?.start();
         resolve();
       };
       this.server.once('error', onError);

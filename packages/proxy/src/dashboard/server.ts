@@ -35,14 +35,18 @@ const MAX_BODY = 64 * 1024;
 
 export class Dashboard {
   private readonly clients = new Set<http.ServerResponse>();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | null = null;
   private lastModelKey = '';
 
   constructor(
     private readonly source: DashboardSource,
     private readonly opts: DashboardOptions,
-  ) {
-    this.timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
+  ) {}
+
+  /** Starts the once-a-second tick (the admin server calls it once it listens). */
+  start(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 1000);
     this.timer.unref();
   }
 
@@ -52,7 +56,8 @@ export class Dashboard {
   }
 
   close(): void {
-    clearInterval(this.timer);
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
     for (const c of this.clients) c.end();
     this.clients.clear();
   }
