@@ -134,7 +134,7 @@
         return h('tr', null,
           h('td', null, rule.index + (rule.name ? ' (' + rule.name + ')' : '')),
           h('td', null, rule.matches.map(function (m) {
-            return h('div', { class: 'mono' }, m.hostnames.join(',') + '  ' + m.path + (m.method ? '  method ' + m.method : '') +
+            return h('div', { class: 'mono' }, (m.hostnames.length ? m.hostnames.join(',') + '  ' : '') + m.path + (m.method ? '  method ' + m.method : '') +
               (m.headers.length ? '  headers ' + m.headers.join(' ') : '') + (m.queryParams.length ? '  query ' + m.queryParams.join(' ') : ''));
           })),
           h('td', null, rule.filters.length ? rule.filters.map(function (f) { return h('div', { class: 'mono' }, f); }) : h('span', { class: 'muted' }, '–')),

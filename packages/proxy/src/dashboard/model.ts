@@ -194,7 +194,9 @@ export function buildModel({ table, status }: ModelInput): DashboardModel {
       if (port.l4Route) {
         const l = port.listeners[port.l4Route.listener];
         if (l) addRoute(l.id, port.l4Route.route);
-        ruleOf(port.l4Route.route, 0, null, [], port.l4Route.backendRefs);
+        const r = ruleOf(port.l4Route.route, 0, null, [], port.l4Route.backendRefs);
+        if (r.rule.matches.length === 0)
+          r.rule.matches.push({ hostnames: [], path: `every ${port.protocol} ${port.transport === 'udp' ? 'datagram' : 'connection'} on port ${port.port}`, method: null, headers: [], queryParams: [] });
       }
     }
   }
