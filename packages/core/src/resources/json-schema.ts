@@ -102,7 +102,29 @@ function objectToJson(s: ObjectSchema): JsonSchema {
   js.properties = properties;
   if (required.length) js.required = required;
   js.additionalProperties = false;
+  const union = discriminatedUnion(s);
+  if (union) js.allOf = union;
   return js;
+}
+
+/**
+ * The Gateway API's union convention: a required `type` enum names the sibling field that carries
+ * the settings (`type: RequestRedirect` → `requestRedirect`, `type: ReplaceFullPath` →
+ * `replaceFullPath`), and the object's CEL rule requires that field. Only for objects that have such
+ * a rule and a required `type` whose values name their own fields; the schema requires the field (it
+ * does not forbid the others: v1alpha1 allowed them), so it is never stricter than the decoder.
+ */
+function discriminatedUnion(s: ObjectSchema): JsonSchema[] | undefined {
+  const type = s.fields.type;
+  if (!s.rules?.length || !type?.required || type.schema.t !== 'string' || !type.schema.enum) return undefined;
+  const branches: JsonSchema[] = [];
+  for (const v of type.schema.enum) {
+    const field = v.charAt(0).toLowerCase() + v.slice(1);
+    const camel = /^[A-Z]{2,}/.test(v) ? v.replace(/^[A-Z]+(?=[A-Z][a-z]|$)/, (m) => m.toLowerCase()) : field;
+    const name = s.fields[camel] ? camel : s.fields[field] ? field : undefined;
+    if (name && name !== 'type') branches.push({ if: { properties: { type: { const: v } }, required: ['type'] }, then: { required: [name] } });
+  }
+  return branches.length >= 2 ? branches : undefined;
 }
 
 /** One schema-language node → JSON Schema. */
