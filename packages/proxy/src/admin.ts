@@ -72,6 +72,24 @@ export function tableJson(table: RoutingTable): string {
   return JSON.stringify(redacted, null, 2) + '\n';
 }
 
+/**
+ * DNS-rebinding and cross-site-request guard for what a browser can reach: the dashboard and the POST
+ * endpoints. A rebinding attack arrives with the attacker's hostname in `Host`; a cross-site form POST
+ * carries a foreign `Origin`. Scrapers and scripts (GET /metrics from another container by service
+ * name) are not affected.
+ */
+function browserSafe(req: http.IncomingMessage): boolean {
+  const host = req.headers.host;
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  const lower = name.toLowerCase();
+  const literal = /^\d{1,3}(\.\d{1,3}){3}$/.test(lower) || lower.includes(':') || lower === 'localhost';
+  if (!literal) return false;
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === 'null') return origin === undefined;
+  return origin === `http://${host}` || origin === `https://${host}`;
+}
+
 const ROUTES: Record<string, string> = {
   '/healthz': 'GET',
   '/readyz': 'GET',
@@ -146,7 +164,11 @@ export class AdminServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (this.dashboard !== null && Dashboard.owns(path)) return this.dashboard.handle(req, res, path);
+    const isDashboard = this.dashboard !== null && Dashboard.owns(path);
+    if ((isDashboard || req.method === 'POST') && !browserSafe(req)) {
+      return send(res, 403, { error: 'forbidden: the dashboard and POST endpoints answer only to an IP-literal or localhost Host, same-origin' });
+    }
+    if (isDashboard) return this.dashboard!.handle(req, res, path);
     const want = ROUTES[path];
     if (want === undefined) return send(res, 404, { error: `not found: ${path}`, endpoints: Object.keys(ROUTES) });
     const method = req.method ?? 'GET';
