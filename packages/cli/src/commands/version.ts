@@ -30,6 +30,10 @@ export function buildInfo(): BuildInfo {
 export const usage = 'version [-o json]';
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === '-h' || argv[0] === '--help') {
+    process.stdout.write(`usage: gatehouse ${usage}\n\nThe version, the git commit it was built from, the Node.js inside, how it was built (sea, bundle, tsc).\n`);
+    return 0;
+  }
   const info = buildInfo();
   const json = (argv[0] === '-o' && argv[1] === 'json') || argv[0] === '--output=json' || argv[0] === '-ojson';
   if (argv.length > 0 && !json) {

@@ -27,7 +27,10 @@ t.test('json, and GATEHOUSE_COMMIT', async (t) => {
   t.same(JSON.parse(r.stdout), { version: VERSION, commit: 'abc1234', node: process.version, build: 'tsc', platform: `${process.platform}-${process.arch}` });
 });
 
-t.test('usage error', async (t) => {
+t.test('help and usage error', async (t) => {
+  const h = run(['version', '--help']);
+  t.equal(h.status, 0);
+  t.match(h.stdout, /^usage: gatehouse version/);
   const r = run(['version', '--bogus']);
   t.equal(r.status, 2);
   t.match(r.stderr, /usage: gatehouse version/);
