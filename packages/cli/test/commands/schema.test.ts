@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { allJsonSchema, formatPath, kindJsonSchemas, type Diagnostic } from '@gatehouse/core';
+import { allJsonSchema, decodeDocuments, formatPath, kindJsonSchemas, type Diagnostic, type RawDocument } from '@gatehouse/core';
 import { loadDirectory, loadResources } from '../../src/load/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -39,6 +39,20 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   UNKNOWN_KIND: 'all.json rejects it (no branch matches); there is no per-kind schema to compare fields with',
   INVALID_DOCUMENT: 'all.json rejects it (not an object); there is no per-kind schema to compare fields with',
 };
+/** Cross-field checks the decoder reports under an ordinary code (not CEL_RULE), with the reason. */
+const CROSS_FIELD_MESSAGES: [RegExp, string][] = [
+  [/a Service of type ExternalName needs externalName/, 'required only when type is ExternalName'],
+  [/a Secret of type kubernetes\.io\/tls needs/, 'tls.crt and tls.key may sit in data or stringData, and only type kubernetes.io/tls needs them'],
+  [/is not a valid gRPC (service|method) name/, 'the name pattern applies to type Exact only'],
+  [/forwardTo needs serviceName or backendRef/, 'v1alpha1: one of two fields'],
+  [/is not an IP address \(type IPAddress\)|an address hostname|is not a valid hostname/, 'a Gateway address value is checked by its type'],
+];
+const crossField = (d: Diagnostic) =>
+  NOT_EXPRESSIBLE[d.code] !== undefined ||
+  CROSS_FIELD_MESSAGES.some(([re]) => re.test(d.message)) ||
+  // v1alpha1 objects are checked once more after conversion to v1 (e.g. `rules: []` becomes too few rules).
+  (d.hint ?? '').includes('found after conversion to v1');
+
 /** Codes all.json does reject (no branch matches), though no per-kind schema can point at the field. */
 const SEEN_BY_ALL = new Set(['UNKNOWN_API_VERSION', 'UNKNOWN_KIND', 'INVALID_DOCUMENT']);
 /** Invalid cases that all.json accepts, with the reason (every error they have is invisible to a schema). */
@@ -196,6 +210,78 @@ t.test('invalid cases: rejected, on the same fields as gatehouse validate', asyn
   }
   t.ok(rejected >= 15, `${rejected} invalid cases rejected by all.json`);
   t.ok(sameField >= 12, `${sameField} decoder errors matched on the same field`);
+});
+
+/** The decoder alone on one object (positions do not matter here). */
+function decodeAlone(value: unknown): Diagnostic[] {
+  const doc: RawDocument = { file: 'x.yaml', index: 0, order: 0, value, locate: () => ({ file: 'x.yaml', line: 1, col: 1 }) };
+  return errorsOf(decodeDocuments([doc]).diagnostics);
+}
+
+/** Every path to a value inside `v` (objects and lists included), parents first. */
+function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  if (at.length) out.push(at);
+  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...at, i], out));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) paths(x, [...at, k], out);
+  return out;
+}
+
+function mutate(v: any, path: (string | number)[], how: 'null' | 'delete' | 'string' | 'number'): any {
+  const copy = structuredClone(v);
+  let o = copy;
+  for (const p of path.slice(0, -1)) o = o[p];
+  const last = path[path.length - 1]!;
+  if (how === 'delete') {
+    if (Array.isArray(o)) o.splice(last as number, 1);
+    else delete o[last];
+  } else o[last] = how === 'null' ? null : how === 'string' ? 'x y' : 7;
+  return copy;
+}
+
+t.test('differential: mutated fixture objects, decoder vs schema', async (t) => {
+  // Every fixture object that decodes cleanly on its own, each leaf and subtree set to null, deleted,
+  // or replaced by a string or a number. Where the decoder accepts, the schema must accept (no false
+  // alarms in editors); where the decoder's only errors are ones a schema expresses, it must reject.
+  const seen = new Set<string>();
+  const objs: any[] = [];
+  for (const dir of configDirs()) {
+    if (dir.includes('/invalid/')) continue;
+    const { docs: raw } = await loadDirectory(dir);
+    for (const d of raw as Doc[])
+      for (const o of objects(d.value)) {
+        const key = JSON.stringify(o.value);
+        if (o.value && !seen.has(key) && byKind.has(`${o.value.apiVersion} ${o.value.kind}`) && decodeAlone(o.value).length === 0) {
+          seen.add(key);
+          objs.push(o.value);
+        }
+      }
+  }
+  let n = 0;
+  let falseAlarms = 0;
+  let gaps = 0;
+  const report: string[] = [];
+  for (const o of objs) {
+    const v = byKind.get(`${o.apiVersion} ${o.kind}`)!;
+    const ps = paths(o).filter((p) => p[0] !== 'apiVersion' && p[0] !== 'kind');
+    for (const [i, p] of ps.entries()) {
+      const how = (['null', 'delete', 'string', 'number'] as const)[i % 4]!;
+      const m = mutate(o, p, how);
+      n++;
+      const errs = decodeAlone(m);
+      const ok = v(m);
+      if (errs.length === 0 && !ok) {
+        falseAlarms++;
+        if (report.length < 10) report.push(`schema rejects what the decoder accepts: ${o.kind} ${how} ${formatPath(p)}: ${ajv.errorsText(v.errors)}`);
+      } else if (errs.length > 0 && ok && !errs.some(crossField)) {
+        gaps++;
+        if (report.length < 10) report.push(`schema accepts what the decoder rejects: ${o.kind} ${how} ${formatPath(p)}: ${errs.map((e) => `${e.code} ${e.path}`).join('; ')}`);
+      }
+    }
+  }
+  t.ok(objs.length > 50, `${objs.length} distinct objects`);
+  t.ok(n > 1000, `${n} mutations`);
+  t.equal(falseAlarms, 0, 'no false alarms', { report });
+  t.equal(gaps, 0, 'no gaps on expressible errors', { report });
 });
 
 t.test('gatehouse schema', { skip: !existsSync(BIN) && 'packages/cli/dist missing: run npx tsc -b' }, async (t) => {

@@ -43,7 +43,7 @@ function checkToSchema(s: StringSchema): JsonSchema | undefined {
   const pattern = alternatives.length === 1 ? alternatives[0]! : alternatives.map((a) => `(${a})`).join('|');
   return {
     pattern,
-    not: { pattern: IPV4_LIKE },
+    not: { type: 'string', pattern: IPV4_LIKE },
     description: wildcard
       ? 'A hostname: lower-case DNS labels, optionally starting with "*." (no IP addresses, no port).'
       : 'A precise hostname: lower-case DNS labels, no wildcard (no IP addresses, no port).',
@@ -150,9 +150,10 @@ export function toJsonSchema(s: Schema): JsonSchema {
     case 'object':
       return objectToJson(s);
     case 'list': {
-      // The walker accepts `null` for an object item (read as `{}`); every other item type rejects it.
+      // The walker reads a `null` object item as `{}`: fine when the object has no required field.
       const item = toJsonSchema(s.item);
-      const js: JsonSchema = { type: 'array', items: s.item.t === 'object' ? nullable(item) : item };
+      const nullItem = s.item.t === 'object' && !Object.values(s.item.fields).some((f) => f.required);
+      const js: JsonSchema = { type: 'array', items: nullItem ? nullable(item) : item };
       if (s.minItems !== undefined) js.minItems = s.minItems;
       if (s.maxItems !== undefined) js.maxItems = s.maxItems;
       const notes: string[] = [];
