@@ -240,7 +240,7 @@ function mutate(v: any, path: (string | number)[], how: 'null' | 'delete' | 'str
 
 t.test('differential: mutated fixture objects, decoder vs schema', async (t) => {
   // Every fixture object that decodes cleanly on its own, each leaf and subtree set to null, deleted,
-  // or replaced by a string or a number. Where the decoder accepts, the schema must accept (no false
+  // or replaced by a string or a number (about 12,000 cases, 2 s). Where the decoder accepts, the schema must accept (no false
   // alarms in editors); where the decoder's only errors are ones a schema expresses, it must reject.
   const seen = new Set<string>();
   const objs: any[] = [];
@@ -263,20 +263,20 @@ t.test('differential: mutated fixture objects, decoder vs schema', async (t) => 
   for (const o of objs) {
     const v = byKind.get(`${o.apiVersion} ${o.kind}`)!;
     const ps = paths(o).filter((p) => p[0] !== 'apiVersion' && p[0] !== 'kind');
-    for (const [i, p] of ps.entries()) {
-      const how = (['null', 'delete', 'string', 'number'] as const)[i % 4]!;
-      const m = mutate(o, p, how);
-      n++;
-      const errs = decodeAlone(m);
-      const ok = v(m);
-      if (errs.length === 0 && !ok) {
-        falseAlarms++;
-        if (report.length < 10) report.push(`schema rejects what the decoder accepts: ${o.kind} ${how} ${formatPath(p)}: ${ajv.errorsText(v.errors)}`);
-      } else if (errs.length > 0 && ok && !errs.some(crossField)) {
-        gaps++;
-        if (report.length < 10) report.push(`schema accepts what the decoder rejects: ${o.kind} ${how} ${formatPath(p)}: ${errs.map((e) => `${e.code} ${e.path}`).join('; ')}`);
+    for (const p of ps)
+      for (const how of ['null', 'delete', 'string', 'number'] as const) {
+        const m = mutate(o, p, how);
+        n++;
+        const errs = decodeAlone(m);
+        const ok = v(m);
+        if (errs.length === 0 && !ok) {
+          falseAlarms++;
+          if (report.length < 10) report.push(`schema rejects what the decoder accepts: ${o.kind} ${how} ${formatPath(p)}: ${ajv.errorsText(v.errors)}`);
+        } else if (errs.length > 0 && ok && !errs.some(crossField)) {
+          gaps++;
+          if (report.length < 10) report.push(`schema accepts what the decoder rejects: ${o.kind} ${how} ${formatPath(p)}: ${errs.map((e) => `${e.code} ${e.path}`).join('; ')}`);
+        }
       }
-    }
   }
   t.ok(objs.length > 50, `${objs.length} distinct objects`);
   t.ok(n > 1000, `${n} mutations`);
