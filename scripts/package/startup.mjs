@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Start-up time of the single executable: runs `gatehouse version` N times (default 20) and prints
- * min / median / mean / p90 wall-clock milliseconds, next to the same for `node packages/cli/dist/bin.js`.
+ * min / median / mean / p90 wall-clock milliseconds, next to the same for `node packages/cli/dist/bin.js`,
+ * then the same for `validate fixtures/quickstart`.
  *
  *   node scripts/package/startup.mjs [EXE] [--runs 20]
  */
@@ -34,3 +35,7 @@ process.stdout.write(`${exe} (${(statSync(exe).size / 1048576).toFixed(1)} MiB),
 process.stdout.write(`  single executable      ${measure(exe, ['version'], { PATH: '/nonexistent' })}\n`);
 process.stdout.write(`  node dist/bin.js (tsc) ${measure(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), 'version'], process.env)}\n`);
 process.stdout.write(`  node -e 0 (baseline)   ${measure(process.execPath, ['-e', '0'], process.env)}\n`);
+const qs = join(ROOT, 'fixtures/quickstart');
+process.stdout.write(`${runs} runs of \`validate fixtures/quickstart\` (load, decode, compile 10 objects):\n`);
+process.stdout.write(`  single executable      ${measure(exe, ['validate', qs], { PATH: '/nonexistent' })}\n`);
+process.stdout.write(`  node dist/bin.js (tsc) ${measure(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), 'validate', qs], process.env)}\n`);
