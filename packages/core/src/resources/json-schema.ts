@@ -228,10 +228,25 @@ export function kindJsonSchemas(): KindSchema[] {
 export function allJsonSchema(schemas: readonly KindSchema[] = kindJsonSchemas()): JsonSchema {
   const definitions: Record<string, JsonSchema> = {};
   const branches: JsonSchema[] = [];
+  // Served versions of a kind mostly share one spec, and every kind shares metadata: each distinct
+  // subschema is written once, under the first kind and version that uses it.
+  const shared = new Map<string, string>();
+  const hoist = (js: JsonSchema, name: string): JsonSchema => {
+    const text = JSON.stringify(js);
+    let def = shared.get(text);
+    if (!def) {
+      shared.set(text, (def = name));
+      definitions[def] = js;
+    }
+    return { $ref: `#/definitions/${def}` };
+  };
   for (const k of schemas) {
     const name = `${k.apiVersion}/${k.kind}`.replace(/[/.]/g, '_');
     const { $schema: _drop, ...body } = k.schema;
-    definitions[name] = body;
+    const props = { ...(body.properties as Record<string, JsonSchema>) };
+    for (const p of ['metadata', 'spec'])
+      if (props[p]) props[p] = hoist(props[p]!, p === 'metadata' ? 'metadata' : `${name}_spec`);
+    definitions[name] = { ...body, properties: props };
     branches.push({ $ref: `#/definitions/${name}` });
   }
   const knownKinds = [...new Set(KINDS.map((d) => d.kind))];
