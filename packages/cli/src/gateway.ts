@@ -26,6 +26,7 @@ import {
 import { Reloader, type CompileFn, type LoadFn, type ReloadOutcome } from './reload.js';
 import { ConfigWatcher } from './watch.js';
 import { explainRequest } from './commands/explain.js';
+import { buildInfo } from './commands/version.js';
 
 export interface GatewayConfig {
   dir: string;
@@ -146,7 +147,7 @@ export class Gateway {
           table: () => this.runtime.current()?.table ?? null,
           status: () => this.statusJson(),
           reload: (trigger) => this.reload(trigger),
-          version: () => ({ version: VERSION, node: process.version, pid: process.pid }),
+          version: () => ({ ...buildInfo(), pid: process.pid }),
         },
         dashboard: {
           live: this.live,
