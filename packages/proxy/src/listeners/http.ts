@@ -46,7 +46,9 @@ export class HttpPortServer implements PortServer {
         reject(new GatehouseError(ErrorCode.LISTEN, `cannot listen on ${this.key}: ${err.code ?? err.message}`, { cause: err }));
       };
       this.#server.once('error', onError);
-      this.#server.listen({ host: this.#port.address ?? this.#ctx.bindAddress, port: this.#port.port }, () => {
+      // backlog: Node's default (511) overflows under connection bursts (SYN retransmits = seconds of latency);
+      // the kernel caps it at net.core.somaxconn
+      this.#server.listen({ host: this.#port.address ?? this.#ctx.bindAddress, port: this.#port.port, backlog: 4096 }, () => {
         this.#server.removeListener('error', onError);
         this.#server.on('error', (err) => this.#ctx.logger.error('listener error', { key: this.key, error: err.message }));
         let lastDropLog = 0;

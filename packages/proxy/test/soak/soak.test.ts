@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import t from 'tap';
 import { backend, freePort, table } from '../helpers/ir.js';
 import { startGateway } from '../hardening/harness.js';
@@ -33,9 +34,10 @@ function bump(m: Record<string, number>, k: string): void {
 }
 
 /** One keep-alive client: sequential GETs on one socket, each answer parsed and checked; reconnects when closed. */
-async function client(port: number, id: number, until: number, st: Stats): Promise<void> {
+async function client(port: number, id: number, until: () => number, st: Stats, ready: () => void): Promise<void> {
   let seq = 0;
-  while (Date.now() < until) {
+  let signalled = false;
+  while (Date.now() < until()) {
     const sock = net.connect(port, '127.0.0.1');
     sock.setNoDelay(true);
     let buf = Buffer.alloc(0);
@@ -60,7 +62,7 @@ async function client(port: number, id: number, until: number, st: Stats): Promi
       await new Promise((r) => setTimeout(r, 50));
       continue;
     }
-    while (!closed && Date.now() < until) {
+    while (!closed && Date.now() < until()) {
       const path = `/ok/c${id}/r${seq++}`;
       const start = performance.now();
       sock.write(`GET ${path} HTTP/1.1\r\nHost: soak.test\r\n\r\n`);
@@ -85,8 +87,12 @@ async function client(port: number, id: number, until: number, st: Stats): Promi
         waiter = null;
       }
       if (status === 0) {
-        if (Date.now() < until) bump(st.errors, 'good_connection_closed');
+        if (Date.now() < until()) bump(st.errors, 'good_connection_closed');
         break;
+      }
+      if (!signalled) {
+        signalled = true;
+        ready();
       }
       st.requests++;
       st.good++;
@@ -108,6 +114,9 @@ async function hostileClient(port: number, offset: number, until: number, st: St
   let i = offset;
   while (Date.now() < until) {
     const [name, bytes, expected] = HOSTILE[i++ % HOSTILE.length];
+    const t0 = performance.now();
+    let connectedAt = -1;
+    let dataAt = -1;
     const answer = await new Promise<{ status: number; closed: boolean }>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
       let text = '';
@@ -120,12 +129,16 @@ async function hostileClient(port: number, offset: number, until: number, st: St
         const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
         resolve({ status: m ? Number(m[1]) : 0, closed });
       };
-      const timer = setTimeout(() => finish(false), 5000);
-      s.on('data', (c: Buffer) => (text += c.toString('latin1')));
+      const timer = setTimeout(() => finish(false), 15_000);
+      s.on('data', (c: Buffer) => {
+        if (text === '') dataAt = performance.now() - t0;
+        text += c.toString('latin1');
+      });
       s.on('end', () => finish(true));
       s.on('close', () => finish(true));
       s.on('error', () => finish(true));
       s.on('connect', () => {
+        connectedAt = performance.now() - t0;
         for (const p of Array.isArray(bytes) ? bytes : [bytes]) s.write(p);
       });
     });
@@ -134,7 +147,7 @@ async function hostileClient(port: number, offset: number, until: number, st: St
     bump(st.statuses, 'hostile_' + answer.status);
     if (answer.status !== expected || !answer.closed) {
       st.wrong++;
-      if (st.wrongSamples.length < 5) st.wrongSamples.push(`${name}: expected ${expected}, got ${answer.status} closed=${answer.closed}`);
+      if (st.wrongSamples.length < 5) st.wrongSamples.push(`${name}: expected ${expected}, got ${answer.status} closed=${answer.closed} at=${Date.now() % 100000} connect=${Math.round(connectedAt)}ms data=${Math.round(dataAt)}ms`);
     }
   }
 }
@@ -165,18 +178,46 @@ t.test(`soak: ${CONNECTIONS} keep-alive connections, good + hostile traffic, ${S
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const st: Stats = { requests: 0, good: 0, hostile: 0, wrong: 0, wrongSamples: [], errors: {}, statuses: {}, latencies: new Float64Array(4_000_000), nLat: 0 };
-  const start = Date.now();
-  const until = start + SECONDS * 1000;
+  // ramp up: every connection opened and served once before the clock starts (bounded: 60 s)
+  let until = Date.now() + 3_600_000;
+  let readyCount = 0;
+  let allReady: () => void = () => undefined;
+  const ramped = new Promise<void>((r) => (allReady = r));
+  const ready = (): void => {
+    if (++readyCount === CONNECTIONS) allReady();
+  };
   const clients: Promise<void>[] = [];
+  const rampStart = Date.now();
   for (let i = 0; i < CONNECTIONS; i++) {
-    clients.push(client(port, i, until, st));
-    if (i % 100 === 99) await new Promise((r) => setTimeout(r, 10)); // ramp up
+    clients.push(client(port, i, () => until, st, ready));
+    if (i % 50 === 49) await new Promise((r) => setTimeout(r, 25));
   }
+  await Promise.race([ramped, new Promise((r) => setTimeout(r, 60_000))]);
+  const rampMs = Date.now() - rampStart;
+  // steady state from here: counters and latencies restart (wrong answers stay counted)
+  st.requests = st.good = 0;
+  st.nLat = 0;
+  st.statuses = {};
+  const start = Date.now();
+  until = start + SECONDS * 1000;
   for (let i = 0; i < 8; i++) clients.push(hostileClient(port, i * 7, until, st));
   let rssPeak = 0;
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 500);
+  // RequestRecords are counted and dropped as they come (the harness would keep them all)
+  const byReason: Record<string, number> = {};
+  const drain = (): void => {
+    for (const r of gw.records) if (r.error !== null) bump(byReason, r.error);
+    gw.records.length = 0;
+  };
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    drain();
+  }, 500);
   await Promise.all(clients);
   clearInterval(sampler);
+  loop.disable();
+  drain();
   const elapsed = (Date.now() - start) / 1000;
   await new Promise((r) => setTimeout(r, 500));
   global.gc?.();
@@ -185,6 +226,8 @@ t.test(`soak: ${CONNECTIONS} keep-alive connections, good + hostile traffic, ${S
   const pct = (p: number): number => (lat.length === 0 ? 0 : Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] * 100) / 100);
   const report = {
     seconds: Math.round(elapsed),
+    rampMs,
+    readyConnections: readyCount,
     connections: CONNECTIONS,
     requests: st.requests,
     good: st.good,
@@ -194,14 +237,14 @@ t.test(`soak: ${CONNECTIONS} keep-alive connections, good + hostile traffic, ${S
     wrongSamples: st.wrongSamples,
     statuses: st.statuses,
     errors: st.errors,
-    gatewayErrorsByReason: gw.records.reduce<Record<string, number>>((m, r) => (r.error !== null && bump(m, r.error), m), {}),
+    gatewayErrorsByReason: byReason,
+    eventLoopDelayMs: { p50: Math.round(loop.percentile(50) / 1e6), p99: Math.round(loop.percentile(99) / 1e6), max: Math.round(loop.max / 1e6) },
     latencyMs: { p50: pct(0.5), p99: pct(0.99), max: pct(1) },
     rssMiB: { before: Math.round(rssBefore / 1048576), peak: Math.round(rssPeak / 1048576), after: Math.round(rssAfter / 1048576) },
     exceptions,
     inFlightAfter: gw.rt.engine.inFlight,
     pools: gw.rt.engine.pools.stats(),
   };
-  gw.records.length = 0;
   t.comment(JSON.stringify(report));
   if (process.env.SOAK_REPORT) fs.writeFileSync(process.env.SOAK_REPORT, JSON.stringify(report, null, 2));
   t.equal(exceptions, 0, 'no uncaught exception or unhandled rejection');
