@@ -11,7 +11,7 @@ import type {
   Telemetry,
 } from './api.js';
 import { HttpEngine, type EngineOptions } from './engine/engine.js';
-import { closeFastEngine, useHttpEngine, type HttpEngineName } from './fast/engine.js';
+import { closeFastEngine, retainFast, useHttpEngine, type HttpEngineName } from './fast/engine.js';
 import { PreparedTable, registerPrepared } from './engine/prepared.js';
 import { HttpPortServer } from './listeners/http.js';
 import { TcpPortServer } from './listeners/tcp.js';
@@ -181,6 +181,7 @@ export class GatehouseRuntime implements Runtime {
     const dnsPorts = new Set(table.backends.flatMap((b) => b.endpoints.filter((e) => e.dns).map((e) => ':' + e.port)));
     this.engine.pools.retain(keep, (key) => [...dnsPorts].some((p) => key.endsWith(p)));
     this.engine.h2c.retain(keep);
+    retainFast(this.engine, keep, (key) => [...dnsPorts].some((p) => key.endsWith(p))); // fast engine hook
     return result;
   }
 

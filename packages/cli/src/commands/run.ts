@@ -43,6 +43,8 @@ Serve the Gateway API YAML in DIR (default ./gateway), watch it and reload on ch
   --drain-timeout DURATION     how long in-flight requests may take on shutdown (default 15s)
   --gateway-class NAME         serve only Gateways of this GatewayClass (repeatable)
   --workers N                  N worker processes sharing the listen sockets (node:cluster; default 1)
+  --http-engine fast|node      HTTP/1.1 engine: fast (raw sockets + Node's llhttp) or node (node:http + undici);
+                               default: GATEHOUSE_HTTP_ENGINE, else node (docs/architecture.md)
 
 Limits (docs/reliability.md; sizes take k/m suffixes, durations 10s/500ms/5m):
   --max-header-size SIZE       request line + headers (431 beyond; default 60k)
@@ -126,7 +128,7 @@ export class UsageError extends Error {}
 export function parseRunArgs(
   argv: string[],
   isTTY = Boolean(process.stderr.isTTY),
-): GatewayConfig & { help: boolean; workers: number; dirGiven: boolean; limits: LimitOptions } {
+): GatewayConfig & { help: boolean; workers: number; dirGiven: boolean; limits: LimitOptions; httpEngine?: 'fast' | 'node' } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -145,6 +147,7 @@ export function parseRunArgs(
         'drain-timeout': { type: 'string' },
         'gateway-class': { type: 'string', multiple: true },
         workers: { type: 'string' },
+        'http-engine': { type: 'string' },
         ...Object.fromEntries([...Object.keys(LIMIT_FLAGS), 'outlier-failures', 'request-id'].map((f) => [f, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
@@ -197,6 +200,7 @@ export function parseRunArgs(
     drainTimeoutMs,
     gatewayClasses: v['gateway-class'] ?? [],
     workers,
+    ...(v['http-engine'] === undefined ? {} : { httpEngine: oneOf('http-engine', v['http-engine'], ['fast', 'node'] as const, 'node') }),
   };
 }
 
@@ -285,6 +289,8 @@ export async function run(argv: string[]): Promise<number> {
   let stopped = null as Gateway | null;
   // limit flags apply to every Runtime of this process (primary or worker: same argv)
   setDefaultLimits(config.limits);
+  // --http-engine: every Runtime of this process (and cluster workers, which inherit the environment)
+  if (config.httpEngine !== undefined) process.env.GATEHOUSE_HTTP_ENGINE = config.httpEngine;
   installLastResortHandlers(() => stopped?.logger ?? null);
   if (cluster.isWorker) return runWorker(config);
   const code = await serve(config, {

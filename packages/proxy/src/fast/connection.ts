@@ -16,7 +16,7 @@ import { Replies } from '../errors.js';
 import { ProtocolReplies, replyForParserError } from '../limits.js';
 import type { LlParser, ParseError } from './binding.js';
 import type { FastEngine } from './engine.js';
-import { FastExchange } from './exchange.js';
+import { FastExchange, httpDate } from './exchange.js';
 
 const kConn = Symbol('gatehouse.fast.conn');
 type ConnSocket = Socket & { [kConn]?: DownConn };
@@ -51,15 +51,20 @@ export class DownConn {
   stopped = false;
   closed = false;
   ended = false;
-  /** A parse error answer to send once the exchanges before it are answered. */
-  pendingError: Buffer | null = null;
-  /** A chunked request whose first try waits until execute() returns (see onData). */
+  /**
+   * An exchange whose first try waits until execute() returns: bytes that came in the same packet may
+   * still fail to parse, and then (as with node:http) nothing of that packet is forwarded.
+   */
   deferred: FastExchange | null = null;
   /** Inside parser.execute(). */
   executing = false;
+  /** An answer was completed during the current execute() (node:http's response has not 'finish'ed yet). */
+  answeredNow = false;
   /** Cached clock at the last byte received / when a request head started (0 = none pending). */
   lastActive: number;
   headStart = 0;
+  /** When the request whose body is being read started (for the whole-request timeout). */
+  requestStart = 0;
   /** Header pairs collected by kOnHeaders (heads with more than 32 fields). */
   extraHeaders: string[] | null = null;
   extraUrl = '';
@@ -97,6 +102,7 @@ export class DownConn {
     if (this.parsing === null && this.headStart === 0) this.headStart = now;
     let ret: number | ParseError;
     this.executing = true;
+    this.answeredNow = false;
     try {
       ret = this.parser.execute(chunk);
     } catch (err) {
@@ -109,10 +115,8 @@ export class DownConn {
     }
     const d = this.deferred;
     if (d !== null) {
-      // a chunked request starts only after the parser accepted every byte that came with its head:
-      // a malformed chunk in the same packet is answered 400 and nothing is forwarded
       this.deferred = null;
-      if (!d.done) d.attempt();
+      if (!d.done) d.firstTry();
     }
     const up = this.upgradeEx;
     if (up !== null) {
@@ -122,6 +126,7 @@ export class DownConn {
   }
 
   onHead(major: number, minor: number, headers: string[], method: string, url: string, upgrade: boolean, keepAlive: boolean): void {
+    this.requestStart = this.headStart === 0 ? this.fast.now : this.headStart;
     this.headStart = 0;
     const ex = new FastExchange(this, this.ref.current);
     ex.head.method = method;
@@ -171,26 +176,47 @@ export class DownConn {
     this.flow();
   }
 
-  /** `Expect` as node:http handles it: 100-continue is answered at once, anything else 417. */
+  /**
+   * What node:http answers itself before a request reaches the engine: HTTP/1.1 without Host (400,
+   * requireHostHeader) and `Expect` (100-continue answered at once, anything else 417).
+   */
   expectation(ex: FastExchange): boolean {
-    if (ex.versionMinor !== 1) return true;
+    if (ex.versionMinor !== 1 || ex.versionMajor !== 1) return true;
     const raw = ex.head.raw;
+    let host = false;
     for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length !== 6 || raw[i].toLowerCase() !== 'expect') continue;
-      if (CONTINUE.test(raw[i + 1])) {
-        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
-        return true;
+      if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') {
+        host = true;
+        break;
       }
-      ex.respondLocal(417, ['content-length', '0'], null);
+    }
+    if (!host) {
+      ex.finishSilently();
+      this.active = null;
+      this.stopReading();
+      this.socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nDate: ' + httpDate(Date.now()) + '\r\nContent-Length: 0\r\n\r\n', 'latin1');
       return false;
     }
-    return true;
+    // every Expect line joined, as node:http's req.headers.expect
+    let expect: string | null = null;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length !== 6 || raw[i].toLowerCase() !== 'expect') continue;
+      expect = expect === null ? raw[i + 1] : expect + ', ' + raw[i + 1];
+    }
+    if (expect === null) return true;
+    if (CONTINUE.test(expect)) {
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      return true;
+    }
+    ex.respondLocal(417, ['content-length', '0'], null);
+    return false;
   }
 
   /** The active exchange finished its answer: the next one starts, or the connection closes/idles. */
   exchangeDone(ex: FastExchange): void {
     if (ex !== this.active) return;
     this.active = null;
+    if (this.executing) this.answeredNow = true;
     this.upstreamBlocked = false;
     if (ex.closeAfter) {
       this.stopReading();
@@ -200,11 +226,6 @@ export class DownConn {
     const next = this.waitingList.shift();
     if (next !== undefined) {
       this.activate(next);
-      return;
-    }
-    if (this.pendingError !== null) {
-      this.socket.end(this.pendingError);
-      this.socket.once('finish', destroyAfterAnswer);
       return;
     }
     if (this.ended || (this.parsing === null && this.draining())) {
@@ -239,36 +260,47 @@ export class DownConn {
     else this.waitingList.push(ex);
   }
 
+  /**
+   * The parser refused the bytes. As node:http does: the answer from limits.ts's table goes out at once
+   * and the connection closes; a request of the same packet that was not forwarded yet never is, and
+   * one whose response already started is cut.
+   */
   parseError(err: ParseError): void {
     const reply = replyForParserError(err.code);
     const d = this.deferred;
-    if (d !== null) {
-      this.deferred = null;
-      if (!d.done) {
-        d.status = 400;
-        d.error = 'bad_request';
-        d.finish();
-        if (this.active === d) this.active = null;
-      }
-    }
+    this.deferred = null;
     this.stopReading();
-    if (reply === null) {
+    this.parsing = null;
+    for (const w of this.waitingList) if (!w.done) w.finishSilently();
+    this.waitingList.length = 0;
+    const ex = this.active;
+    this.active = null;
+    if (ex !== null && !ex.done) {
+      if (ex.chunked && !ex.tried) {
+        // a chunked request is never forwarded before the parser accepted what followed its head
+        ex.status = 400;
+        ex.error = 'bad_request';
+        ex.dropUpstream();
+        ex.finish();
+      } else if (ex.responded && ex.pendingHead === null) {
+        ex.cut();
+        return;
+      } else ex.clientGone();
+    } else if (ex !== null && ex.done && ex.responded === false && ex.status !== 0) {
+      // answered locally in this packet: the answer is already written
+    }
+    if (reply === null || this.socket.destroyed || !this.socket.writable) {
       this.socket.destroy();
       return;
     }
-    const text = reply.bytes;
-    const ex = this.parsing;
-    this.parsing = null;
-    if (ex !== null && ex === this.active && !ex.done) ex.clientGone();
-    if (this.active === null || this.active.done) {
-      this.active = null;
-      if (!this.socket.destroyed && this.socket.writable) {
-        this.socket.end(text);
-        this.socket.once('finish', destroyAfterAnswer);
-      } else this.socket.destroy();
+    if (this.answeredNow) {
+      // an answer written in this same packet is still node:http's "message in flight": it closes
+      // the connection without appending the error answer; so do we
+      this.socket.end();
       return;
     }
-    this.pendingError = text;
+    this.socket.end(reply.bytes);
+    this.socket.once('finish', destroyAfterAnswer);
   }
 
   stopReading(): void {
@@ -314,9 +346,31 @@ export class DownConn {
     if (up != null && up.socket.isPaused()) up.socket.resume();
   }
 
+  /**
+   * The client half-closed. As node:http (httpAllowHalfOpen false): an unfinished message is a parse
+   * error (400); otherwise requests in flight are abandoned and the connection is closed.
+   */
   onEnd(): void {
     this.ended = true;
-    if (this.active === null && this.waitingList.length === 0) this.socket.end();
+    if (this.stopped) return;
+    let ret: unknown;
+    try {
+      ret = this.parser.finish();
+    } catch (err) {
+      ret = err;
+    }
+    if (ret instanceof Error) {
+      this.parseError(ret as ParseError);
+      return;
+    }
+    this.stopReading();
+    const ex = this.active;
+    this.active = null;
+    if (ex !== null && !ex.done) ex.clientGone();
+    for (const w of this.waitingList) if (!w.done) w.finishSilently();
+    this.waitingList.length = 0;
+    this.parsing = null;
+    if (this.socket.writable) this.socket.end();
   }
 
   onClose(): void {
@@ -340,7 +394,26 @@ export class DownConn {
   }
 
   /** The sweep: idle keep-alive and header timeouts (as node:http's keepAliveTimeout / headersTimeout). */
-  sweep(now: number, idleMs: number, headersMs: number): void {
+  sweep(now: number, idleMs: number, headersMs: number, requestMs: number): void {
+    const p = this.parsing;
+    if (p !== null && requestMs > 0 && now - this.requestStart > requestMs) {
+      // the whole request (body included) did not arrive in time: 408 when nothing was answered yet
+      this.parsing = null;
+      this.stopReading();
+      if (!p.responded && !p.done && (this.active === p || this.active === null)) {
+        p.dropUpstream();
+        p.status = 408;
+        p.error = 'request_timeout';
+        p.finish();
+        this.active = null;
+        this.socket.end(ProtocolReplies.timeout.bytes);
+        this.socket.once('finish', destroyAfterAnswer);
+      } else {
+        if (!p.done) p.clientGone();
+        this.socket.destroy();
+      }
+      return;
+    }
     if (this.headStart !== 0 && now - this.headStart > headersMs && this.parsing === null) {
       if (this.active === null && this.waitingList.length === 0) {
         this.stopReading();
@@ -462,6 +535,10 @@ export function onBody(this: ConnParser, chunk: Buffer): void {
 export function onMessageComplete(this: ConnParser): void {
   const c = this[kConn];
   if (c == null) return;
+  // kOnHeaders also delivers a chunked body's trailers: they belong to this message (dropped, as the
+  // node engine does), never to the next request's head
+  c.extraHeaders = null;
+  c.extraUrl = '';
   try {
     c.onComplete();
   } catch (err) {

@@ -50,7 +50,8 @@ export class FastEngine {
   ) {
     this.binding = binding;
     this.logger = engine.logger;
-    this.pools = new FastPools(binding, opts);
+    this.pools = new FastPools(binding, { connectTimeoutMs: engine.limits.connectTimeoutMs, ...opts });
+    this.pools.deadlines = engine.deadlines;
     this.#onHeadersComplete = makeOnHeadersComplete(binding.methods);
     const l = engine.limits;
     this.#keepAliveMs = opts.keepAliveMs ?? l.idleTimeoutMs;
@@ -135,7 +136,8 @@ export class FastEngine {
     const now = performance.now();
     this.now = now;
     this.pools.sweep(now);
-    for (const c of this.conns) c.sweep(now, this.#keepAliveMs, this.#headersMs);
+    const requestMs = this.engine.limits.requestTimeoutMs;
+    for (const c of this.conns) c.sweep(now, this.#keepAliveMs, this.#headersMs, requestMs);
   }
 }
 
@@ -206,6 +208,11 @@ export function fastFor(pp: PreparedPort): FastEngine | null {
     eligible.set(pp, ok);
   }
   return ok ? f : null;
+}
+
+/** After a swap: the fast engine's pools keep only endpoints a table still uses (runtime.ts). */
+export function retainFast(engine: HttpEngine, keep: Set<string>, dynamic: (key: string) => boolean): void {
+  engines.get(engine)?.pools.retain(keep, dynamic);
 }
 
 /** Drain hook for a port's listener (listeners/http.ts). */

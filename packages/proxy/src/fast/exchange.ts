@@ -33,6 +33,9 @@ const CHUNK_END = Buffer.from('0\r\n\r\n', 'latin1');
 const CRLF = '\r\n';
 const KEEP_ALIVE = 'connection: keep-alive\r\n';
 
+function firstTryLater(ex: FastExchange): void {
+  if (!ex.done) ex.attempt();
+}
 function retryLater(ex: FastExchange): void {
   ex.attempt();
 }
@@ -71,6 +74,8 @@ export class FastExchange implements Expirable, UpstreamUser {
   versionMinor = 1;
   keepAlive = true;
   rawHost = '';
+  /** `content-type: application/grpc*`: local answers are trailers-only gRPC statuses. */
+  grpc = false;
   contentLength: string | null = null;
   chunked = false;
   expect: string | null = null;
@@ -98,6 +103,8 @@ export class FastExchange implements Expirable, UpstreamUser {
   bodyBuffer: Buffer | null = null;
   // ---- upstream
   upstreamHead = '';
+  /** `host: ...` (first, lowercased: what undici writes); null = the endpoint's. */
+  hostLine: string | null = null;
   upstreamPath = '';
   headers: string[] = [];
   up: UpConn | null = null;
@@ -107,6 +114,8 @@ export class FastExchange implements Expirable, UpstreamUser {
   connectRetried = false;
   staleRetried = false;
   discarding = false;
+  /** The first try started. */
+  tried = false;
   /** Waiting for a socket from the pool. */
   waiting = false;
   // ---- response
@@ -159,7 +168,8 @@ export class FastExchange implements Expirable, UpstreamUser {
           }
           break;
         case 12:
-          if (idMode === 'trust' && isRequestIdName(name)) this.clientRequestId ??= raw[i + 1];
+          if (sameName(name, 'content-type')) this.grpc = raw[i + 1].startsWith('application/grpc');
+          else if (idMode === 'trust' && isRequestIdName(name)) this.clientRequestId ??= raw[i + 1];
           break;
         case 14:
           if (sameName(name, 'content-length')) this.contentLength = raw[i + 1];
@@ -299,7 +309,14 @@ export class FastExchange implements Expirable, UpstreamUser {
     // as undici writes it: request line, Host (the endpoint's when the client sent none), Connection
     let text = '';
     const h = this.headers;
-    for (let i = 0; i < h.length; i += 2) text += h[i] + ': ' + h[i + 1] + CRLF;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i];
+      if (name.length === 4 && sameName(name, 'host')) {
+        this.hostLine ??= 'host: ' + h[i + 1] + CRLF;
+        continue;
+      }
+      text += name + ': ' + h[i + 1] + CRLF;
+    }
     this.upstreamHead = this.chunked ? text + 'transfer-encoding: chunked\r\n\r\n' : text + CRLF;
     if (rule.requestMs > 0) this.requestDeadline = this.start + rule.requestMs;
     this.retriesLeft = rule.retry === null ? 0 : rule.retry.attempts;
@@ -313,7 +330,15 @@ export class FastExchange implements Expirable, UpstreamUser {
       }
       sendFastMirrors(this, plan.mirrors);
     }
-    if (this.chunked && !this.reqComplete && this.conn.executing) this.conn.deferred = this;
+    this.firstTry();
+  }
+
+  /** The first try, after the parser accepted the packet the head came in (see DownConn.deferred). */
+  firstTry(): void {
+    // as the node engine: a chunked request's first try waits a turn of the event loop, so a malformed
+    // chunk arriving right behind the head is refused (400) before anything is forwarded
+    if (this.chunked && !this.reqComplete) setImmediate(firstTryLater, this);
+    else if (this.conn.executing) this.conn.deferred = this;
     else this.attempt();
   }
 
@@ -325,7 +350,7 @@ export class FastExchange implements Expirable, UpstreamUser {
     this.bodyBytes = 0;
     this.collect = false;
     sendFastMirrors(this, this.plan!.mirrors);
-    this.attempt();
+    this.firstTry();
   }
 
   replayable(): boolean {
@@ -335,6 +360,7 @@ export class FastExchange implements Expirable, UpstreamUser {
   /** One try against one endpoint; also the retry entry point. */
   attempt(): void {
     if (this.done) return;
+    this.tried = true;
     if (this.requestDeadline !== Infinity && performance.now() >= this.requestDeadline) {
       this.expire(performance.now());
       return;
@@ -370,7 +396,7 @@ export class FastExchange implements Expirable, UpstreamUser {
     const s = up.socket;
     s.cork();
     const line = this.head.method + ' ' + this.upstreamPath + ' HTTP/1.1\r\n';
-    s.write(this.rawHost === '' ? line + up.pool.hostLine + KEEP_ALIVE + this.upstreamHead : line + KEEP_ALIVE + this.upstreamHead, 'latin1');
+    s.write(line + (this.hostLine ?? up.pool.hostLine) + KEEP_ALIVE + this.upstreamHead, 'latin1');
     const buffered = this.bodyBuffer;
     if (buffered !== null) {
       if (buffered.length > 0) s.write(buffered);
@@ -663,6 +689,15 @@ export class FastExchange implements Expirable, UpstreamUser {
     if (this.done) return false;
     this.error = r.reason;
     if (r.close) this.closeAfter = true;
+    if (this.grpc && !this.upgrade) {
+      this.status = 200;
+      this.respondLocal(
+        200,
+        ['content-type', 'application/grpc', 'grpc-status', String(r.grpcStatus), 'grpc-message', r.grpcMessage, 'content-length', '0'],
+        null,
+      );
+      return false;
+    }
     this.status = r.status;
     const hs = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(r.body.length)];
     const id = this.localRequestId();

@@ -9,6 +9,7 @@
  */
 import net from 'node:net';
 import type { ResolvedEndpoint } from '../api.js';
+import type { Deadlines, Expirable } from '../engine/deadlines.js';
 import type { LlBinding, LlParser, ParseError } from './binding.js';
 
 /** What an UpConn reports to the exchange using it. Implemented by FastExchange. */
@@ -36,7 +37,9 @@ type OwnedParser = LlParser & { [kUp]?: UpConn };
 const RESET = Object.assign(new Error('upstream closed the connection'), { code: 'ECONNRESET' });
 const MALFORMED_BASE = 'malformed upstream response';
 
-export class UpConn {
+const CONNECT_TIMEOUT = Object.assign(new Error('upstream connect timeout'), { code: 'ETIMEDOUT' });
+
+export class UpConn implements Expirable {
   readonly socket: OwnedSocket;
   readonly parser: OwnedParser;
   readonly pool: EndpointPool;
@@ -57,6 +60,8 @@ export class UpConn {
   idleSince = 0;
   /** Header pairs collected by kOnHeaders when a head has more than 32 fields. */
   extra: string[] | null = null;
+  /** Connect deadline (the engine's shared deadlines sweep; Infinity once connected). */
+  deadline = Infinity;
 
   constructor(pool: EndpointPool, binding: LlBinding) {
     this.pool = pool;
@@ -74,12 +79,24 @@ export class UpConn {
     p[H.kOnMessageComplete] = upOnComplete;
     p.initialize(H.RESPONSE, {}, 0, 0);
     this.parser = p;
+    const timeout = pool.owner.connectTimeoutMs;
+    if (timeout > 0 && pool.owner.deadlines !== null) {
+      this.deadline = performance.now() + timeout;
+      pool.owner.deadlines.add(this);
+    }
     s.once('connect', upOnConnect);
     s.on('data', upOnData);
     s.on('end', upOnEnd);
     s.on('drain', upOnDrain);
     s.on('error', upOnError);
     s.once('close', upOnClose);
+  }
+
+  /** Connect timeout (deadlines sweep). */
+  expire(_now: number): void {
+    this.pool.owner.deadlines?.delete(this);
+    this.deadline = Infinity;
+    if (!this.connected && !this.dead) this.fail(CONNECT_TIMEOUT);
   }
 
   /** Start an exchange on this socket (the caller then writes the request). */
@@ -126,6 +143,10 @@ export class UpConn {
 function upOnConnect(this: OwnedSocket): void {
   const up = this[kUp]!;
   up.connected = true;
+  if (up.deadline !== Infinity) {
+    up.deadline = Infinity;
+    up.pool.owner.deadlines?.delete(up);
+  }
   up.pool.connected(up);
 }
 
@@ -252,6 +273,7 @@ function upOnBody(this: OwnedParser, chunk: Buffer): void {
 
 function upOnComplete(this: OwnedParser): void {
   const up = this[kUp]!;
+  up.extra = null; // trailers (kOnHeaders) belong to this message
   if (up.interim) {
     up.interim = false;
     return;
@@ -271,6 +293,8 @@ export interface FastPoolOptions {
   maxConnections?: number;
   /** Idle keep-alive sockets are closed after this (default 4 s, undici's default). */
   idleMs?: number;
+  /** Connect timeout (default 5 s; the engine passes limits.connectTimeoutMs). */
+  connectTimeoutMs?: number;
 }
 
 /** One endpoint's sockets. */
@@ -370,6 +394,9 @@ export class FastPools {
   readonly #pools = new Map<string, EndpointPool>();
   readonly maxConnections: number;
   readonly idleMs: number;
+  readonly connectTimeoutMs: number;
+  /** The engine's shared deadline sweep (connect timeouts). */
+  deadlines: Deadlines | null = null;
   /** Cached clock (performance.now()), refreshed by the engine's sweep. */
   now = performance.now();
   closing = false;
@@ -380,6 +407,7 @@ export class FastPools {
   ) {
     this.maxConnections = opts.maxConnections ?? 1024;
     this.idleMs = opts.idleMs ?? 4_000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
   }
 
   get(ep: ResolvedEndpoint): EndpointPool {
@@ -398,6 +426,15 @@ export class FastPools {
     for (const [key, p] of this.#pools) {
       p.sweep(limit);
       if (p.total === 0 && p.waiters.length === 0 && p.lastUsed < now - 120_000) this.#pools.delete(key);
+    }
+  }
+
+  /** After a swap: drop the idle sockets of endpoints no table uses (as UpstreamPools.retain). */
+  retain(keep: Set<string>, dynamic: (key: string) => boolean): void {
+    for (const [key, p] of this.#pools) {
+      if (keep.has(key) || dynamic(key)) continue;
+      p.sweep(Infinity);
+      if (p.total === 0) this.#pools.delete(key);
     }
   }
 
