@@ -1,8 +1,8 @@
 /**
  * Engine-independent harness for the hardening, fault and soak tests: a gateway is started from a
  * RoutingTable (or Gateway API YAML) by a `GatewayFactory` and the tests only ever see its port, so the
- * same tables run against every HTTP/1.1 engine. `GATEHOUSE_ENGINE` picks the factory (default `node`);
- * another engine registers itself in `ENGINES`.
+ * same tables run against every HTTP/1.1 engine. `GATEHOUSE_HTTP_ENGINE` (`node` | `fast`, as for
+ * `gatehouse run`) picks the factory, default `node`.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -25,8 +25,8 @@ export interface GatewayUnderTest {
 
 export type GatewayFactory = (t: RoutingTable, opts?: RuntimeOptions) => Promise<GatewayUnderTest>;
 
-/** The node:http + undici engine (the default). */
-export const nodeEngine: GatewayFactory = async (t, opts = {}) => {
+/** A Runtime on loopback with recording telemetry and logger (the engine comes from `opts.httpEngine`). */
+export const runtimeGateway: GatewayFactory = async (t, opts = {}) => {
   const records: RequestRecord[] = [];
   const backendErrors: string[] = [];
   const logs: GatewayUnderTest['logs'] = [];
@@ -49,13 +49,16 @@ export const nodeEngine: GatewayFactory = async (t, opts = {}) => {
   return { port: rt.boundPorts().get(t.ports[0].key)!, rt, records, backendErrors, logs, close: () => rt.close(100) };
 };
 
-export const ENGINES: Record<string, GatewayFactory> = { node: nodeEngine };
+export const ENGINES: Record<string, GatewayFactory> = {
+  node: (t, opts) => runtimeGateway(t, { ...opts, httpEngine: 'node' }),
+  fast: (t, opts) => runtimeGateway(t, { ...opts, httpEngine: 'fast' }),
+};
 
-/** The engine under test (`GATEHOUSE_ENGINE`, default `node`). */
+/** The engine under test (`GATEHOUSE_HTTP_ENGINE`, default `node`). */
 export function startGateway(t: RoutingTable, opts?: RuntimeOptions): Promise<GatewayUnderTest> {
-  const name = process.env.GATEHOUSE_ENGINE ?? 'node';
+  const name = process.env.GATEHOUSE_HTTP_ENGINE ?? 'node';
   const f = ENGINES[name];
-  if (f === undefined) throw new Error(`unknown GATEHOUSE_ENGINE ${name}`);
+  if (f === undefined) throw new Error(`unknown GATEHOUSE_HTTP_ENGINE ${name}`);
   return f(t, opts);
 }
 

@@ -1,5 +1,5 @@
 // RSS per idle keep-alive connection of a `gatehouse run` process (docs/reliability.md).
-// Usage: node packages/proxy/test/soak/idle-rss.mjs [N=10000]
+// Usage: node packages/proxy/test/soak/idle-rss.mjs N   (e.g. 10000)
 // Starts `gatehouse echo` and `gatehouse run` (separate processes), opens N connections from this
 // process, each sending one request and then staying idle, and reads the gateway's VmRSS from /proc.
 import { spawn } from 'node:child_process';
@@ -9,7 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const N = Number(process.argv[2] ?? 10000);
+// tap picks up every file under test/: without an argument this is a no-op (a measurement, not a test)
+if (process.argv[2] === undefined) {
+  console.log('# idle-rss: a measurement; run with a connection count, e.g. `node idle-rss.mjs 10000`');
+  process.exit(0);
+}
+const N = Number(process.argv[2]);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const bin = path.join(root, 'packages/cli/dist/bin.js');
 const BE = 28580, GW = 28581, ADMIN = 28582;
