@@ -22,24 +22,18 @@ import { Candidate } from './candidate.js';
 import { HostTable } from './host.js';
 import { normalizeMatchValue } from './path.js';
 import { type FullMatcher, QueryCache, cachedRegex } from './predicates.js';
-import { type PathNode, PathIndex, regexAnchorPath, regexLiteralPrefix } from './trie.js';
+import { FlatIndex, FlatIndexBuilder, NO_RANK, entriesAt, regexAnchorPath, regexLiteralPrefix } from './trie.js';
 import type { HttpMatchResult, PortMatcher, RequestHead } from './types.js';
 
-const NO_RANK = 0x7fffffff;
-
-/** A route-hostname bucket: its Exact paths, and (inherited) its path index — one object, one cache miss less. */
-class Bucket extends PathIndex {
-  readonly exact = new Map<string, Candidate[]>();
-  regexCount = 0;
-  prefixCount = 0;
-  /** Smallest rank among regex and prefix candidates: an Exact hit that beats it needs no path walk. */
-  minWalkRank = NO_RANK;
-}
-
+/** One listener group: its flat index (trie.ts) and, by rank, its candidates and pre-built answers. */
 class GroupMatcher {
-  readonly buckets = new HostTable<Bucket>();
-  /** Buckets in build order, for finishing. */
-  readonly all: Bucket[] = [];
+  constructor(
+    readonly index: FlatIndex,
+    /** By rank; only read for entries with predicates to test or a path regex. */
+    readonly cands: (Candidate | undefined)[],
+    /** By rank: the answer, so a trivial hit never reads its candidate object. */
+    readonly results: (HttpMatchResult | undefined)[],
+  ) {}
 }
 
 export class TrieMatcher implements PortMatcher {
@@ -48,8 +42,7 @@ export class TrieMatcher implements PortMatcher {
   private readonly groupByHost = new HostTable<number>();
   private readonly sni: SniTable;
   // scratch (matching is synchronous, so one set per matcher is enough)
-  private readonly bucketScratch: Bucket[] = [];
-  private readonly nodeScratch: PathNode[] = [];
+  private readonly bucketScratch: number[] = [0, 0, 0, 0];
   private readonly queries = new QueryCache();
 
   constructor(port: PortIR) {
@@ -74,10 +67,10 @@ export class TrieMatcher implements PortMatcher {
     // A malformed head (an engine bug) is a miss, never an exception on the hot path.
     if (g === undefined || typeof req.path !== 'string' || typeof req.host !== 'string') return null;
     const buckets = this.bucketScratch;
-    const n = g.buckets.collect(req.host, buckets);
+    const n = g.index.buckets(req.host, buckets);
     for (let i = 0; i < n; i++) {
-      const c = this.matchBucket(buckets[i]!, req);
-      if (c !== null) return c.result;
+      const rank = this.matchBucket(g, buckets[i]!, req);
+      if (rank !== NO_RANK) return g.results[rank]!;
     }
     return null;
   }
@@ -86,100 +79,98 @@ export class TrieMatcher implements PortMatcher {
     return typeof sni === 'string' ? this.sni.match(sni) : null;
   }
 
-  private matchBucket(b: Bucket, req: RequestHead): Candidate | null {
+  /** The best rank in bucket `b` for `req`, or NO_RANK. */
+  private matchBucket(g: GroupMatcher, b: number, req: RequestHead): number {
     const path = req.path;
-    let best: Candidate | null = null;
+    const index = g.index;
+    const rec = index.rec;
     let bestRank = NO_RANK;
+    const has = rec[b + 5]!; // exact | regex << 1 | prefix << 2
 
-    if (b.exact.size > 0) {
-      const list = b.exact.get(path);
-      if (list !== undefined) {
-        for (let i = 0; i < list.length; i++) {
-          const c = list[i]!;
-          if (c.test(req, this.queries)) {
-            best = c;
-            bestRank = c.rank;
+    if ((has & 1) !== 0) {
+      const r = index.exact(b, path);
+      if (r !== 0) {
+        const start = entriesAt(rec, r);
+        const end = start + rec[r + 3]!;
+        for (let i = start; i < end; i++) {
+          const e = rec[i]!;
+          if ((e & 1) !== 0 || g.cands[e >> 1]!.test(req, this.queries)) {
+            bestRank = e >> 1;
             break;
           }
         }
       }
     }
-    if (bestRank < b.minWalkRank || b.regexCount + b.prefixCount === 0) return best;
+    if (bestRank < rec[b + 4]! || (has & 6) === 0) return bestRank;
 
     // The nodes along the path that hold candidates, root first.
-    const nodes = this.nodeScratch;
-    const depth = b.walk(path, nodes);
+    const depth = index.walk(b, path);
+    const nodes = index.nodes;
 
-    if (b.regexCount > 0) {
+    if ((has & 2) !== 0) {
       for (let d = 0; d < depth; d++) {
-        const list = nodes[d]!.regex;
-        for (let i = 0; i < list.length; i++) {
-          const c = list[i]!;
-          if (c.rank >= bestRank) break;
+        const r = nodes[d]!;
+        const start = entriesAt(rec, r) + rec[r + 3]!;
+        const end = start + rec[r + 4]!;
+        for (let i = start; i < end; i++) {
+          const rank = rec[i]! >> 1;
+          if (rank >= bestRank) break;
+          const c = g.cands[rank]!;
           if (c.regexMatches(path) && c.test(req, this.queries)) {
-            best = c;
-            bestRank = c.rank;
+            bestRank = rank;
             break;
           }
         }
       }
     }
-    if (b.prefixCount > 0) {
+    if ((has & 4) !== 0) {
       for (let d = depth - 1; d >= 0; d--) {
-        const list = nodes[d]!.prefix;
-        for (let i = 0; i < list.length; i++) {
-          const c = list[i]!;
-          if (c.rank >= bestRank) break;
-          if (c.test(req, this.queries)) {
-            best = c;
-            bestRank = c.rank;
+        const r = nodes[d]!;
+        const start = entriesAt(rec, r);
+        const end = start + rec[r + 3]!;
+        for (let i = start; i < end; i++) {
+          const e = rec[i]!;
+          const rank = e >> 1;
+          if (rank >= bestRank) break;
+          if ((e & 1) !== 0 || g.cands[rank]!.test(req, this.queries)) {
+            bestRank = rank;
             break;
           }
         }
       }
     }
-    return best;
+    return bestRank;
   }
 }
 
 function buildGroup(g: HttpGroupIR, regexCache: Map<string, FullMatcher>): GroupMatcher {
-  const gm = new GroupMatcher();
+  const builder = new FlatIndexBuilder();
+  const cands: (Candidate | undefined)[] = [];
+  const results: (HttpMatchResult | undefined)[] = [];
   g.entries.forEach((entry, rank) => {
+    cands.push(undefined);
+    results.push(undefined);
     const rule = g.rules[entry.rule];
     if (rule === undefined) return; // a broken table entry can never be answered
-    let bucket = gm.buckets.get(entry.hostname);
-    if (bucket === undefined) {
-      bucket = new Bucket();
-      gm.buckets.add(entry.hostname, bucket);
-      gm.all.push(bucket);
-    }
     const result: HttpMatchResult = { group: g, entry, rule };
     if (entry.path.type === 'RegularExpression') {
       const regex = cachedRegex(entry.path.value, regexCache);
-      const c = new Candidate(entry, regexCache, rank, regex, result, regexLiteralPrefix(entry.path.value));
-      bucket.node(regexAnchorPath(entry.path.value) || '/').regex.push(c);
-      bucket.regexCount++;
-      bucket.minWalkRank = Math.min(bucket.minWalkRank, rank);
+      cands[rank] = new Candidate(entry, regexCache, rank, regex, result, regexLiteralPrefix(entry.path.value));
+      results[rank] = result;
+      builder.addRegex(entry.hostname, regexAnchorPath(entry.path.value) || '/', { rank, trivial: false });
       return;
     }
     const value = normalizeMatchValue(entry.path.type, entry.path.value);
     if (value === null) return; // no normalised request path can match it
     const c = new Candidate(entry, regexCache, rank, null, result);
-    if (entry.path.type === 'Exact') {
-      let list = bucket.exact.get(value);
-      if (list === undefined) bucket.exact.set(value, (list = []));
-      list.push(c);
-    } else {
-      bucket.node(value).prefix.push(c);
-      bucket.prefixCount++;
-      bucket.minWalkRank = Math.min(bucket.minWalkRank, rank);
-    }
+    results[rank] = result;
+    // A trivial candidate's object is never read on lookup: keep only the ones with predicates.
+    if (!c.trivial) cands[rank] = c;
+    const e = { rank, trivial: c.trivial };
+    if (entry.path.type === 'Exact') builder.addExact(entry.hostname, value, e);
+    else builder.addPrefix(entry.hostname, value, e);
   });
-  for (const b of gm.all) {
-    for (const list of b.exact.values()) list.sort((x, y) => x.rank - y.rank);
-    b.finish();
-  }
-  return gm;
+  return new GroupMatcher(builder.finish(), cands, results);
 }
 
 /**

@@ -1,89 +1,301 @@
 /**
- * The path index of one hostname bucket: a segment trie, stored flat.
+ * The index of one listener group, stored flat: every route hostname ("bucket"), every Exact path and
+ * every path-trie node of every bucket is a record in ONE Int32Array, found through ONE open-addressing
+ * hash table (also an Int32Array) keyed by a 32-bit hash. No Map, no node objects, no strings on the
+ * probe path.
  *
- * A node is a path prefix made of whole segments (`/api/v1`), kept only when candidates sit on it:
+ * Why: with 10,000 routes the object-per-node layout (a Map per bucket, a node object, its path string,
+ * two candidate arrays, a candidate object per entry) was ~770 bytes per route spread over the heap, and
+ * a lookup touched ~25 unrelated cache lines. A record here holds its key characters (2 per int) and its
+ * candidate ranks inline, so a probe that hits reads one slot line and one or two record lines
+ * (benchmarks/README.md "Micro-benchmarks").
+ *
+ * The trie itself (DESIGN.md §6): a node is a path prefix made of whole segments (`/api/v1`), kept only
+ * when candidates sit on it:
  *  - PathPrefix candidates on the node of their value (`/foo` and `/foo/` on `/foo`, `/` on the root),
  *    so prefixes match whole segments only: walking `/foobar` never visits `/foo`;
  *  - RegularExpression candidates on the node of the whole segments of their literal prefix
  *    (`/api/v[0-9]+` on `/api`): a path the regex matches must pass through that node, so only the
  *    regexes along the walked path are ever tried.
- * Every list is in rank order (rank = index in the precedence-sorted entries).
+ * Every list is in rank order (rank = index in the precedence-sorted entries). Node hashes are computed
+ * in the single left-to-right pass over the path that finds the `/` boundaries and confirmed by
+ * comparing characters against the record (no substring, no allocation). A per-bucket depth bitmask
+ * skips the probe at depths that hold no node and ends the walk after the deepest one.
  *
- * Nodes are found by a hash of the path prefix, computed in the same single left-to-right pass over the
- * path that finds the `/` boundaries, then confirmed by comparing characters (no substring, no
- * allocation). A depth bitmask skips the probe at depths that hold no node and ends the walk after the
- * deepest one. Why flat rather than a tree of node objects: a tree costs a child lookup per segment,
- * each touching the node, its child array and the child's segment string; with 10,000 routes those
- * are cache misses, and they made a lookup 5× slower than with 10 routes (benchmarks/README.md). Here
- * a lookup touches one small hash table per candidate depth and only the nodes that hold candidates.
+ * Record layouts (offsets into `rec`; offset 0 is unused so 0 means "none"):
+ *   bucket: KIND_HOST|KIND_WILD|KIND_ANY, len, depthBits, maxDepth, minWalkRank, counts, root, chars…
+ *           (counts = exact | regex << 1 | prefix << 2 presence bits; root = root node record or 0;
+ *            chars = the exact host, or the wildcard suffix `.example.com`)
+ *   node:   KIND_NODE, len, bucket, nPrefix, nRegex, chars…, prefix entries…, regex entries…
+ *   exact:  KIND_EXACT, len, bucket, n, 0, chars…, entries…
+ * An entry is `rank << 1 | trivial` (trivial: no method/header/query/gRPC test, so the candidate object
+ * is never read).
  */
-import type { Candidate } from './candidate.js';
+export const KIND_HOST = 1;
+export const KIND_WILD = 2;
+export const KIND_ANY = 3;
+export const KIND_NODE = 4;
+export const KIND_EXACT = 5;
 
-const HASH_MASK = 0x3fffffff;
+const HDR = 7; // bucket header ints
+const NHDR = 5; // node / exact header ints
 /** Depths 1..30 have a bit in `depthBits`; nodes deeper than that are simply always probed. */
-const DEPTH_BITS = 31;
+export const DEPTH_BITS = 31;
+export const NO_RANK = 0x3fffffff;
 
-export class PathNode {
-  readonly prefix: Candidate[] = [];
-  readonly regex: Candidate[] = [];
-  /** Number of segments (0 for the root `/`). */
-  readonly depth: number;
-  /** Next node with the same prefix hash (collision chain). */
-  next: PathNode | null = null;
-  constructor(
-    /** Whole-segment prefix without a trailing `/` (`/api/v1`), `/` for the root. */
-    readonly path: string,
-  ) {
-    this.depth = path === '/' ? 0 : path.split('/').length - 1;
-  }
+/** Incremental string hash (same in build and lookup). */
+export function strHash(s: string, from = 0, to = s.length, h = 0): number {
+  for (let i = from; i < to; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
 }
 
-export class PathIndex {
-  root: PathNode | null = null;
-  private readonly byHash = new Map<number, PathNode>();
-  /** Bit d set when a node has d segments (1 ≤ d < DEPTH_BITS). */
-  private depthBits = 0;
-  private maxDepth = 0;
-  private readonly all: PathNode[] = [];
+/** The table key of (string hash, bucket, kind): mixed so the low bits index the table well. */
+export function mixKey(h: number, bucket: number, kind: number): number {
+  let k = Math.imul(h ^ Math.imul(bucket + kind, 0x2c1b3c6d), 0x9e3779b1);
+  k ^= k >>> 15;
+  k = Math.imul(k, 0x85ebca6b);
+  return (k ^ (k >>> 13)) | 0;
+}
 
-  /** The node for a normalised whole-segment prefix (`/a/b`, or `/`), created on first use. */
-  node(prefix: string): PathNode {
-    const p = prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-    if (p === '/' || p === '') {
-      if (this.root === null) this.all.push((this.root = new PathNode('/')));
-      return this.root;
+/** One entry as the builder sees it. */
+export interface FlatEntry {
+  rank: number;
+  trivial: boolean;
+}
+
+interface BuildNode {
+  path: string;
+  depth: number;
+  prefix: FlatEntry[];
+  regex: FlatEntry[];
+}
+interface BuildBucket {
+  kind: number;
+  /** The exact host, the wildcard suffix (`.example.com`), or '' for `*`. */
+  key: string;
+  exact: Map<string, FlatEntry[]>;
+  nodes: Map<string, BuildNode>;
+  minWalkRank: number;
+}
+
+const cmpRank = (a: FlatEntry, b: FlatEntry): number => a.rank - b.rank;
+
+/** Builder: collects buckets, exact paths and nodes, then `finish()` lays them out flat. */
+export class FlatIndexBuilder {
+  private readonly byPattern = new Map<string, BuildBucket>();
+  private readonly order: BuildBucket[] = [];
+
+  private bucket(pattern: string | null): BuildBucket {
+    const p = pattern === null ? '*' : pattern;
+    let b = this.byPattern.get(p);
+    if (b === undefined) {
+      const kind = p === '*' ? KIND_ANY : p.startsWith('*.') ? KIND_WILD : KIND_HOST;
+      const key = kind === KIND_ANY ? '' : kind === KIND_WILD ? p.slice(1) : p;
+      b = { kind, key, exact: new Map(), nodes: new Map(), minWalkRank: NO_RANK };
+      this.byPattern.set(p, b);
+      this.order.push(b);
     }
-    const h = prefixHash(p);
-    const head = this.byHash.get(h) ?? null;
-    for (let x = head; x !== null; x = x.next) if (x.path === p) return x;
-    const n = new PathNode(p);
-    n.next = head;
-    this.byHash.set(h, n);
-    this.all.push(n);
-    if (n.depth < DEPTH_BITS) this.depthBits |= 1 << n.depth;
-    this.maxDepth = Math.max(this.maxDepth, n.depth);
+    return b;
+  }
+
+  private node(b: BuildBucket, prefix: string): BuildNode {
+    let p = prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+    if (p === '') p = '/';
+    let n = b.nodes.get(p);
+    if (n === undefined) {
+      n = { path: p, depth: p === '/' ? 0 : p.split('/').length - 1, prefix: [], regex: [] };
+      b.nodes.set(p, n);
+    }
     return n;
   }
 
-  /** After the last insert: sort every list by rank. */
-  finish(): void {
-    for (const n of this.all) {
-      n.prefix.sort((a, b) => a.rank - b.rank);
-      n.regex.sort((a, b) => a.rank - b.rank);
+  addExact(host: string | null, path: string, e: FlatEntry): void {
+    const b = this.bucket(host);
+    let list = b.exact.get(path);
+    if (list === undefined) b.exact.set(path, (list = []));
+    list.push(e);
+  }
+  addPrefix(host: string | null, path: string, e: FlatEntry): void {
+    const b = this.bucket(host);
+    this.node(b, path).prefix.push(e);
+    b.minWalkRank = Math.min(b.minWalkRank, e.rank);
+  }
+  addRegex(host: string | null, anchor: string, e: FlatEntry): void {
+    const b = this.bucket(host);
+    this.node(b, anchor).regex.push(e);
+    b.minWalkRank = Math.min(b.minWalkRank, e.rank);
+  }
+
+  finish(): FlatIndex {
+    const rec: number[] = [0];
+    const keys: number[] = []; // key, record pairs to insert
+    const chars = (s: string): void => {
+      for (let i = 0; i < s.length; i += 2) rec.push(s.charCodeAt(i) | ((i + 1 < s.length ? s.charCodeAt(i + 1) : 0) << 16));
+    };
+    const entries = (list: FlatEntry[]): void => {
+      list.sort(cmpRank);
+      for (const e of list) rec.push((e.rank << 1) | (e.trivial ? 1 : 0));
+    };
+    let any = 0;
+    let maxDepth = 0;
+    const wildLength = new Uint8Array(256);
+    let wildCount = 0;
+    for (const b of this.order) {
+      const off = rec.length;
+      let depthBits = 0;
+      let bMax = 0;
+      let hasRegex = 0;
+      let hasPrefix = 0;
+      for (const n of b.nodes.values()) {
+        if (n.depth > 0 && n.depth < DEPTH_BITS) depthBits |= 1 << n.depth;
+        bMax = Math.max(bMax, n.depth);
+        if (n.regex.length > 0) hasRegex = 2;
+        if (n.prefix.length > 0) hasPrefix = 4;
+      }
+      maxDepth = Math.max(maxDepth, bMax);
+      rec.push(b.kind, b.key.length, depthBits, bMax, b.minWalkRank, (b.exact.size > 0 ? 1 : 0) | hasRegex | hasPrefix, 0);
+      chars(b.key);
+      if (b.kind === KIND_ANY) any = off;
+      else {
+        keys.push(mixKey(strHash(b.key), 0, b.kind), off);
+        if (b.kind === KIND_WILD) {
+          wildCount++;
+          if (b.key.length < 256) wildLength[b.key.length] = 1;
+        }
+      }
+      for (const n of b.nodes.values()) {
+        const noff = rec.length;
+        rec.push(KIND_NODE, n.path.length, off, n.prefix.length, n.regex.length);
+        chars(n.path);
+        entries(n.prefix);
+        entries(n.regex);
+        if (n.depth === 0) rec[off + 6] = noff;
+        else keys.push(mixKey(strHash(n.path), off, KIND_NODE), noff);
+      }
+      for (const [path, list] of b.exact) {
+        const eoff = rec.length;
+        rec.push(KIND_EXACT, path.length, off, list.length, 0);
+        chars(path);
+        entries(list);
+        keys.push(mixKey(strHash(path), off, KIND_EXACT), eoff);
+      }
+    }
+    let cap = 8;
+    while (cap < keys.length) cap <<= 1; // keys.length = 2 × records: load factor ≤ 1/2
+    const slots = new Int32Array(cap * 2);
+    const mask = cap - 1;
+    for (let i = 0; i < keys.length; i += 2) {
+      let s = keys[i]! & mask;
+      while (slots[s * 2 + 1] !== 0) s = (s + 1) & mask;
+      slots[s * 2] = keys[i]!;
+      slots[s * 2 + 1] = keys[i + 1]!;
+    }
+    return new FlatIndex(Int32Array.from(rec), slots, mask, any, wildCount, wildLength, maxDepth);
+  }
+}
+
+/** The built index of one group. Lookups never throw and allocate nothing. */
+export class FlatIndex {
+  /** Scratch for `walk` (node records along a path, root first). */
+  readonly nodes: Int32Array;
+  constructor(
+    readonly rec: Int32Array,
+    private readonly slots: Int32Array,
+    private readonly mask: number,
+    /** The `*` bucket record, or 0. */
+    readonly any: number,
+    private readonly wildCount: number,
+    /** wildLength[n] = 1 when some wildcard suffix has n chars: most dots need no probe. */
+    private readonly wildLength: Uint8Array,
+    maxDepth: number,
+  ) {
+    this.nodes = new Int32Array(maxDepth + 2);
+  }
+
+  /** `rec` chars at `off` (2 per int) equal `s[from, from + len)`. */
+  private same(off: number, s: string, from: number, len: number): boolean {
+    const rec = this.rec;
+    let j = 0;
+    for (; j + 1 < len; j += 2) {
+      const w = rec[off + (j >> 1)]!;
+      if ((w & 0xffff) !== s.charCodeAt(from + j) || w >>> 16 !== s.charCodeAt(from + j + 1)) return false;
+    }
+    if (j < len && (rec[off + (j >> 1)]! & 0xffff) !== s.charCodeAt(from + j)) return false;
+    return true;
+  }
+
+  /** The record for `key` whose kind, owner and `len` chars match `s[from…]`, or 0. Hot. */
+  private find(key: number, kind: number, owner: number, s: string, from: number, len: number): number {
+    const slots = this.slots;
+    const rec = this.rec;
+    const mask = this.mask;
+    for (let i = key & mask; ; i = (i + 1) & mask) {
+      const r = slots[i * 2 + 1]!;
+      if (r === 0) return 0;
+      if (
+        slots[i * 2] === key &&
+        rec[r] === kind &&
+        rec[r + 1] === len &&
+        (kind === KIND_HOST || kind === KIND_WILD ? true : rec[r + 2] === owner) &&
+        this.same(r + (kind === KIND_HOST || kind === KIND_WILD ? HDR : NHDR), s, from, len)
+      )
+        return r;
     }
   }
 
   /**
-   * Write the nodes on `path` (root first, then by increasing depth) into `out`; return how many.
-   * `path` is normalised (starts with `/`). Hot path: change with care — no allocation, never throws.
+   * The buckets covering `host`, most specific first (exact, longer wildcard suffix, `*`), written
+   * into `out`; returns how many. Same semantics as HostTable.collect.
    */
-  walk(path: string, out: PathNode[]): number {
+  buckets(host: string, out: number[]): number {
     let n = 0;
-    if (this.root !== null) out[n++] = this.root;
-    const max = this.maxDepth;
+    const len = host.length;
+    let wilds = 0;
+    if (this.wildCount > 0) {
+      // right to left: each dot starts a candidate suffix (shortest first); most are rejected by length
+      for (let i = len - 1; i > 0; i--) {
+        if (host.charCodeAt(i) !== 46) continue;
+        const rest = len - i;
+        if (rest < 256 && this.wildLength[rest] === 0) continue;
+        const r = this.find(mixKey(strHash(host, i, len), 0, KIND_WILD), KIND_WILD, 0, host, i, rest);
+        if (r !== 0) out[1 + wilds++] = r; // out[1..wilds], shortest first; moved below
+      }
+    }
+    const e = this.find(mixKey(strHash(host), 0, KIND_HOST), KIND_HOST, 0, host, 0, len);
+    if (e !== 0) out[n++] = e;
+    if (wilds > 0) {
+      if (n === 0) for (let a = 0; a < wilds; a++) out[a] = out[a + 1]!;
+      // longest suffix first
+      for (let a = n, b = n + wilds - 1; a < b; a++, b--) {
+        const t = out[a]!;
+        out[a] = out[b]!;
+        out[b] = t;
+      }
+      n += wilds;
+    }
+    if (this.any !== 0) out[n++] = this.any;
+    return n;
+  }
+
+  /** The Exact record of `path` in bucket `b`, or 0. */
+  exact(b: number, path: string): number {
+    return this.find(mixKey(strHash(path), b, KIND_EXACT), KIND_EXACT, b, path, 0, path.length);
+  }
+
+  /**
+   * Write the node records on `path` in bucket `b` (root first, then by increasing depth) into
+   * `this.nodes`; return how many. `path` is normalised (starts with `/`). Hot: no allocation, never throws.
+   */
+  walk(b: number, path: string): number {
+    const rec = this.rec;
+    const out = this.nodes;
+    let n = 0;
+    const root = rec[b + 6]!;
+    if (root !== 0) out[n++] = root;
+    const max = rec[b + 3]!;
     if (max === 0) return n;
     const len = path.length;
-    const bits = this.depthBits;
+    const bits = rec[b + 2]!;
     let h = 47; // the hash of '/'
     let depth = 0;
     let segStart = 1;
@@ -93,14 +305,8 @@ export class PathIndex {
         if (i > segStart) {
           depth++;
           if (depth >= DEPTH_BITS || (bits & (1 << depth)) !== 0) {
-            let node: PathNode | null | undefined = this.byHash.get(h & HASH_MASK);
-            while (node !== undefined && node !== null) {
-              if (node.path.length === i && samePrefix(node.path, path, i)) {
-                out[n++] = node;
-                break;
-              }
-              node = node.next;
-            }
+            const r = this.find(mixKey(h, b, KIND_NODE), KIND_NODE, b, path, 0, i);
+            if (r !== 0 && n < out.length) out[n++] = r;
           }
           if (depth >= max) break;
         }
@@ -112,17 +318,9 @@ export class PathIndex {
   }
 }
 
-/** Same as `prefixHash(path.slice(0, end))` as computed incrementally in `walk`. */
-function prefixHash(p: string): number {
-  let h = 0;
-  for (let i = 0; i < p.length; i++) h = (Math.imul(h, 31) + p.charCodeAt(i)) | 0;
-  return h & HASH_MASK;
-}
-
-/** `node === path.slice(0, len)` without the slice (both start with `/`). */
-function samePrefix(node: string, path: string, len: number): boolean {
-  for (let j = len - 1; j > 0; j--) if (node.charCodeAt(j) !== path.charCodeAt(j)) return false;
-  return true;
+/** Where a node's / exact record's entries start (after its chars). */
+export function entriesAt(rec: Int32Array, r: number): number {
+  return r + NHDR + ((rec[r + 1]! + 1) >> 1);
 }
 
 /**
