@@ -9,7 +9,7 @@
  * (deadlines go through the engine's shared sweep; only a retry backoff uses a timer).
  */
 import { STATUS_CODES } from 'node:http';
-import net from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { BackendIR, ListenerIR } from '@gatehouse/core';
 import type { RequestRecord, ResolvedEndpoint } from '../api.js';
 import { isConnectError, type LocalReply, Replies, replyForUpstreamError } from '../errors.js';
@@ -446,6 +446,10 @@ export class FastExchange implements Expirable, UpstreamUser {
     }
   }
 
+  get downstream(): Socket {
+    return this.conn.socket;
+  }
+
   upstreamDrained(): void {
     if (!this.done) this.conn.upstreamDrained();
   }
@@ -544,7 +548,7 @@ export class FastExchange implements Expirable, UpstreamUser {
   }
 
   /** The response head as it goes to the client, with the framing and connection fields. */
-  flushHead(bodyEmpty: boolean): void {
+  flushHead(bodyEmpty: boolean, body = ''): void {
     let text = this.pendingHead!;
     this.pendingHead = null;
     const conn = this.conn;
@@ -558,12 +562,20 @@ export class FastExchange implements Expirable, UpstreamUser {
         text += 'Content-Length: 0\r\n';
       } else text += 'Transfer-Encoding: chunked\r\n';
     }
-    conn.socket.write(text + CRLF, 'latin1');
+    if (!conn.socket.write(text + CRLF + body, 'latin1')) this.up?.socket.pause();
   }
 
   onResBody(chunk: Buffer): void {
     if (this.discarding || this.done) return;
-    if (this.pendingHead !== null) this.flushHead(false);
+    if (this.pendingHead !== null) {
+      if (!this.resChunked && chunk.length <= 4096) {
+        // the usual small answer: head and body as one latin1 string, one write
+        this.bytesOut += chunk.length;
+        this.flushHead(false, chunk.toString('latin1'));
+        return;
+      }
+      this.flushHead(false);
+    }
     this.bytesOut += chunk.length;
     const s = this.conn.socket;
     let ok: boolean;

@@ -26,6 +26,8 @@ export interface UpstreamUser {
   onUpstreamError(err: Error, up: UpConn): void;
   /** The socket can take more request bytes again. */
   upstreamDrained(): void;
+  /** The client socket (corked while a chunk of the response is parsed). */
+  readonly downstream: net.Socket;
   /** Whether the exchange still wants a socket (false once answered or abandoned). */
   readonly waiting: boolean;
 }
@@ -159,12 +161,16 @@ function upOnData(this: OwnedSocket, chunk: Buffer): void {
     return;
   }
   up.gotBytes = true;
+  // everything this chunk produces for the client (head, body, chunk framing) leaves in one writev
+  const down = up.user.downstream;
+  down.cork();
   let ret: number | ParseError;
   try {
     ret = up.parser.execute(chunk);
   } catch (err) {
     ret = err as ParseError;
   }
+  down.uncork();
   if (typeof ret !== 'number') {
     const e = Object.assign(new Error(MALFORMED_BASE + ': ' + ((ret as ParseError).code ?? 'error')), { code: (ret as ParseError).code ?? 'HPE_USER' });
     up.fail(e);
