@@ -142,8 +142,10 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void 
   }
   const inFlight = s._httpMessage;
   if (inFlight != null && inFlight._headerSent === true) {
-    // a response is (being) written on this connection: appending bytes would corrupt it
+    // a response is (being) written on this connection: appending bytes would corrupt it. One that is
+    // complete (the engine's own 4xx/501, say) is let out first; one still streaming is cut.
     if (inFlight.writableFinished) s.end();
+    else if (inFlight.writableEnded) inFlight.once('finish', () => void (s.destroyed || s.end()));
     else s.destroy();
     return;
   }
@@ -155,6 +157,7 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void 
 function destroySocket(this: Duplex): void {
   this.destroy();
 }
+
 
 /** The request head again, without Upgrade / HTTP2-Settings and the Connection tokens naming them. */
 function declinedUpgradeHead(req: http.IncomingMessage): Buffer {
