@@ -404,7 +404,7 @@ export function socketKey(address: string | null, port: number, transport: 'tcp'
  * cross-Gateway conflicts described at the top of this file. Sockets come out ordered by port,
  * transport, then address (the default address first).
  */
-export function buildSockets(gateways: readonly GatewayState[]): SocketState[] {
+export function buildSockets(gateways: readonly GatewayState[], isolateGateways = false): SocketState[] {
   const sockets = new Map<string, SocketState>();
   const ordered = [...gateways].filter((g) => g.notServed === null).sort((a, b) => compareAge(a.gateway, b.gateway));
   for (const gw of ordered) {
@@ -412,7 +412,7 @@ export function buildSockets(gateways: readonly GatewayState[]): SocketState[] {
       if (!contender(l) || l.family === null) continue;
       for (const address of gw.addresses) {
         const transport = transportOf(l);
-        const k = socketKey(address, l.spec.port, transport);
+        const k = socketKey(address, l.spec.port, transport) + (isolateGateways ? `#${gw.key}` : '');
         let socket = sockets.get(k);
         if (!socket) {
           socket = { key: k, address, port: l.spec.port, transport, family: l.family, listeners: [] };

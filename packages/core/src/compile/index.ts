@@ -35,6 +35,13 @@ export interface CompileOptions {
   backendResolution?: 'default' | 'strict';
   /** controllerName written into route status. Default `gatehouse.dev/gateway-controller`. */
   controllerName?: string;
+  /**
+   * Give every Gateway its own sockets instead of merging Gateways that share a port (socket keys gain
+   * `#namespace/name`). That is how Gateways behave on Kubernetes, where each gets its own address; on
+   * one machine the sockets then need distinct addresses or ports (the conformance runner maps each key to
+   * its own free port). Default false: Gateways on one port share one socket, as the tutorials expect.
+   */
+  isolateGateways?: boolean;
 }
 
 export interface CompileResult {
@@ -54,7 +61,7 @@ export function compile(resources: ResourceSet, options: CompileOptions = {}): C
   const gateways = compileGateways(ctx, classes);
   const gatewaysByKey = new Map<string, (typeof gateways)[number]>();
   for (const gw of gateways) if (!gatewaysByKey.has(gw.key)) gatewaysByKey.set(gw.key, gw);
-  const sockets = buildSockets(gateways);
+  const sockets = buildSockets(gateways, options.isolateGateways === true);
 
   const registry = new BackendRegistry();
   const allRoutes: Route[] = [

@@ -188,3 +188,16 @@ t.test('an empty ResourceSet compiles to an empty table', async (t) => {
   t.same(status, { gatewayClasses: [], gateways: [], routes: [] });
   t.same(diagnostics, []);
 });
+
+t.test('isolateGateways: each Gateway keeps its own sockets (as with its own address on a cluster)', async (t) => {
+  const input = resourceSet(
+    gatewayClass(),
+    gateway('one', [listener('http', 80, 'HTTP')], { creationTimestamp: '2024-01-01T00:00:00Z' }),
+    gateway('two', [listener('http', 80, 'HTTP')], { creationTimestamp: '2024-02-01T00:00:00Z' }),
+  );
+  const merged = compile(input).table;
+  t.same(merged.ports.map((p) => p.key), ['*:80/tcp'], 'default: Gateways on one port share one socket');
+  const isolated = compile(input, { isolateGateways: true }).table;
+  t.same(isolated.ports.map((p) => p.key), ['*:80/tcp#default/one', '*:80/tcp#default/two']);
+  t.same(isolated.ports.map((p) => p.listeners.map((l) => l.id)), [['default/one/http'], ['default/two/http']]);
+});
