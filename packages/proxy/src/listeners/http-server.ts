@@ -69,6 +69,8 @@ export class HttpEngines {
     this.h1.emit('listening');
     this.h1.on('clientError', onClientError);
     this.h2 = http2.createServer(h2Options(limits), onRequest);
+    // an h2 connection without a frame either way for idleTimeoutMs: GOAWAY (streams in flight finish)
+    this.h2.setTimeout(limits.idleTimeoutMs, closeIdleSession);
     this.h2.on('session', (s: http2.ServerHttp2Session) => {
       (s as unknown as Record<symbol, unknown>)[kRemoteAddress] = this.#remote;
       this.sessions.add(s);
@@ -124,6 +126,16 @@ export function h2Options(limits: Limits): http2.ServerOptions {
     maxHeaderListPairs: limits.maxHeaderCount + 5,
   };
 }
+
+/**
+ * Http2 server 'timeout' (Node passes the inactive session; the typings say no argument): GOAWAY, streams
+ * in flight finish. Anything else (an HTTP/1.1 socket of an allowHTTP1 server) is left alone.
+ */
+export const closeIdleSession = ((session: unknown): void => {
+  const s = session as http2.ServerHttp2Session | undefined;
+  if (s === undefined || s === null || typeof (s as { goaway?: unknown }).goaway !== 'function') return;
+  if (!s.closed && !s.destroyed) s.close();
+}) as () => void;
 
 type ParsedSocket = Duplex & { [kParseError]?: boolean; _httpMessage?: (http.ServerResponse & { _headerSent?: boolean }) | null };
 

@@ -7,7 +7,7 @@ import type { PortServerContext } from '../api.js';
 import { handleHttpRequest, type DownRequest, type DownResponse } from '../engine/exchange.js';
 import { preparedPort } from '../engine/prepared.js';
 import { handleUpgrade } from '../upstream/websocket.js';
-import { h2Options, onClientError, type PortRef } from './http-server.js';
+import { closeIdleSession, h2Options, onClientError, type PortRef } from './http-server.js';
 
 /** SNI → SecureContext for the HTTPS listeners of one port (built at update time, never per handshake). */
 class CertSelector {
@@ -101,6 +101,8 @@ export class HttpsTerminator {
       this.#sessions.add(s);
       s.once('close', () => this.#sessions.delete(s));
     });
+    // h2 sessions idle for idleTimeoutMs: GOAWAY
+    this.#server.setTimeout(this.#ref.current.engine.limits.idleTimeoutMs, closeIdleSession);
     this.#server.on('tlsClientError', () => undefined);
     // HTTP/1.1 over TLS: parser errors answered from the same table as plain HTTP
     this.#server.on('clientError', onClientError);

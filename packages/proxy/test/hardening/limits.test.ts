@@ -114,3 +114,28 @@ t.test('h2: max concurrent streams advertised', async (t) => {
   session.destroy();
   t.ok(await eventually(() => be.requests.some((r) => r.url === '/h2')));
 });
+
+t.test('h2: an idle session gets GOAWAY after the idle timeout', async (t) => {
+  const be = await recordingBackend();
+  const port = await freePort();
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
+  const gw = await startGateway(tbl, { limits: { idleTimeoutMs: 300 } });
+  t.teardown(async () => {
+    await gw.close();
+    await be.close();
+  });
+  const session = http2.connect(`http://127.0.0.1:${gw.port}`);
+  session.on('error', () => undefined);
+  const st = session.request({ ':path': '/h2', ':authority': 'example.com' });
+  st.resume();
+  await new Promise((r) => st.once('close', r));
+  const start = Date.now();
+  const got = await Promise.race([
+    new Promise<string>((r) => session.once('goaway', () => r('goaway'))),
+    new Promise<string>((r) => session.once('close', () => r('close'))),
+    new Promise<string>((r) => setTimeout(() => r('none'), 3000)),
+  ]);
+  t.not(got, 'none', `idle session ended (${got})`);
+  t.ok(Date.now() - start < 2000);
+  session.destroy();
+});
