@@ -68,6 +68,8 @@ export class TrieMatcher implements PortMatcher {
     if (g === undefined || typeof req.path !== 'string' || typeof req.host !== 'string') return null;
     const buckets = this.bucketScratch;
     const n = g.index.buckets(req.host, buckets);
+    if (n === 0) return null;
+    g.index.scan(req.path);
     for (let i = 0; i < n; i++) {
       const rank = this.matchBucket(g, buckets[i]!, req);
       if (rank !== NO_RANK) return g.results[rank]!;

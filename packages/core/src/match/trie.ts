@@ -137,9 +137,12 @@ export class FlatIndexBuilder {
       for (const e of list) rec.push((e.rank << 1) | (e.trivial ? 1 : 0));
     };
     let any = 0;
+    const hosts = new Map<string, number>();
     let maxDepth = 0;
     const wildLength = new Uint8Array(256);
     let wildCount = 0;
+    let wildMin = 0x7fffffff;
+    let wildMax = 0;
     for (const b of this.order) {
       const off = rec.length;
       let depthBits = 0;
@@ -156,10 +159,13 @@ export class FlatIndexBuilder {
       rec.push(b.kind, b.key.length, depthBits, bMax, b.minWalkRank, (b.exact.size > 0 ? 1 : 0) | hasRegex | hasPrefix, 0);
       chars(b.key);
       if (b.kind === KIND_ANY) any = off;
+      else if (b.kind === KIND_HOST) hosts.set(b.key, off);
       else {
         keys.push(mixKey(strHash(b.key), 0, b.kind), off);
         if (b.kind === KIND_WILD) {
           wildCount++;
+          wildMin = Math.min(wildMin, b.key.length);
+          wildMax = Math.max(wildMax, b.key.length);
           if (b.key.length < 256) wildLength[b.key.length] = 1;
         }
       }
@@ -190,7 +196,7 @@ export class FlatIndexBuilder {
       slots[s * 2] = keys[i]!;
       slots[s * 2 + 1] = keys[i + 1]!;
     }
-    return new FlatIndex(Int32Array.from(rec), slots, mask, any, wildCount, wildLength, maxDepth);
+    return new FlatIndex(Int32Array.from(rec), slots, mask, hosts, any, wildCount, wildLength, wildMin, wildMax, maxDepth);
   }
 }
 
@@ -202,11 +208,19 @@ export class FlatIndex {
     readonly rec: Int32Array,
     private readonly slots: Int32Array,
     private readonly mask: number,
+    /**
+     * Exact route hostnames → bucket record. A Map on purpose: V8 hashes the host natively and caches
+     * the hash in the string, which a hand-written hash of the host cannot beat (measured: 14 vs 67 ns).
+     */
+    private readonly hosts: Map<string, number>,
     /** The `*` bucket record, or 0. */
     readonly any: number,
     private readonly wildCount: number,
     /** wildLength[n] = 1 when some wildcard suffix has n chars: most dots need no probe. */
     private readonly wildLength: Uint8Array,
+    /** Shortest and longest wildcard suffix. */
+    private readonly wildMin: number,
+    private readonly wildMax: number,
     maxDepth: number,
   ) {
     this.nodes = new Int32Array(maxDepth + 2);
@@ -253,7 +267,9 @@ export class FlatIndex {
     let wilds = 0;
     if (this.wildCount > 0) {
       // right to left: each dot starts a candidate suffix (shortest first); most are rejected by length
-      for (let i = len - 1; i > 0; i--) {
+      // only where a suffix of a wildcard's length can start: usually no character is read at all
+      const stop = Math.max(1, len - this.wildMax);
+      for (let i = len - this.wildMin; i >= stop; i--) {
         if (host.charCodeAt(i) !== 46) continue;
         const rest = len - i;
         if (rest < 256 && this.wildLength[rest] === 0) continue;
@@ -261,8 +277,8 @@ export class FlatIndex {
         if (r !== 0) out[1 + wilds++] = r; // out[1..wilds], shortest first; moved below
       }
     }
-    const e = this.find(mixKey(strHash(host), 0, KIND_HOST), KIND_HOST, 0, host, 0, len);
-    if (e !== 0) out[n++] = e;
+    const e = this.hosts.get(host);
+    if (e !== undefined) out[n++] = e;
     if (wilds > 0) {
       if (n === 0) for (let a = 0; a < wilds; a++) out[a] = out[a + 1]!;
       // longest suffix first
@@ -277,14 +293,54 @@ export class FlatIndex {
     return n;
   }
 
-  /** The Exact record of `path` in bucket `b`, or 0. */
+  // The path's segment boundaries, found once per request by `scan` and shared by every bucket.
+  /** pos[d] = end of the d-th segment (`/api/v1` of `/api/v1/x` for d = 2); hsh[d] = hash of path[0, pos[d]). */
+  private readonly pos: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  private readonly hsh: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  private segments = 0;
+  private pathHash = 0;
+
+  /**
+   * One left-to-right pass over `path` (normalised, starts with `/`): segment boundaries and prefix
+   * hashes for `walk`, and the whole path's hash for `exact`. Call before them. Never throws; it only
+   * allocates when a path is deeper than every path before it (the scratch grows).
+   */
+  scan(path: string): void {
+    const len = path.length;
+    const pos = this.pos;
+    const hsh = this.hsh;
+    let h = 47; // the hash of '/'
+    let depth = 0;
+    let segStart = 1;
+    for (let i = 1; i < len; i++) {
+      const c = path.charCodeAt(i);
+      if (c === 47) {
+        if (i > segStart) {
+          depth++;
+          pos[depth] = i;
+          hsh[depth] = h;
+        }
+        segStart = i + 1;
+      }
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    if (len > segStart) {
+      depth++;
+      pos[depth] = len;
+      hsh[depth] = h;
+    }
+    this.segments = depth;
+    this.pathHash = len === 0 ? 0 : h;
+  }
+
+  /** The Exact record of the scanned `path` in bucket `b`, or 0. */
   exact(b: number, path: string): number {
-    return this.find(mixKey(strHash(path), b, KIND_EXACT), KIND_EXACT, b, path, 0, path.length);
+    return this.find(mixKey(this.pathHash, b, KIND_EXACT), KIND_EXACT, b, path, 0, path.length);
   }
 
   /**
-   * Write the node records on `path` in bucket `b` (root first, then by increasing depth) into
-   * `this.nodes`; return how many. `path` is normalised (starts with `/`). Hot: no allocation, never throws.
+   * Write the node records on the scanned `path` in bucket `b` (root first, then by increasing depth)
+   * into `this.nodes`; return how many. Hot: no allocation, never throws.
    */
   walk(b: number, path: string): number {
     const rec = this.rec;
@@ -292,27 +348,13 @@ export class FlatIndex {
     let n = 0;
     const root = rec[b + 6]!;
     if (root !== 0) out[n++] = root;
-    const max = rec[b + 3]!;
-    if (max === 0) return n;
-    const len = path.length;
+    const max = Math.min(rec[b + 3]!, this.segments);
     const bits = rec[b + 2]!;
-    let h = 47; // the hash of '/'
-    let depth = 0;
-    let segStart = 1;
-    for (let i = 1; i <= len; i++) {
-      const c = i < len ? path.charCodeAt(i) : 47;
-      if (c === 47) {
-        if (i > segStart) {
-          depth++;
-          if (depth >= DEPTH_BITS || (bits & (1 << depth)) !== 0) {
-            const r = this.find(mixKey(h, b, KIND_NODE), KIND_NODE, b, path, 0, i);
-            if (r !== 0 && n < out.length) out[n++] = r;
-          }
-          if (depth >= max) break;
-        }
-        segStart = i + 1;
+    for (let d = 1; d <= max; d++) {
+      if (d >= DEPTH_BITS || (bits & (1 << d)) !== 0) {
+        const r = this.find(mixKey(this.hsh[d]!, b, KIND_NODE), KIND_NODE, b, path, 0, this.pos[d]!);
+        if (r !== 0 && n < out.length) out[n++] = r;
       }
-      h = (Math.imul(h, 31) + c) | 0;
     }
     return n;
   }
