@@ -190,7 +190,9 @@ export class Exchange implements Expirable {
   error: string | null = null;
   /** x-request-id (kept or generated); null until known or when ids are off. */
   requestId: string | null = null;
-  /** The backend's in-flight counter, when this request holds a slot. */
+  /** The chosen backend's in-flight counter (set by route; a slot is taken only by forward). */
+  pendingOf: PendingCounter | null = null;
+  /** The backend's in-flight counter, when this request holds a slot (released by finish). */
   pending: PendingCounter | null = null;
   /** HTTP/1: close the connection after the answer (a refused request). */
   closeAfter = false;
@@ -326,7 +328,7 @@ export class Exchange implements Expirable {
     if (backend === null) return this.reply(Replies.backendInvalid);
     this.backend = backend;
     if (backend.endpoints.length === 0) return this.reply(Replies.noEndpoints);
-    this.pending = ref.pending;
+    this.pendingOf = ref.pending;
     return true;
   }
 
@@ -372,15 +374,15 @@ export class Exchange implements Expirable {
     const head = this.head;
     const rule = this.rule!;
     const engine = this.pp.engine;
-    const pending = this.pending;
+    const pending = this.pendingOf;
     if (pending !== null) {
       if (pending.n >= engine.limits.maxPendingPerBackend) {
-        this.pending = null;
         engine.telemetry.onBackendError(this.backend!.id, 'overflow');
         this.reply(Replies.overflow);
         return;
       }
       pending.n++;
+      this.pending = pending;
     }
     const path = plan.pathRewrite === null ? head.path : plan.pathRewrite.apply(head.path);
     this.upstreamPath = head.query === '' ? path : path + '?' + head.query;
