@@ -104,7 +104,7 @@ export class Gateway {
       bindAddress: config.bind,
       backendResolution: config.backendResolution,
     });
-    const compileOptions: CompileOptions = { backendResolution: config.backendResolution };
+    const compileOptions: CompileOptions = { backendResolution: config.backendResolution, defaultAddress: config.bind };
     if (config.gatewayClasses.length > 0) compileOptions.gatewayClasses = config.gatewayClasses;
     this.reloader = new Reloader({
       dir: config.dir,

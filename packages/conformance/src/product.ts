@@ -141,7 +141,7 @@ export async function loadProduct(opts: ProductOptions): Promise<Product> {
         resources = d.resources;
         diags.push(...d.diagnostics);
       }
-      const c = compile(resources, { gatewayClasses: [opts.gatewayClass], controllerName: opts.controllerName, backendResolution: opts.backendResolution }) as {
+      const c = compile(resources, { gatewayClasses: [opts.gatewayClass], controllerName: opts.controllerName, backendResolution: opts.backendResolution, isolateGateways: true, defaultAddress: '127.0.0.1' }) as {
         table: RoutingTable;
         status: StatusReport;
         diagnostics: Diagnostic[];

@@ -74,7 +74,15 @@ export function resolveTarget(table: RoutingTable, bound: Map<string, number>, o
   // The listener itself is not programmed: like a client of the Gateway address, connect to whatever
   // serves the listener's port (another listener may share the socket), so "rejected" can be observed.
   const ml = listeners.find((x) => x.name === listenerName);
-  const shared = ml?.port === undefined ? undefined : table.ports.find((p) => p.transport === 'tcp' && p.listeners.some((x) => x.port === ml.port));
+  // With isolated Gateways (socket keys end in `#ns/name`) only this Gateway's own sockets count, as with
+  // its own address on a cluster.
+  const isolated = table.ports.some((p) => p.key.includes('#'));
+  const shared =
+    ml?.port === undefined
+      ? undefined
+      : table.ports.find(
+          (p) => p.transport === 'tcp' && (!isolated || p.key.endsWith(`#${spec.gateway}`)) && p.listeners.some((x) => x.port === ml.port),
+        );
   if (shared && ml) return make(shared.key, ml.port!, ml.protocol ?? 'HTTP');
   return { ok: false, error: `listener ${id} is not in the compiled table (not programmed)`, unbound: true };
 }

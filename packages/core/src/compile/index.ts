@@ -42,6 +42,11 @@ export interface CompileOptions {
    * its own free port). Default false: Gateways on one port share one socket, as the tutorials expect.
    */
   isolateGateways?: boolean;
+  /**
+   * The address Gateways without `spec.addresses` are bound to (`--bind`), reported in their
+   * `status.addresses`. Omitted: those Gateways report no address.
+   */
+  defaultAddress?: string;
 }
 
 export interface CompileResult {
@@ -93,7 +98,7 @@ export function compile(resources: ResourceSet, options: CompileOptions = {}): C
   // JSON.stringify is enough: compile builds every object with the same key order for the same input.
   table.hash = fnv1a64(JSON.stringify(table));
 
-  const status = buildStatusReport(classes, gateways, works, ctx.controllerName);
+  const status = buildStatusReport(classes, gateways, works, ctx.controllerName, options.defaultAddress ?? null);
   reportFindings(ctx, gateways, works);
   return { table, status, diagnostics: [...ctx.diagnostics].sort(compareDiagnostics) };
 }

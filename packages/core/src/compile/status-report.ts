@@ -16,6 +16,7 @@ export function buildStatusReport(
   gateways: readonly GatewayState[],
   works: readonly RouteWork[],
   controllerName: string,
+  defaultAddress: string | null = null,
 ): StatusReport {
   const gatewayClasses = [...classes.values()]
     .sort((a, b) => cmp(a.gatewayClass.metadata.name, b.gatewayClass.metadata.name))
@@ -28,7 +29,7 @@ export function buildStatusReport(
           : condition('Accepted', 'Unknown', 'Pending', 'not handled by this instance (not selected by --gateway-class)', gatewayClass.metadata.generation),
       ],
     }));
-  const gatewayStatuses = [...gateways].sort((a, b) => cmp(a.key, b.key)).map(gatewayStatus);
+  const gatewayStatuses = [...gateways].sort((a, b) => cmp(a.key, b.key)).map((gw) => gatewayStatus(gw, defaultAddress));
   const routes = [...works]
     .sort((a, b) => {
       const k = ROUTE_KIND_ORDER.indexOf(a.route.kind) - ROUTE_KIND_ORDER.indexOf(b.route.kind);
@@ -48,7 +49,7 @@ function listenerValid(l: ListenerState): boolean {
   return l.notAccepted === null && l.conflict === null && l.refProblems.length === 0;
 }
 
-function gatewayStatus(gw: GatewayState): GatewayStatus {
+function gatewayStatus(gw: GatewayState, defaultAddress: string | null): GatewayStatus {
   const gen = gw.gateway.metadata.generation;
   const conditions: Condition[] = [];
   if (gw.notServed) {
@@ -93,7 +94,13 @@ function gatewayStatus(gw: GatewayState): GatewayStatus {
     name: gw.key,
     conditions,
     listeners: gw.listeners.map((l) => listenerStatus(l, gen)),
-    addresses: gw.addresses.filter((a): a is string => a !== null).map((value) => ({ type: 'IPAddress', value })),
+    // `null` is the default bind address (`--bind`): reported when the caller says what it is.
+    addresses: gw.notServed
+      ? []
+      : gw.addresses
+          .map((a) => a ?? defaultAddress)
+          .filter((a): a is string => a !== null)
+          .map((value) => ({ type: 'IPAddress', value })),
   };
 }
 
