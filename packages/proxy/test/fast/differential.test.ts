@@ -13,7 +13,7 @@ t.test(`differential: ${count} cases, seed ${seed}`, { timeout: Math.max(120_000
   t.teardown(() => pair.close());
   const started = Date.now();
   const bad = await runDifferential(pair, seed, count, 5, (n, known) =>
-    t.comment(`${n} cases, ${known} with the documented pipelining difference, ${Math.round((Date.now() - started) / 1000)} s`),
+    t.comment(`${n} cases, ${known} with a documented difference (docs/architecture.md §3), ${Math.round((Date.now() - started) / 1000)} s`),
   );
   t.comment(`seed ${seed}: ${count} cases in ${Date.now() - started} ms`);
   for (const m of bad) t.fail(`case ${m.index} (seed ${seed}) differs`, { bytes: JSON.stringify(m.bytes), cuts: m.cuts, halfClose: m.halfClose, node: m.node, fast: m.fast });

@@ -387,6 +387,19 @@ function knownDivergence(node: string[], fast: string[]): boolean {
   return true;
 }
 
+/**
+ * The second documented difference: a connection that gets an answer and then a malformed request.
+ * node:http skips the 400 when the earlier response has not emitted 'finish' yet (timing-dependent);
+ * the fast engine skips it only when the answer was written in the same packet. Both forward the same
+ * requests and give the same answers; one side has one trailing 400 before the close.
+ */
+function trailingErrorOnly(a: string[], b: string[]): boolean {
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  if (long.length !== short.length + 1 || !long[long.length - 1].startsWith('400 ')) return false;
+  for (let i = 0; i < short.length; i++) if (short[i] !== long[i]) return false;
+  return true;
+}
+
 export interface Mismatch {
   index: number;
   bytes: string;
@@ -416,6 +429,7 @@ export async function runDifferential(pair: Pair, seed: number, count: number, m
     const node = await run(pair.nodePort);
     const fast = await run(pair.fastPort);
     if (JSON.stringify(node.responses) === JSON.stringify(fast.responses) && knownDivergence(node.seen, fast.seen)) known++;
+    else if (JSON.stringify(node.seen) === JSON.stringify(fast.seen) && trailingErrorOnly(node.responses, fast.responses)) known++;
     else if (JSON.stringify(node) !== JSON.stringify(fast)) bad.push({ index: i, bytes: bytes.toString('latin1'), cuts, halfClose, node, fast });
     if (onProgress !== undefined && i % 1000 === 999) onProgress(i + 1, known);
   }
