@@ -18,7 +18,7 @@
  * (matching is synchronous), and a query string is parsed only when a candidate has query predicates.
  */
 import type { HttpGroupIR, PortIR, TlsRouteIR } from '../ir/types.js';
-import { Candidate } from './candidate.js';
+import { type Candidate, internCandidate } from './candidate.js';
 import { HostTable } from './host.js';
 import { normalizeMatchValue } from './path.js';
 import { type FullMatcher, QueryCache, cachedRegex } from './predicates.js';
@@ -147,6 +147,7 @@ export class TrieMatcher implements PortMatcher {
 
 function buildGroup(g: HttpGroupIR, regexCache: Map<string, FullMatcher>): GroupMatcher {
   const builder = new FlatIndexBuilder();
+  const interned = new Map<string, Candidate>();
   const cands: (Candidate | undefined)[] = [];
   const results: (HttpMatchResult | undefined)[] = [];
   g.entries.forEach((entry, rank) => {
@@ -157,14 +158,14 @@ function buildGroup(g: HttpGroupIR, regexCache: Map<string, FullMatcher>): Group
     const result: HttpMatchResult = { group: g, entry, rule };
     if (entry.path.type === 'RegularExpression') {
       const regex = cachedRegex(entry.path.value, regexCache);
-      cands[rank] = new Candidate(entry, regexCache, rank, regex, result, regexLiteralPrefix(entry.path.value));
+      cands[rank] = internCandidate(entry, regexCache, interned, regex, regexLiteralPrefix(entry.path.value));
       results[rank] = result;
       builder.addRegex(entry.hostname, regexAnchorPath(entry.path.value) || '/', { rank, trivial: false });
       return;
     }
     const value = normalizeMatchValue(entry.path.type, entry.path.value);
     if (value === null) return; // no normalised request path can match it
-    const c = new Candidate(entry, regexCache, rank, null, result);
+    const c = internCandidate(entry, regexCache, interned, null, '');
     results[rank] = result;
     // A trivial candidate's object is never read on lookup: keep only the ones with predicates.
     if (!c.trivial) cands[rank] = c;
