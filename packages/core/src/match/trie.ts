@@ -22,12 +22,16 @@
  * comparing characters against the record (no substring, no allocation). A per-bucket depth bitmask
  * skips the probe at depths that hold no node and ends the walk after the deepest one.
  *
- * Record layouts (offsets into `rec`; offset 0 is unused so 0 means "none"):
- *   bucket: KIND_HOST|KIND_WILD|KIND_ANY, len, depthBits, maxDepth, minWalkRank, counts, root, chars…
- *           (counts = exact | regex << 1 | prefix << 2 presence bits; root = root node record or 0;
- *            chars = the exact host, or the wildcard suffix `.example.com`)
- *   node:   KIND_NODE, len, bucket, nPrefix, nRegex, chars…, prefix entries…, regex entries…
- *   exact:  KIND_EXACT, len, bucket, n, 0, chars…, entries…
+ * Layout of `rec` (offset 0 is unused so 0 means "none"). Each bucket is one contiguous stretch:
+ *   bucket header: KIND_HOST|KIND_WILD|KIND_ANY, len, depthBits, maxDepth, minWalkRank, has, root,
+ *                  slotStart, mask, chars…   (has = exact | regex << 1 | prefix << 2 presence bits;
+ *                  root = root node record or 0; chars = the exact host or the wildcard suffix)
+ *   the bucket's open-addressing table: (mask + 1) × [key, record], load ≤ 1/2, keyed by the hash of
+ *                  a node's prefix or an Exact path
+ *   node records:  KIND_NODE, len, bucket, nPrefix, nRegex, chars…, prefix entries…, regex entries…
+ *   exact records: KIND_EXACT, len, bucket, n, 0, chars…, entries…
+ * Exact hostnames map to their bucket through one Map per group (V8's cached string hash beats a
+ * hand-written hash of the host); wildcard suffixes through a small global table of the same kind.
  * An entry is `rank << 1 | trivial` (trivial: no method/header/query/gRPC test, so the candidate object
  * is never read).
  */
@@ -37,7 +41,7 @@ export const KIND_ANY = 3;
 export const KIND_NODE = 4;
 export const KIND_EXACT = 5;
 
-const HDR = 7; // bucket header ints
+const HDR = 9; // bucket header ints
 const NHDR = 5; // node / exact header ints
 /** Depths 1..30 have a bit in `depthBits`; nodes deeper than that are simply always probed. */
 export const DEPTH_BITS = 31;
@@ -156,19 +160,27 @@ export class FlatIndexBuilder {
         if (n.prefix.length > 0) hasPrefix = 4;
       }
       maxDepth = Math.max(maxDepth, bMax);
-      rec.push(b.kind, b.key.length, depthBits, bMax, b.minWalkRank, (b.exact.size > 0 ? 1 : 0) | hasRegex | hasPrefix, 0);
+      rec.push(b.kind, b.key.length, depthBits, bMax, b.minWalkRank, (b.exact.size > 0 ? 1 : 0) | hasRegex | hasPrefix, 0, 0, 0);
       chars(b.key);
       if (b.kind === KIND_ANY) any = off;
       else if (b.kind === KIND_HOST) hosts.set(b.key, off);
       else {
         keys.push(mixKey(strHash(b.key), 0, b.kind), off);
-        if (b.kind === KIND_WILD) {
-          wildCount++;
-          wildMin = Math.min(wildMin, b.key.length);
-          wildMax = Math.max(wildMax, b.key.length);
-          if (b.key.length < 256) wildLength[b.key.length] = 1;
-        }
+        wildCount++;
+        wildMin = Math.min(wildMin, b.key.length);
+        wildMax = Math.max(wildMax, b.key.length);
+        if (b.key.length < 256) wildLength[b.key.length] = 1;
       }
+      // The bucket's own hash table of nodes and Exact paths, right after its header, then the records:
+      // a bucket is one contiguous stretch of memory.
+      const nKeys = b.nodes.size + b.exact.size;
+      let cap = 2;
+      while (cap < nKeys * 2) cap <<= 1;
+      const slotStart = rec.length;
+      for (let i = 0; i < cap * 2; i++) rec.push(0);
+      rec[off + 7] = slotStart;
+      rec[off + 8] = cap - 1;
+      const local: number[] = [];
       for (const n of b.nodes.values()) {
         const noff = rec.length;
         rec.push(KIND_NODE, n.path.length, off, n.prefix.length, n.regex.length);
@@ -176,16 +188,23 @@ export class FlatIndexBuilder {
         entries(n.prefix);
         entries(n.regex);
         if (n.depth === 0) rec[off + 6] = noff;
-        else keys.push(mixKey(strHash(n.path), off, KIND_NODE), noff);
+        else local.push(mixKey(strHash(n.path), 0, KIND_NODE), noff);
       }
       for (const [path, list] of b.exact) {
         const eoff = rec.length;
         rec.push(KIND_EXACT, path.length, off, list.length, 0);
         chars(path);
         entries(list);
-        keys.push(mixKey(strHash(path), off, KIND_EXACT), eoff);
+        local.push(mixKey(strHash(path), 0, KIND_EXACT), eoff);
+      }
+      for (let i = 0; i < local.length; i += 2) {
+        let s = local[i]! & (cap - 1);
+        while (rec[slotStart + s * 2 + 1] !== 0) s = (s + 1) & (cap - 1);
+        rec[slotStart + s * 2] = local[i]!;
+        rec[slotStart + s * 2 + 1] = local[i + 1]!;
       }
     }
+    // wildcard suffixes: one small global table
     let cap = 8;
     while (cap < keys.length) cap <<= 1; // keys.length = 2 × records: load factor ≤ 1/2
     const slots = new Int32Array(cap * 2);
@@ -238,20 +257,20 @@ export class FlatIndex {
     return true;
   }
 
-  /** The record for `key` whose kind, owner and `len` chars match `s[from…]`, or 0. Hot. */
-  private find(key: number, kind: number, owner: number, s: string, from: number, len: number): number {
-    const slots = this.slots;
+  /**
+   * The record for `key` whose kind and `len` chars match `s[from…]`, or 0, from the open-addressing
+   * table at `start` in `table` (a bucket's own table inside `rec`, or the wildcard table). Hot.
+   */
+  private find(table: Int32Array, start: number, mask: number, key: number, kind: number, s: string, from: number, len: number): number {
     const rec = this.rec;
-    const mask = this.mask;
     for (let i = key & mask; ; i = (i + 1) & mask) {
-      const r = slots[i * 2 + 1]!;
+      const r = table[start + i * 2 + 1]!;
       if (r === 0) return 0;
       if (
-        slots[i * 2] === key &&
+        table[start + i * 2] === key &&
         rec[r] === kind &&
         rec[r + 1] === len &&
-        (kind === KIND_HOST || kind === KIND_WILD ? true : rec[r + 2] === owner) &&
-        this.same(r + (kind === KIND_HOST || kind === KIND_WILD ? HDR : NHDR), s, from, len)
+        this.same(r + (kind === KIND_WILD ? HDR : NHDR), s, from, len)
       )
         return r;
     }
@@ -273,7 +292,7 @@ export class FlatIndex {
         if (host.charCodeAt(i) !== 46) continue;
         const rest = len - i;
         if (rest < 256 && this.wildLength[rest] === 0) continue;
-        const r = this.find(mixKey(strHash(host, i, len), 0, KIND_WILD), KIND_WILD, 0, host, i, rest);
+        const r = this.find(this.slots, 0, this.mask, mixKey(strHash(host, i, len), 0, KIND_WILD), KIND_WILD, host, i, rest);
         if (r !== 0) out[1 + wilds++] = r; // out[1..wilds], shortest first; moved below
       }
     }
@@ -335,7 +354,8 @@ export class FlatIndex {
 
   /** The Exact record of the scanned `path` in bucket `b`, or 0. */
   exact(b: number, path: string): number {
-    return this.find(mixKey(this.pathHash, b, KIND_EXACT), KIND_EXACT, b, path, 0, path.length);
+    const rec = this.rec;
+    return this.find(rec, rec[b + 7]!, rec[b + 8]!, mixKey(this.pathHash, 0, KIND_EXACT), KIND_EXACT, path, 0, path.length);
   }
 
   /**
@@ -350,9 +370,11 @@ export class FlatIndex {
     if (root !== 0) out[n++] = root;
     const max = Math.min(rec[b + 3]!, this.segments);
     const bits = rec[b + 2]!;
+    const slotStart = rec[b + 7]!;
+    const mask = rec[b + 8]!;
     for (let d = 1; d <= max; d++) {
       if (d >= DEPTH_BITS || (bits & (1 << d)) !== 0) {
-        const r = this.find(mixKey(this.hsh[d]!, b, KIND_NODE), KIND_NODE, b, path, 0, this.pos[d]!);
+        const r = this.find(rec, slotStart, mask, mixKey(this.hsh[d]!, 0, KIND_NODE), KIND_NODE, path, 0, this.pos[d]!);
         if (r !== 0 && n < out.length) out[n++] = r;
       }
     }
