@@ -1,5 +1,6 @@
 import type { HttpMatchEntry } from '../ir/types.js';
 import { type FullMatcher, Predicates } from './predicates.js';
+import { regexRequiredLiterals } from './trie.js';
 
 /**
  * What the trie matcher tests for an entry beyond its place in the index: its predicates and, for a
@@ -18,6 +19,8 @@ export class Candidate extends Predicates {
      * character comparison is far cheaper than running the RE2 automaton (~200 ns).
      */
     readonly regexPrefix: string = '',
+    /** Literal runs every match contains, in order (`regexRequiredLiterals`): checked before RE2 too. */
+    readonly regexRequired: readonly string[] = [],
   ) {
     super(entry, regexCache);
   }
@@ -28,6 +31,13 @@ export class Candidate extends Predicates {
     const n = lit.length;
     if (n > path.length) return false;
     for (let i = 1; i < n; i++) if (lit.charCodeAt(i) !== path.charCodeAt(i)) return false;
+    const runs = this.regexRequired;
+    for (let i = 0, at = 0; i < runs.length; i++) {
+      const r = runs[i]!;
+      const k = path.indexOf(r, at);
+      if (k < 0) return false;
+      at = k + r.length;
+    }
     return this.regex!.test(path);
   }
 }
@@ -49,6 +59,9 @@ export function internCandidate(
     entry.queryParams.map((m) => [m.type, m.name, m.value]),
   ]);
   let c = interned.get(key);
-  if (c === undefined) interned.set(key, (c = new Candidate(entry, regexCache, regex, regexPrefix)));
+  if (c === undefined) {
+    const required = regex === null ? [] : regexRequiredLiterals(entry.path.value);
+    interned.set(key, (c = new Candidate(entry, regexCache, regex, regexPrefix, required)));
+  }
   return c;
 }

@@ -1,12 +1,12 @@
 /**
  * The index of one listener group, stored flat: every route hostname ("bucket"), every Exact path and
- * every path-trie node of every bucket is a record in ONE Int32Array, found through ONE open-addressing
- * hash table (also an Int32Array) keyed by a 32-bit hash. No Map, no node objects, no strings on the
- * probe path.
+ * every path-trie node of every bucket is a record in ONE Int32Array; a bucket's nodes and Exact paths
+ * are found through the bucket's own open-addressing hash table, stored in the same array right after
+ * the bucket's header. No Map, no node objects, no strings on the path probes.
  *
  * Why: with 10,000 routes the object-per-node layout (a Map per bucket, a node object, its path string,
  * two candidate arrays, a candidate object per entry) was ~770 bytes per route spread over the heap, and
- * a lookup touched ~25 unrelated cache lines. A record here holds its key characters (2 per int) and its
+ * a lookup read a dozen or more unrelated heap objects. A record here holds its key characters (2 per int) and its
  * candidate ranks inline, so a probe that hits reads one slot line and one or two record lines
  * (benchmarks/README.md "Micro-benchmarks").
  *
@@ -409,4 +409,59 @@ export function regexLiteralPrefix(pattern: string): string {
 export function regexAnchorPath(pattern: string): string {
   const lit = regexLiteralPrefix(pattern);
   return lit.slice(0, lit.lastIndexOf('/'));
+}
+
+/**
+ * Literal runs that every full match of `pattern` contains, in order and without overlap
+ * (`/api/v[0-9]+/items/[0-9]+` → [`/api/v`, `/items/`]): a path that lacks them cannot match, and
+ * `indexOf` is far cheaper than the RE2 automaton. Conservative: [] for any pattern with an
+ * alternation, a group or flags (`(`), a non-ASCII character, an escape other than `\` + punctuation,
+ * or a nested `[` in a class; a character followed by a quantifier is never part of a run.
+ */
+export function regexRequiredLiterals(pattern: string): string[] {
+  if (/[|()]|[^\x00-\x7f]/.test(pattern)) return [];
+  const runs: string[] = [];
+  let run = '';
+  let lastLit = false; // the previous token was a literal character appended to `run`
+  const end = (): void => {
+    if (run !== '') runs.push(run);
+    run = '';
+    lastLit = false;
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*' || c === '+' || c === '?' || c === '{') {
+      if (lastLit) run = run.slice(0, -1); // quantified: maybe absent (or repeated)
+      end();
+      if (c === '{') {
+        const close = pattern.indexOf('}', i);
+        if (close < 0) return []; // a literal `{`: too rare to be worth reasoning about
+        i = close;
+      }
+    } else if (c === '\\') {
+      const n = pattern[i + 1];
+      if (n === undefined || /[0-9A-Za-z]/.test(n)) return []; // classes, \x41, \Q…: give up
+      run += n;
+      lastLit = true;
+      i++;
+    } else if (c === '[') {
+      end();
+      let j = i + 1;
+      if (pattern[j] === '^') j++;
+      if (pattern[j] === ']') j++;
+      for (; j < pattern.length && pattern[j] !== ']'; j++) {
+        if (pattern[j] === '[') return [];
+        if (pattern[j] === '\\') j++;
+      }
+      if (j >= pattern.length) return [];
+      i = j;
+    } else if (c === '.' || c === '^' || c === '$' || c === ']' || c === '}') {
+      end();
+    } else {
+      run += c;
+      lastLit = true;
+    }
+  }
+  end();
+  return runs;
 }
