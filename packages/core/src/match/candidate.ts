@@ -50,7 +50,9 @@ export function internCandidate(
   regex: FullMatcher | null,
   regexPrefix: string,
 ): Candidate {
-  const key = JSON.stringify([
+  const plain =
+    regex === null && entry.method === null && !entry.grpc && entry.headers.length === 0 && entry.queryParams.length === 0;
+  const key = plain ? '' : JSON.stringify([
     regex === null ? null : entry.path.value,
     regexPrefix,
     entry.method,
