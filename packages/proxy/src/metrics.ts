@@ -2,10 +2,20 @@
  * Prometheus metrics (DESIGN.md §7, names are a contract) on a private prom-client Registry, and the
  * Telemetry implementation the data plane calls on every request.
  *
- * Hot path: `prepare(table)` binds one object per listener, per route rule and per backend; `onRequest`
- * finds them with one Map lookup each and keeps a small per-status-code cache of the counter children,
- * so steady-state requests do no label hashing. Labels never carry a path, a host or a client address;
- * `method` is one of the standard methods or `OTHER`.
+ * Hot path: `onRequest` does no prom-client call and no label hashing. `prepare(table)` binds one
+ * accumulator per listener, per route rule and per backend; `onRequest` finds them with one Map lookup
+ * each, maps (method, status) or status to a counter slot with one small-integer Map lookup, and adds 1
+ * to that slot of a Float64Array. The duration histogram is a Float64Array of bucket counts per listener
+ * filled after a branch-free binary search over the bucket bounds. Nothing reaches prom-client until a
+ * scrape: the metrics' `collect()` callbacks publish the accumulated totals into prom-client's own series
+ * (one entry per series, created in first-seen order, so the exposition is the same text prom-client
+ * produces when fed call by call, for `metrics()` and `getMetricsAsJSON()` — `--workers` aggregation —
+ * alike). Those four metrics (listener requests and duration, route and backend requests) are written
+ * only through this class.
+ *
+ * Labels never carry a path, a host or a client address; `method` is one of the standard methods or
+ * `OTHER`. Accumulators are never dropped: a listener, rule or backend that leaves the configuration keeps
+ * its totals until the process restarts (counters stay monotonic across reloads).
  */
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RoutingTable } from '@gatehouse/core';
@@ -22,27 +32,128 @@ export function normaliseMethod(m: string): string {
   return METHOD_SET.has(m) ? m : METHOD_SET.has(m.toUpperCase()) ? m.toUpperCase() : 'OTHER';
 }
 
+/** Index of a normalised method (STANDARD_METHODS order, OTHER last). */
+const METHOD_INDEX = new Map<string, number>(STANDARD_METHODS.map((m, i) => [m, i]));
+const METHOD_NAMES: readonly string[] = [...STANDARD_METHODS, 'OTHER'];
+/** Listener counter slot key: status * METHOD_KEYS + method index. */
+const METHOD_KEYS = 16;
+
+function methodIndexSlow(m: string): number {
+  return METHOD_INDEX.get(normaliseMethod(m)) ?? STANDARD_METHODS.length;
+}
+
+/** DURATION_BUCKETS padded with +Infinity to a power of two above its length (for the bucket search). */
+const BOUND_SEARCH = (() => {
+  let size = 1;
+  while (size <= DURATION_BUCKETS.length) size *= 2;
+  const a = new Float64Array(size).fill(Infinity);
+  a.set(DURATION_BUCKETS);
+  return a;
+})();
+const BOUND_HALF = BOUND_SEARCH.length >> 1;
+
+/**
+ * Index of the first bucket whose upper bound is ≥ `v` (prom-client's `value <= bound`), or
+ * DURATION_BUCKETS.length when `v` is above the last bound (counted in +Inf only). A fixed number of
+ * steps, no data-dependent loop exit. `v` must not be NaN.
+ */
+export function durationBucket(v: number): number {
+  const b = BOUND_SEARCH;
+  let i = 0;
+  for (let step = BOUND_HALF; step > 0; step >>= 1) if (b[i + step - 1] < v) i += step;
+  return i;
+}
+
 type CounterChild = ReturnType<Counter<string>['labels']>;
 type GaugeChild = ReturnType<Gauge<string>['labels']>;
-type HistogramChild = ReturnType<Histogram<string>['labels']>;
+type Labels = Record<string, string>;
 
-interface ListenerBound {
-  gateway: string;
-  listener: string;
-  duration: HistogramChild;
-  /** method → status → child */
-  byMethod: Map<string, Map<number, CounterChild>>;
+/** prom-client's stored series (lib/counter.js, lib/histogram.js): what `get()` exports. */
+interface PromCounterEntry {
+  value: number;
+  labels: Labels;
+}
+interface PromHistogramEntry {
+  labels: Labels;
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+
+/** prom-client's series key (util.js hashObject with the sorted label names). */
+function promHash(labels: Labels, sortedNames: readonly string[]): string {
+  let h = '';
+  for (const k of sortedNames) if (labels[k] !== undefined) h += `${k}:${labels[k]},`;
+  return h;
+}
+
+/** prom-client 15's series store of a metric (checked: the exposition tests compare the exact text). */
+function promSeries<E>(metric: object): Record<string, E> {
+  const series = (metric as { hashMap?: Record<string, E> }).hashMap;
+  if (typeof series !== 'object' || series === null) throw new Error('prom-client: unexpected metric internals (hashMap)');
+  return series;
+}
+
+/**
+ * The series of one counter: a value per slot in a Float64Array (the hot path adds to it), published to
+ * the prom-client Counter on collect. Slots are never removed; their order is first-seen order.
+ */
+class CounterSlots {
+  values = new Float64Array(16);
+  size = 0;
+  private readonly labels: Labels[] = [];
+  private readonly entries: PromCounterEntry[] = [];
+  metric!: Counter<string>;
+
+  /** A new slot (value 0) for a label set whose keys are in the metric's labelNames order. */
+  add(labels: Labels): number {
+    if (this.size === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.labels.push(labels);
+    return this.size++;
+  }
+
+  publish(): void {
+    const series = promSeries<PromCounterEntry>(this.metric);
+    const sorted = (this.metric as unknown as { sortedLabelNames: string[] }).sortedLabelNames;
+    for (let i = this.entries.length; i < this.size; i++) {
+      const e: PromCounterEntry = { value: 0, labels: this.labels[i] };
+      series[promHash(e.labels, sorted)] = e;
+      this.entries.push(e);
+    }
+    const v = this.values;
+    for (let i = 0; i < this.size; i++) this.entries[i].value = v[i];
+  }
+}
+
+class ListenerBound {
+  /** Non-cumulative bucket counts; the last slot is above the last bound (+Inf only). */
+  readonly buckets = new Float64Array(DURATION_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+  /** status * METHOD_KEYS + method index → slot in the listener-requests counter */
+  readonly slots = new Map<number, number>();
+  entry: PromHistogramEntry | null = null;
+  constructor(
+    readonly gateway: string,
+    readonly listener: string,
+  ) {}
 }
 
 interface RuleBound {
   route: string;
   rule: string;
-  byCode: Map<number, CounterChild>;
+  /** status → slot in the route-requests counter */
+  slots: Map<number, number>;
 }
 
 interface BackendBound {
   backend: string;
-  byCode: Map<number, CounterChild>;
+  /** status → slot in the backend-requests counter */
+  slots: Map<number, number>;
   errors: Map<string, CounterChild>;
 }
 
@@ -71,6 +182,11 @@ export class Metrics {
   readonly accessLogDropped: Counter;
 
   private listeners = new Map<string, ListenerBound>();
+  /** Listeners with at least one observed duration, in first-observation order (series order). */
+  private observed: ListenerBound[] = [];
+  private readonly listenerSlots = new CounterSlots();
+  private readonly routeSlots = new CounterSlots();
+  private readonly backendSlots = new CounterSlots();
   private routes = new Map<string, RuleBound[]>();
   private backends = new Map<string, BackendBound>();
   private connections = new Map<string, GaugeChild>();
@@ -87,13 +203,16 @@ export class Metrics {
       help: 'HTTP requests answered, per Gateway listener, method and status code.',
       labelNames: ['gateway', 'listener', 'method', 'code'] as const,
       registers,
+      collect: () => this.listenerSlots.publish(),
     });
+    this.listenerSlots.metric = this.listenerRequests;
     this.listenerDuration = new Histogram({
       name: 'gatehouse_listener_request_duration_seconds',
       help: 'Time from the first request byte to the last response byte, per Gateway listener.',
       labelNames: ['gateway', 'listener'] as const,
       buckets: DURATION_BUCKETS,
       registers,
+      collect: () => this.publishDurations(),
     });
     this.listenerConnections = new Gauge({
       name: 'gatehouse_listener_connections_open',
@@ -106,13 +225,17 @@ export class Metrics {
       help: 'HTTP requests matched by a route rule, per status code.',
       labelNames: ['route', 'rule', 'code'] as const,
       registers,
+      collect: () => this.routeSlots.publish(),
     });
+    this.routeSlots.metric = this.routeRequests;
     this.backendRequests = new Counter({
       name: 'gatehouse_backend_requests_total',
       help: 'HTTP requests sent to a backend, per status code answered.',
       labelNames: ['backend', 'code'] as const,
       registers,
+      collect: () => this.backendSlots.publish(),
     });
+    this.backendSlots.metric = this.backendRequests;
     this.backendErrors = new Counter({
       name: 'gatehouse_backend_errors_total',
       help: 'Upstream failures per backend and reason (connect_refused, reset, timeout, dns, ...).',
@@ -167,7 +290,7 @@ export class Metrics {
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   }
 
-  /** Pre-binds label children for every listener, route rule and backend of the table. */
+  /** Pre-binds the accumulators of every listener, route rule and backend of the table. */
   prepare(table: RoutingTable): void {
     for (const port of table.ports) {
       for (const l of port.listeners) {
@@ -184,7 +307,7 @@ export class Metrics {
   private listenerBound(id: string, gateway: string): ListenerBound {
     let lb = this.listeners.get(id);
     if (lb === undefined) {
-      lb = { gateway, listener: id, duration: this.listenerDuration.labels(gateway, id), byMethod: new Map() };
+      lb = new ListenerBound(gateway, id);
       this.listeners.set(id, lb);
     }
     return lb;
@@ -198,7 +321,7 @@ export class Metrics {
     }
     let rb = arr[rule];
     if (rb === undefined) {
-      rb = { route, rule: String(rule), byCode: new Map() };
+      rb = { route, rule: String(rule), slots: new Map() };
       arr[rule] = rb;
     }
     return rb;
@@ -207,7 +330,7 @@ export class Metrics {
   private backendBound(id: string): BackendBound {
     let bb = this.backends.get(id);
     if (bb === undefined) {
-      bb = { backend: id, byCode: new Map(), errors: new Map() };
+      bb = { backend: id, slots: new Map(), errors: new Map() };
       this.backends.set(id, bb);
     }
     return bb;
@@ -252,37 +375,63 @@ export class Metrics {
   onRequest(rec: RequestRecord): void {
     const status = rec.status;
     const lb = this.listeners.get(rec.listener) ?? this.listenerBound(rec.listener, rec.gateway);
-    const method = METHOD_SET.has(rec.method) ? rec.method : normaliseMethod(rec.method);
-    let byCode = lb.byMethod.get(method);
-    if (byCode === undefined) {
-      byCode = new Map();
-      lb.byMethod.set(method, byCode);
+    const mi = METHOD_INDEX.get(rec.method) ?? methodIndexSlow(rec.method);
+    const ls = lb.slots.get(status * METHOD_KEYS + mi) ?? this.listenerSlot(lb, mi, status);
+    this.listenerSlots.values[ls]++;
+
+    const v = rec.durationMs / 1000;
+    if (v === v && v !== Infinity && v !== -Infinity) {
+      if (lb.count === 0) this.observed.push(lb);
+      lb.buckets[durationBucket(v)]++;
+      lb.sum += v;
+      lb.count++;
     }
-    let c = byCode.get(status);
-    if (c === undefined) {
-      c = this.listenerRequests.labels(lb.gateway, lb.listener, method, String(status));
-      byCode.set(status, c);
-    }
-    c.inc();
-    lb.duration.observe(rec.durationMs / 1000);
 
     if (rec.route !== null && rec.rule >= 0) {
       const rb = this.routes.get(rec.route)?.[rec.rule] ?? this.ruleBound(rec.route, rec.rule);
-      let rc = rb.byCode.get(status);
-      if (rc === undefined) {
-        rc = this.routeRequests.labels(rb.route, rb.rule, String(status));
-        rb.byCode.set(status, rc);
-      }
-      rc.inc();
+      const rs = rb.slots.get(status) ?? this.ruleSlot(rb, status);
+      this.routeSlots.values[rs]++;
     }
     if (rec.backend !== null) {
       const bb = this.backends.get(rec.backend) ?? this.backendBound(rec.backend);
-      let bc = bb.byCode.get(status);
-      if (bc === undefined) {
-        bc = this.backendRequests.labels(bb.backend, String(status));
-        bb.byCode.set(status, bc);
+      const bs = bb.slots.get(status) ?? this.backendSlot(bb, status);
+      this.backendSlots.values[bs]++;
+    }
+  }
+
+  private listenerSlot(lb: ListenerBound, mi: number, status: number): number {
+    const slot = this.listenerSlots.add({ gateway: lb.gateway, listener: lb.listener, method: METHOD_NAMES[mi], code: String(status) });
+    lb.slots.set(status * METHOD_KEYS + mi, slot);
+    return slot;
+  }
+
+  private ruleSlot(rb: RuleBound, status: number): number {
+    const slot = this.routeSlots.add({ route: rb.route, rule: rb.rule, code: String(status) });
+    rb.slots.set(status, slot);
+    return slot;
+  }
+
+  private backendSlot(bb: BackendBound, status: number): number {
+    const slot = this.backendSlots.add({ backend: bb.backend, code: String(status) });
+    bb.slots.set(status, slot);
+    return slot;
+  }
+
+  /** collect() of the duration histogram: the per-listener buckets → prom-client's series. */
+  private publishDurations(): void {
+    const series = promSeries<PromHistogramEntry>(this.listenerDuration);
+    const n = DURATION_BUCKETS.length;
+    for (const lb of this.observed) {
+      let e = lb.entry;
+      if (e === null) {
+        const labels = { gateway: lb.gateway, listener: lb.listener };
+        e = { labels, bucketValues: { ...(this.listenerDuration as unknown as { bucketValues: Record<number, number> }).bucketValues }, sum: 0, count: 0 };
+        series[promHash(labels, ['gateway', 'listener'])] = e;
+        lb.entry = e;
       }
-      bc.inc();
+      for (let i = 0; i < n; i++) e.bucketValues[DURATION_BUCKETS[i]] = lb.buckets[i];
+      e.sum = lb.sum;
+      e.count = lb.count;
     }
   }
 
