@@ -5,6 +5,8 @@
 //   npx tsc -b && node benchmarks/matcher.js [--quick] [--json]
 //   GATEHOUSE_CORE=<other checkout>/packages/core/dist/index.js node benchmarks/matcher.js   (compare branches)
 //
+//   node --expose-gc benchmarks/matcher.js       (also: heap bytes per matcher and per route)
+//
 // A benchmark, not a test: it prints numbers and never fails. Bounded: about 15 s in total (--quick: 4 s).
 // GATEHOUSE_CORE=/path/to/another/checkout/packages/core/dist/index.js compares a branch against this one.
 const { buildLinearMatcher, buildPortMatcher, compareHttpEntries, normalizePath } = await import(
@@ -162,7 +164,24 @@ for (let round = 0; round < ROUNDS; round++) {
     }
   }
 }
+// Footprint (only with --expose-gc): heap + array buffers retained per built matcher, 5 builds averaged.
+function footprint(port) {
+  if (typeof globalThis.gc !== 'function') return null;
+  const mem = () => {
+    for (let i = 0; i < 3; i++) globalThis.gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const keep = [];
+  const before = mem();
+  for (let k = 0; k < 5; k++) keep.push(buildPortMatcher(port));
+  const bytes = (mem() - before) / keep.length;
+  return bytes;
+}
+for (const s of setups) s.bytes = footprint(makeTable(s.routes).port);
+
 const results = setups.map((s) => ({
+  bytes: s.bytes,
   routes: s.routes,
   buildMs: s.buildMs,
   hotNs: s.best.hot,
@@ -205,6 +224,11 @@ if (JSON_OUT) {
     console.log(
       `| ${r.routes} | ${r.buildMs.toFixed(1)} ms | ${r.hotNs.toFixed(0)} (${per(r.hotNs)}) | ${r.hitNs.toFixed(0)} (${per(r.hitNs)}) | ${r.missNs.toFixed(0)} (${per(r.missNs)}) |`,
     );
+  if (results[0].bytes != null) {
+    console.log('');
+    for (const r of results)
+      console.log(`footprint, ${r.routes} routes: ${(r.bytes / 1e6).toFixed(2)} MB per matcher (${(r.bytes / r.routes).toFixed(0)} bytes/route)`);
+  }
   console.log('');
   console.log(
     `ratio ${big.routes}/${base.routes} routes: hot hits ${ratio.hot.toFixed(2)}×, uniform hits ${ratio.hits.toFixed(2)}×, misses ${ratio.misses.toFixed(2)}× (target ≤ 1.5×)`,
