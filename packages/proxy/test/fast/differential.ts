@@ -400,6 +400,17 @@ function trailingErrorOnly(a: string[], b: string[]): boolean {
   return true;
 }
 
+/**
+ * The third: node:http writes a pipelined answer only after the previous response emitted 'finish', and
+ * a client half-close abandons what is still queued; the fast engine has already written answers it
+ * could give at once. With a half-close, the node answers must be a prefix of the fast ones.
+ */
+function isPrefix(a: string[], b: string[]): boolean {
+  if (a.length >= b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export interface Mismatch {
   index: number;
   bytes: string;
@@ -414,8 +425,10 @@ export async function runDifferential(pair: Pair, seed: number, count: number, m
   const r = rng(seed);
   const bad: Mismatch[] = [];
   let known = 0;
+  let ran = 0;
   for (let i = 0; i < count && bad.length < maxMismatches; i++) {
     const { bytes, cuts, halfClose } = genCase(r);
+    ran++;
     const methods: string[] = []; // no HEAD requests are generated
     const run = async (port: number): Promise<Answer> => {
       pair.seen.length = 0;
@@ -430,9 +443,10 @@ export async function runDifferential(pair: Pair, seed: number, count: number, m
     const fast = await run(pair.fastPort);
     if (JSON.stringify(node.responses) === JSON.stringify(fast.responses) && knownDivergence(node.seen, fast.seen)) known++;
     else if (JSON.stringify(node.seen) === JSON.stringify(fast.seen) && trailingErrorOnly(node.responses, fast.responses)) known++;
+    else if (halfClose && JSON.stringify(node.seen) === JSON.stringify(fast.seen) && isPrefix(node.responses, fast.responses)) known++;
     else if (JSON.stringify(node) !== JSON.stringify(fast)) bad.push({ index: i, bytes: bytes.toString('latin1'), cuts, halfClose, node, fast });
     if (onProgress !== undefined && i % 1000 === 999) onProgress(i + 1, known);
   }
-  if (onProgress !== undefined) onProgress(count, known);
+  if (onProgress !== undefined) onProgress(ran, known);
   return bad;
 }
