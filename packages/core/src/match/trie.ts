@@ -24,7 +24,7 @@
  *
  * Layout of `rec` (offset 0 is unused so 0 means "none"). Each bucket is one contiguous stretch:
  *   bucket header: KIND_HOST|KIND_WILD|KIND_ANY, len, depthBits, maxDepth, minWalkRank, has, root,
- *                  slotStart, mask, chars…   (has = exact | regex << 1 | prefix << 2 presence bits;
+ *                  slotStart, mask, first-segment filter, chars…   (has = exact | regex << 1 | prefix << 2 presence bits;
  *                  root = root node record or 0; chars = the exact host or the wildcard suffix)
  *   the bucket's open-addressing table: (mask + 1) × [key, record], load ≤ 1/2, keyed by the hash of
  *                  a node's prefix or an Exact path
@@ -41,7 +41,7 @@ export const KIND_ANY = 3;
 export const KIND_NODE = 4;
 export const KIND_EXACT = 5;
 
-const HDR = 9; // bucket header ints
+const HDR = 10; // bucket header ints
 const NHDR = 5; // node / exact header ints
 /** Depths 1..30 have a bit in `depthBits`; nodes deeper than that are simply always probed. */
 export const DEPTH_BITS = 31;
@@ -160,7 +160,7 @@ export class FlatIndexBuilder {
         if (n.prefix.length > 0) hasPrefix = 4;
       }
       maxDepth = Math.max(maxDepth, bMax);
-      rec.push(b.kind, b.key.length, depthBits, bMax, b.minWalkRank, (b.exact.size > 0 ? 1 : 0) | hasRegex | hasPrefix, 0, 0, 0);
+      rec.push(b.kind, b.key.length, depthBits, bMax, b.minWalkRank, (b.exact.size > 0 ? 1 : 0) | hasRegex | hasPrefix, 0, 0, 0, firstSegmentFilter(b));
       chars(b.key);
       if (b.kind === KIND_ANY) any = off;
       else if (b.kind === KIND_HOST) hosts.set(b.key, off);
@@ -317,6 +317,8 @@ export class FlatIndex {
   private readonly pos: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   private readonly hsh: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   private segments = 0;
+  /** Bit of the path's first segment in a bucket's first-segment filter (-1: the path has no segment). */
+  private firstBit = 0;
   private pathHash = 0;
 
   /**
@@ -349,12 +351,24 @@ export class FlatIndex {
       hsh[depth] = h;
     }
     this.segments = depth;
+    this.firstBit = depth === 0 ? -1 : firstSegmentBit(hsh[1]!);
     this.pathHash = len === 0 ? 0 : h;
+  }
+
+  /**
+   * Whether bucket `b` can hold an Exact path or a non-root node on the scanned path: every such key
+   * starts with the path's first segment, and the bucket's header has a 32-bit filter of its keys'
+   * first segments. Most misses on a known host skip every probe of that bucket.
+   */
+  private mayHold(b: number): boolean {
+    const bit = this.firstBit;
+    return bit < 0 || (this.rec[b + 9]! & (1 << bit)) !== 0;
   }
 
   /** The Exact record of the scanned `path` in bucket `b`, or 0. */
   exact(b: number, path: string): number {
     const rec = this.rec;
+    if (!this.mayHold(b)) return 0;
     return this.find(rec, rec[b + 7]!, rec[b + 8]!, mixKey(this.pathHash, 0, KIND_EXACT), KIND_EXACT, path, 0, path.length);
   }
 
@@ -368,7 +382,7 @@ export class FlatIndex {
     let n = 0;
     const root = rec[b + 6]!;
     if (root !== 0) out[n++] = root;
-    const max = Math.min(rec[b + 3]!, this.segments);
+    const max = this.mayHold(b) ? Math.min(rec[b + 3]!, this.segments) : 0;
     const bits = rec[b + 2]!;
     const slotStart = rec[b + 7]!;
     const mask = rec[b + 8]!;
@@ -380,6 +394,36 @@ export class FlatIndex {
     }
     return n;
   }
+}
+
+/** The filter bit of a first-segment prefix hash (`hsh[1]` of `scan`). */
+function firstSegmentBit(h: number): number {
+  return (h ^ (h >>> 5) ^ (h >>> 11) ^ (h >>> 17)) & 31;
+}
+
+/** Hash of `key` up to the end of its first non-empty segment, as `scan` computes it; null if none. */
+function firstSegmentHash(key: string): number | null {
+  let h = 47;
+  let segStart = 1;
+  for (let i = 1; i <= key.length; i++) {
+    const c = i < key.length ? key.charCodeAt(i) : 47;
+    if (c === 47) {
+      if (i > segStart) return h;
+      segStart = i + 1;
+    }
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  return null;
+}
+
+/** The first-segment filter of a bucket: a bit per first segment of its Exact paths and non-root nodes. */
+function firstSegmentFilter(b: BuildBucket): number {
+  let f = 0;
+  for (const key of [...b.exact.keys(), ...[...b.nodes.values()].filter((n) => n.depth > 0).map((n) => n.path)]) {
+    const h = firstSegmentHash(key);
+    f |= h === null ? -1 : 1 << firstSegmentBit(h);
+  }
+  return f;
 }
 
 /** Where a node's / exact record's entries start (after its chars). */
