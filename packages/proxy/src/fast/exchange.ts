@@ -489,7 +489,9 @@ export class FastExchange implements Expirable, UpstreamUser {
     this.up = null;
     // A reused keep-alive socket that fails before any response byte was most likely closed by the
     // upstream while idle: an idempotent request with nothing streamed is sent again on a fresh socket.
-    if (up.reused && !up.gotBytes && !this.responded && !this.staleRetried && this.replayable() && IDEMPOTENT.has(this.head.method)) {
+    // With a route `retry` policy the attempt counts against its budget instead (as on the node engine):
+    // a free extra try would exceed the configured attempts.
+    if (up.reused && !up.gotBytes && !this.responded && !this.staleRetried && this.rule!.retry === null && this.replayable() && IDEMPOTENT.has(this.head.method)) {
       this.staleRetried = true;
       this.attempt();
       return;
