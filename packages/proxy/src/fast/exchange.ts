@@ -21,7 +21,7 @@ import type { Expirable } from '../engine/deadlines.js';
 import type { PreparedPort, PreparedRule } from '../engine/prepared.js';
 import { responseHeaders } from '../upstream/headers.js';
 import type { DownConn } from './connection.js';
-import { sendFastMirrors } from './mirror.js';
+import { sendMirrors } from '../upstream/mirror.js';
 import { FastHead, isRequestIdName, sameName, upstreamHeaders, validHost } from './request.js';
 import { acceptableRequestId, checkTransferEncoding, newRequestId, sameAuthority } from '../limits.js';
 import type { PendingCounter } from '../engine/engine.js';
@@ -328,7 +328,7 @@ export class FastExchange implements Expirable, UpstreamUser {
         if (this.reqComplete) this.bodyCollected();
         return;
       }
-      sendFastMirrors(this, plan.mirrors);
+      sendMirrors(this, plan.mirrors);
     }
     this.firstTry();
   }
@@ -349,7 +349,7 @@ export class FastExchange implements Expirable, UpstreamUser {
     this.conn.unqueue(this.bodyBytes);
     this.bodyBytes = 0;
     this.collect = false;
-    sendFastMirrors(this, this.plan!.mirrors);
+    sendMirrors(this, this.plan!.mirrors);
     this.firstTry();
   }
 

@@ -1,10 +1,20 @@
 import type { Dispatcher } from 'undici';
-import type { Exchange } from '../engine/exchange.js';
+import type { PreparedPort } from '../engine/prepared.js';
 import type { Mirror } from '../filters/mirror.js';
+
+/** What a mirror copy needs from an exchange of either HTTP engine (engine/exchange.ts, fast/exchange.ts). */
+export interface MirroredExchange {
+  readonly pp: PreparedPort;
+  readonly hasBody: boolean;
+  readonly bodyBuffer: Buffer | null;
+  readonly upstreamPath: string;
+  readonly head: { readonly method: string };
+  readonly headers: string[];
+}
 
 /** The mirror's response is read and dropped; errors are only counted. One shared handler object. */
 class MirrorHandler {
-  constructor(readonly backendId: string, readonly ex: Exchange) {}
+  constructor(readonly backendId: string, readonly ex: MirroredExchange) {}
   onConnect(): void {}
   onHeaders(): boolean {
     return true;
@@ -23,7 +33,7 @@ class MirrorHandler {
  * backend, sampled by fraction. A request body is mirrored only when the exchange read it into
  * `bodyBuffer` (Content-Length ≤ MIRROR_BODY_LIMIT); bigger or chunked bodies are not mirrored.
  */
-export function sendMirrors(ex: Exchange, mirrors: readonly Mirror[]): void {
+export function sendMirrors(ex: MirroredExchange, mirrors: readonly Mirror[]): void {
   const engine = ex.pp.engine;
   const table = ex.pp.table;
   if (ex.hasBody && ex.bodyBuffer === null) return;
