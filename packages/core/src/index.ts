@@ -18,3 +18,4 @@ export * from './match/linear.js';
 export * from './ir/serialize.js';
 export * from './match/sni.js';
 export * from './resources/json-schema.js';
+export * from './ir/describe.js';

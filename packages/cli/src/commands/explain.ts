@@ -12,13 +12,13 @@
  * `-o json` prints at least {gateway, listener, route: "ns/name" | null, rule, backends: [{name, weight, share}]}.
  */
 import {
+  backendShares,
   buildPortMatcher,
+  describeFilter,
   explainHttp,
   normalizeHost,
   parseRequestTarget,
-  type BackendRefIR,
   type CompileOptions,
-  type FilterIR,
   type HttpMatchEntry,
   type HttpRuleIR,
   type ListenerIR,
@@ -103,14 +103,8 @@ function parseUrl(url: string): ParsedUrl | string {
 
 // ---------------------------------------------------------------------------------------------- the report
 
-export interface BackendShare {
-  name: string;
-  weight: number;
-  /** Percentage of the rule's traffic (0–100, two decimals). */
-  share: number;
-  /** Why this ref answers 500 instead of reaching a backend, else null. */
-  invalid: string | null;
-}
+export type { BackendShare } from '@gatehouse/core';
+import type { BackendShare } from '@gatehouse/core';
 
 export interface ExplainCandidateReport {
   /** Precedence rank in the listener group (0 = tried first). */
@@ -149,34 +143,6 @@ export interface ExplainReport {
   outcome: string | null;
   notes: string[];
   candidates: ExplainCandidateReport[];
-}
-
-function shares(refs: BackendRefIR[]): BackendShare[] {
-  const total = refs.reduce((s, r) => s + Math.max(0, r.weight), 0);
-  return refs.map((r) => ({
-    name: r.name,
-    weight: r.weight,
-    share: total > 0 ? Math.round((Math.max(0, r.weight) / total) * 10000) / 100 : 0,
-    invalid: r.backend < 0 ? (r.invalidReason ?? 'invalid') : null,
-  }));
-}
-
-function describeFilter(f: FilterIR): string {
-  switch (f.type) {
-    case 'RequestRedirect':
-      return `RequestRedirect ${f.statusCode}${f.scheme ? ` scheme=${f.scheme}` : ''}${f.hostname ? ` hostname=${f.hostname}` : ''}${f.port ? ` port=${f.port}` : ''}${f.path ? ` ${f.path.type}=${f.path.value}` : ''}`;
-    case 'URLRewrite':
-      return `URLRewrite${f.hostname ? ` hostname=${f.hostname}` : ''}${f.path ? ` ${f.path.type}=${f.path.value}` : ''}`;
-    case 'RequestHeaderModifier':
-    case 'ResponseHeaderModifier':
-      return `${f.type} set=${f.ops.set.length} add=${f.ops.add.length} remove=${f.ops.remove.length}`;
-    case 'RequestMirror':
-      return `RequestMirror backend #${f.backend} ${Math.round(f.fraction * 100)}%`;
-    case 'Unsupported':
-      return `Unsupported (${f.reason}) → 500`;
-    default:
-      return f.type;
-  }
 }
 
 function candidate(rank: number, entry: HttpMatchEntry, rule: HttpRuleIR | undefined, matched: boolean, reason: string | null): ExplainCandidateReport {
@@ -251,7 +217,7 @@ export function explainRequest(table: RoutingTable, method: string, url: string,
       report.route = tls.route;
       report.routeKind = tls.routeKind;
       report.rule = 0;
-      report.backends = shares(tls.backendRefs);
+      report.backends = backendShares(tls.backendRefs);
       report.notes.push(`SNI ${host} selects a TLS listener (${tls.mode}): the connection is forwarded as TLS/TCP, no HTTP routing`);
       return report;
     }
@@ -295,7 +261,7 @@ export function explainRequest(table: RoutingTable, method: string, url: string,
   report.rule = rule.ruleIndex;
   report.ruleName = rule.ruleName;
   report.match = entry.matchIndex;
-  report.backends = shares(rule.backendRefs);
+  report.backends = backendShares(rule.backendRefs);
   report.filters = rule.filters.map(describeFilter);
   if (rule.backendRefs.length === 0 && !rule.filters.some((f) => f.type === 'RequestRedirect')) report.notes.push('the rule has no backendRefs: 500');
   return report;

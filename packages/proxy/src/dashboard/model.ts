@@ -4,7 +4,7 @@
  * filters, weights, endpoints) and the StatusReport (conditions, attached routes, how each backend
  * resolved), plus the outcome and diagnostics of the last reload.
  */
-import type { BackendRefIR, Condition, FilterIR, HttpMatchEntry, RoutingTable, StatusReport } from '@gatehouse/core';
+import { backendShares, describeFilter, type BackendRefIR, type Condition, type FilterIR, type HttpMatchEntry, type RoutingTable, type StatusReport } from '@gatehouse/core';
 
 export interface ModelCondition {
   type: string;
@@ -90,35 +90,7 @@ function conds(cs: Condition[] | undefined): ModelCondition[] {
   return (cs ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message }));
 }
 
-export function describeFilter(f: FilterIR): string {
-  switch (f.type) {
-    case 'RequestRedirect':
-      return `RequestRedirect ${f.statusCode}${f.scheme ? ` scheme=${f.scheme}` : ''}${f.hostname ? ` hostname=${f.hostname}` : ''}${f.port ? ` port=${f.port}` : ''}${f.path ? ` ${f.path.type}=${f.path.value}` : ''}`;
-    case 'URLRewrite':
-      return `URLRewrite${f.hostname ? ` hostname=${f.hostname}` : ''}${f.path ? ` ${f.path.type}=${f.path.value}` : ''}`;
-    case 'RequestHeaderModifier':
-    case 'ResponseHeaderModifier':
-      return `${f.type} set=${f.ops.set.length} add=${f.ops.add.length} remove=${f.ops.remove.length}`;
-    case 'RequestMirror':
-      return `RequestMirror backend #${f.backend} ${Math.round(f.fraction * 100)}%`;
-    case 'CORS':
-      return `CORS origins=${f.allowOrigins.join(',') || '-'}`;
-    case 'Unsupported':
-      return `Unsupported (${f.reason}) → 500`;
-    default:
-      return (f as { type: string }).type;
-  }
-}
-
-function shares(refs: BackendRefIR[]): ModelBackendRef[] {
-  const total = refs.reduce((s, r) => s + Math.max(0, r.weight), 0);
-  return refs.map((r) => ({
-    name: r.name,
-    weight: r.weight,
-    share: total > 0 ? Math.round((Math.max(0, r.weight) / total) * 10000) / 100 : 0,
-    invalid: r.backend < 0 ? (r.invalidReason ?? 'invalid') : null,
-  }));
-}
+export { describeFilter };
 
 function matchKey(e: HttpMatchEntry): string {
   return `${e.path.type}|${e.path.value}|${e.method}|${JSON.stringify(e.headers)}|${JSON.stringify(e.queryParams)}`;
@@ -145,7 +117,7 @@ export function buildModel({ table, status }: ModelInput): DashboardModel {
     if (m === undefined) rules.set(route, (m = new Map()));
     let r = m.get(index);
     if (r === undefined) {
-      r = { rule: { index, name, matches: [], filters: filters.map(describeFilter), backends: shares(refs) }, seen: new Map() };
+      r = { rule: { index, name, matches: [], filters: filters.map(describeFilter), backends: backendShares(refs) }, seen: new Map() };
       m.set(index, r);
     }
     return r;
