@@ -73,20 +73,27 @@ export function tableJson(table: RoutingTable): string {
 }
 
 /**
- * DNS-rebinding and cross-site-request guard for what a browser can reach: the dashboard and the POST
- * endpoints. A rebinding attack arrives with the attacker's hostname in `Host`; a cross-site form POST
- * carries a foreign `Origin`. Scrapers and scripts (GET /metrics from another container by service
- * name) are not affected.
+ * DNS-rebinding and cross-site-request guard for what a browser can reach. A rebinding page arrives with
+ * the attacker's hostname in `Host` (and a matching `Origin`); a cross-site form posts with a foreign
+ * `Origin`. So: the dashboard (a browser UI) answers only to an IP-literal or `localhost` Host; a POST
+ * that carries browser headers (`Origin` / `Sec-Fetch-Site`) must come from such a Host and be
+ * same-origin. Scripts are not browsers: `curl -X POST http://gatehouse:9901/reload` from another
+ * container, or a scraper reading /metrics by service name, keep working.
  */
-function browserSafe(req: http.IncomingMessage): boolean {
-  const host = req.headers.host;
+function localHost(host: string | undefined): boolean {
   if (host === undefined) return false;
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
   const lower = name.toLowerCase();
-  const literal = /^\d{1,3}(\.\d{1,3}){3}$/.test(lower) || lower.includes(':') || lower === 'localhost';
-  if (!literal) return false;
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(lower) || lower.includes(':') || lower === 'localhost';
+}
+
+function browserSafe(req: http.IncomingMessage, isDashboard: boolean): boolean {
+  const host = req.headers.host;
   const origin = req.headers.origin;
-  if (origin === undefined || origin === 'null') return origin === undefined;
+  const fromBrowser = origin !== undefined || req.headers['sec-fetch-site'] !== undefined;
+  if (!isDashboard && !fromBrowser) return true;
+  if (!localHost(host)) return false;
+  if (origin === undefined) return true;
   return origin === `http://${host}` || origin === `https://${host}`;
 }
 
@@ -165,8 +172,8 @@ export class AdminServer {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const isDashboard = this.dashboard !== null && Dashboard.owns(path);
-    if ((isDashboard || req.method === 'POST') && !browserSafe(req)) {
-      return send(res, 403, { error: 'forbidden: the dashboard and POST endpoints answer only to an IP-literal or localhost Host, same-origin' });
+    if ((isDashboard || req.method === 'POST') && !browserSafe(req, isDashboard)) {
+      return send(res, 403, { error: 'forbidden: browser requests to the admin port must use an IP-literal or localhost Host and be same-origin' });
     }
     if (isDashboard) return this.dashboard!.handle(req, res, path);
     const want = ROUTES[path];

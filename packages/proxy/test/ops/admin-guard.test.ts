@@ -36,7 +36,8 @@ t.test('rebinding and cross-site requests are refused; scripts and same-origin p
   const port = admin.address().port;
   const self = `127.0.0.1:${port}`;
 
-  t.equal(await request(port, '/reload', 'POST', { host: 'evil.example:9901' }), 403, 'rebinding host: no reload');
+  t.equal(await request(port, '/reload', 'POST', { host: 'evil.example:9901', origin: 'http://evil.example:9901' }), 403, 'rebinding page: no reload');
+  t.equal(await request(port, '/reload', 'POST', { host: 'evil.example:9901', 'sec-fetch-site': 'same-origin' }), 403, 'rebinding page without Origin: no reload');
   t.equal(await request(port, '/reload', 'POST', { host: self, origin: 'http://evil.example' }), 403, 'cross-site form: no reload');
   t.equal(await request(port, '/', 'GET', { host: 'evil.example' }), 403, 'dashboard refuses a rebinding host');
   t.equal(reloads, 0, 'nothing was reloaded');
@@ -45,5 +46,6 @@ t.test('rebinding and cross-site requests are refused; scripts and same-origin p
   t.equal(await request(port, '/reload', 'POST', { host: `localhost:${port}`, origin: `http://localhost:${port}` }), 200, 'the dashboard itself');
   t.equal(await request(port, '/', 'GET', { host: self }), 200, 'dashboard by IP');
   t.equal(await request(port, '/metrics', 'GET', { host: 'gatehouse:9901' }), 200, 'a scraper by compose service name');
-  t.equal(reloads, 2);
+  t.equal(await request(port, '/reload', 'POST', { host: 'gatehouse:9901' }), 200, 'a script in another container, by service name');
+  t.equal(reloads, 3);
 });
