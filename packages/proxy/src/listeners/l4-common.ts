@@ -453,3 +453,14 @@ function splice(conn: L4Conn, client: net.Socket, up: net.Socket): void {
   client.pipe(up);
   up.pipe(client);
 }
+
+/** Binds a port server's socket; rejects with the bind error (EADDRINUSE, EACCES) instead of emitting it. */
+export function listenOn(server: net.Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+}

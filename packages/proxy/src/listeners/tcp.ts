@@ -17,6 +17,7 @@ import {
   L4Registry,
   RefPicker,
   forward,
+  listenOn,
   listenerIdOf,
   sweepInterval,
 } from './l4-common.js';
@@ -48,13 +49,7 @@ export class TcpPortServer implements PortServer {
       (s) => this.onConnection(s),
     );
     const host = this.port.address ?? this.ctx.bindAddress;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port: this.port.port }, () => {
-        server.removeListener('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, host, this.port.port);
     server.on('error', (err) => this.ctx.logger.error('TCP port server error', { port: this.key, error: String(err) }));
     this.server = server;
     this.registry.start();

@@ -26,6 +26,7 @@ import {
   L4Registry,
   SniRouter,
   forward,
+  listenOn,
   rejectSocket,
   sweepInterval,
 } from './l4-common.js';
@@ -94,13 +95,7 @@ export class TlsPortServer implements PortServer {
       (s) => this.onConnection(s),
     );
     const host = this.port.address ?? this.ctx.bindAddress;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port: this.port.port }, () => {
-        server.removeListener('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, host, this.port.port);
     server.on('error', (err) => this.ctx.logger.error('TLS port server error', { port: this.key, error: String(err) }));
     this.server = server;
     this.registry.start();
