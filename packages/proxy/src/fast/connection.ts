@@ -17,6 +17,7 @@ import { ProtocolReplies, replyForParserError } from '../limits.js';
 import type { LlParser, ParseError } from './binding.js';
 import type { FastEngine } from './engine.js';
 import { FastExchange, httpDate } from './exchange.js';
+import { sameName } from '../upstream/headers.js';
 
 const kConn = Symbol('gatehouse.fast.conn');
 type ConnSocket = Socket & { [kConn]?: DownConn };
@@ -185,7 +186,7 @@ export class DownConn {
     const raw = ex.head.raw;
     let host = false;
     for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') {
+      if (sameName(raw[i], 'host')) {
         host = true;
         break;
       }
@@ -200,7 +201,7 @@ export class DownConn {
     // every Expect line joined, as node:http's req.headers.expect
     let expect: string | null = null;
     for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length !== 6 || raw[i].toLowerCase() !== 'expect') continue;
+      if (!sameName(raw[i], 'expect')) continue;
       expect = expect === null ? raw[i + 1] : expect + ', ' + raw[i + 1];
     }
     if (expect === null) return true;

@@ -394,10 +394,11 @@ export class FastExchange implements Expirable, UpstreamUser {
     }
     this.up = up;
     const s = up.socket;
-    s.cork();
-    const line = this.head.method + ' ' + this.upstreamPath + ' HTTP/1.1\r\n';
-    s.write(line + (this.hostLine ?? up.pool.hostLine) + KEEP_ALIVE + this.upstreamHead, 'latin1');
     const buffered = this.bodyBuffer;
+    // one write for a request without body bytes yet; head and body together otherwise
+    const more = (buffered !== null && buffered.length > 0) || this.body !== null || (this.chunked && this.reqComplete);
+    if (more) s.cork();
+    s.write(this.head.method + ' ' + this.upstreamPath + ' HTTP/1.1\r\n' + (this.hostLine ?? up.pool.hostLine) + KEEP_ALIVE + this.upstreamHead, 'latin1');
     if (buffered !== null) {
       if (buffered.length > 0) s.write(buffered);
       this.reqSent = true;
@@ -411,7 +412,7 @@ export class FastExchange implements Expirable, UpstreamUser {
       }
       if (this.reqComplete) this.endBody();
     }
-    s.uncork();
+    if (more) s.uncork();
     this.conn.flow();
   }
 
@@ -576,12 +577,14 @@ export class FastExchange implements Expirable, UpstreamUser {
         this.flushHead(false, chunk.toString('latin1'));
         return;
       }
+      this.up?.corkDown(this.conn.socket);
       this.flushHead(false);
     }
     this.bytesOut += chunk.length;
     const s = this.conn.socket;
     let ok: boolean;
     if (this.resChunked) {
+      this.up?.corkDown(s);
       s.write(chunk.length.toString(16) + CRLF, 'latin1');
       s.write(chunk);
       ok = s.write(CRLF, 'latin1');

@@ -6,7 +6,7 @@
  */
 import type { RequestHead } from '@gatehouse/core';
 import type { FilterPlan } from '../filters/plan.js';
-import { connectionTokens, isHopByHop, maybeHop, removeHeader, sameName, setHeader } from '../upstream/headers.js';
+import { connectionTokens, hopKind, removeHeader, sameName, setHeader } from '../upstream/headers.js';
 
 /** Header names whose duplicates Node's `req.headers` drops (first wins), as node:http does. */
 const FIRST_WINS = new Set([
@@ -94,16 +94,11 @@ export function validHost(h: string): boolean {
 }
 
 
-/** Names the engine treats specially (host 4, expect 6, x-forwarded-* 15–17, hop-by-hop). */
-function maybeSpecial(name: string): boolean {
-  const n = name.length;
-  return n === 4 || n === 6 || n === 15 || n === 16 || maybeHop(name);
-}
-
 /**
  * The header list sent upstream: hop-by-hop headers and those the client's Connection names removed,
  * Host (possibly rewritten), X-Forwarded-For/-Proto/-Host, then the RequestHeaderModifiers — the same
- * list, in the same order, as the node engine's `Exchange.buildHeaders`.
+ * list, in the same order, as the node engine's `Exchange.buildHeaders`. Names are compared without
+ * lowercasing them (sameName).
  */
 export function upstreamHeaders(
   raw: readonly string[],
@@ -123,33 +118,46 @@ export function upstreamHeaders(
   let xfh: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
-    // the client's x-request-id is replaced by the kept/generated one (appended below)
-    if (ids && name.length === 12 && isRequestIdName(name)) continue;
-    if (!maybeSpecial(name)) {
-      out.push(name, raw[i + 1]);
+    const n = name.length;
+    switch (n) {
+      case 4:
+        if (sameName(name, 'host')) {
+          out.push(name, hostValue);
+          continue;
+        }
+        break;
+      case 6:
+        if (sameName(name, 'expect')) continue;
+        break;
+      case 12:
+        // the client's x-request-id is replaced by the kept/generated one (appended below)
+        if (ids && isRequestIdName(name)) continue;
+        break;
+      case 15:
+        if (sameName(name, 'x-forwarded-for')) {
+          if (trust) xff = xff === null ? raw[i + 1] : xff + ', ' + raw[i + 1];
+          continue;
+        }
+        break;
+      case 16:
+        if (sameName(name, 'x-forwarded-host')) {
+          if (trust) xfh ??= raw[i + 1];
+          continue;
+        }
+        break;
+      case 17:
+        if (sameName(name, 'x-forwarded-proto')) {
+          if (trust) xfp ??= raw[i + 1];
+          continue;
+        }
+        break;
+    }
+    const hop = hopKind(name);
+    if (hop === 1) {
+      conn = connectionTokens(raw[i + 1]);
       continue;
     }
-    const lower = name.toLowerCase();
-    switch (lower) {
-      case 'host':
-        out.push(name, hostValue);
-        continue;
-      case 'connection':
-        conn = connectionTokens(raw[i + 1]);
-        continue;
-      case 'x-forwarded-for':
-        if (trust) xff = xff === null ? raw[i + 1] : xff + ', ' + raw[i + 1];
-        continue;
-      case 'x-forwarded-proto':
-        if (trust) xfp ??= raw[i + 1];
-        continue;
-      case 'x-forwarded-host':
-        if (trust) xfh ??= raw[i + 1];
-        continue;
-      case 'expect':
-        continue;
-    }
-    if (isHopByHop(lower)) continue;
+    if (hop === 2) continue;
     out.push(name, raw[i + 1]);
   }
   if (conn !== null) for (const t of conn) if (t !== 'host') removeHeader(out, t);
@@ -167,5 +175,5 @@ export { sameName };
 /** `x-request-id` in any case (callers checked the length, 12). */
 export function isRequestIdName(name: string): boolean {
   const c = name.charCodeAt(0);
-  return (c === 120 || c === 88) && (name === 'x-request-id' || name.toLowerCase() === 'x-request-id');
+  return (c === 120 || c === 88) && sameName(name, 'x-request-id');
 }

@@ -26,7 +26,7 @@ export interface UpstreamUser {
   onUpstreamError(err: Error, up: UpConn): void;
   /** The socket can take more request bytes again. */
   upstreamDrained(): void;
-  /** The client socket (corked while a chunk of the response is parsed). */
+  /** The client socket. */
   readonly downstream: net.Socket;
   /** Whether the exchange still wants a socket (false once answered or abandoned). */
   readonly waiting: boolean;
@@ -64,11 +64,16 @@ export class UpConn implements Expirable {
   extra: string[] | null = null;
   /** Connect deadline (the engine's shared deadlines sweep; Infinity once connected). */
   deadline = Infinity;
+  /** The client socket, corked by corkDown() during the current read (uncorked when it is handled). */
+  corked: net.Socket | null = null;
 
   constructor(pool: EndpointPool, binding: LlBinding) {
     this.pool = pool;
     const ep = pool.ep;
-    const s = (ep.unix ? net.connect(ep.address) : net.connect({ host: ep.address, port: ep.port, noDelay: true })) as OwnedSocket;
+    // responses are read into the pools' one shared buffer (net's `onread`): no allocation and no
+    // stream machinery per read; llhttp copies body chunks out, so the buffer is free again on return
+    const onread = { buffer: pool.owner.readBuffer, callback: upOnRead };
+    const s = (ep.unix ? net.connect({ path: ep.address, onread }) : net.connect({ host: ep.address, port: ep.port, noDelay: true, onread })) as OwnedSocket;
     s[kUp] = this;
     this.socket = s;
     const H = binding.HTTPParser;
@@ -87,11 +92,22 @@ export class UpConn implements Expirable {
       pool.owner.deadlines.add(this);
     }
     s.once('connect', upOnConnect);
-    s.on('data', upOnData);
     s.on('end', upOnEnd);
     s.on('drain', upOnDrain);
     s.on('error', upOnError);
     s.once('close', upOnClose);
+  }
+
+  /**
+   * Called before a write to the client that may not be the only one this read produces (chunk framing,
+   * a large body after its head): the client socket stays corked until the read is handled, so the
+   * writes leave together. The usual small answer (head + body in one write) never corks.
+   */
+  corkDown(down: net.Socket): void {
+    if (this.corked === null) {
+      down.cork();
+      this.corked = down;
+    }
   }
 
   /** Connect timeout (deadlines sweep). */
@@ -152,29 +168,33 @@ function upOnConnect(this: OwnedSocket): void {
   up.pool.connected(up);
 }
 
-function upOnData(this: OwnedSocket, chunk: Buffer): void {
+function upOnRead(this: OwnedSocket, nread: number, buf: Buffer): boolean {
   const up = this[kUp]!;
   if (up.user === null) {
     // bytes on an idle socket: never reuse it
     up.destroy();
     up.pool.forget(up);
-    return;
+    return false;
   }
+  const chunk = buf.subarray(0, nread);
   up.gotBytes = true;
-  // everything this chunk produces for the client (head, body, chunk framing) leaves in one writev
-  const down = up.user.downstream;
-  down.cork();
   let ret: number | ParseError;
   try {
     ret = up.parser.execute(chunk);
   } catch (err) {
     ret = err as ParseError;
   }
-  down.uncork();
+  // what this chunk produced for the client beyond one write (UpConn.corkDown) leaves in one writev
+  const corked = up.corked;
+  if (corked !== null) {
+    up.corked = null;
+    corked.uncork();
+  }
   if (typeof ret !== 'number') {
     const e = Object.assign(new Error(MALFORMED_BASE + ': ' + ((ret as ParseError).code ?? 'error')), { code: (ret as ParseError).code ?? 'HPE_USER' });
     up.fail(e);
   }
+  return true;
 }
 
 function upOnDrain(this: OwnedSocket): void {
@@ -189,6 +209,11 @@ function upOnEnd(this: OwnedSocket): void {
       up.parser.finish();
     } catch {
       /* reported below */
+    }
+    const corked = up.corked;
+    if (corked !== null) {
+      up.corked = null;
+      corked.uncork();
     }
   }
   up.keepAlive = false;
@@ -406,6 +431,8 @@ export class FastPools {
   /** Cached clock (performance.now()), refreshed by the engine's sweep. */
   now = performance.now();
   closing = false;
+  /** Every upstream socket reads into this one buffer (reads are handled synchronously, one at a time). */
+  readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(
     readonly binding: LlBinding,
@@ -440,7 +467,7 @@ export class FastPools {
     for (const [key, p] of this.#pools) {
       if (keep.has(key) || dynamic(key)) continue;
       p.sweep(Infinity);
-      if (p.total === 0) this.#pools.delete(key);
+      if (busy === 0) this.#pools.delete(key);
     }
   }
 

@@ -34,9 +34,43 @@ export function maybeHop(name: string): boolean {
   return n > 6 && (c === 112 || c === 80);
 }
 
-/** `name` equals the already-lowercased `lower`, ignoring case; cheap length test first. */
+/**
+ * `name` equals the already-lowercased `lower` (letters, digits and `-`), ignoring case, without
+ * allocating: a character matches when it is the same or its ASCII upper-case form. (`c | 0x20` maps
+ * only `A`-`Z` onto `a`-`z`; the one other code it maps onto `-` is CR, which no parsed name holds.)
+ */
 export function sameName(name: string, lower: string): boolean {
-  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+  const n = lower.length;
+  if (name.length !== n) return false;
+  if (name === lower) return true;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    const l = lower.charCodeAt(i);
+    if (c !== l && (c | 0x20) !== l) return false;
+  }
+  return true;
+}
+
+/**
+ * What a header name is for a proxy, without lowercasing it: 1 = `connection`, 2 = another hop-by-hop
+ * header (isHopByHop), 0 = an end-to-end header.
+ */
+export function hopKind(name: string): 0 | 1 | 2 {
+  switch (name.length) {
+    case 2:
+      return sameName(name, 'te') ? 2 : 0;
+    case 7:
+      return sameName(name, 'trailer') || sameName(name, 'upgrade') ? 2 : 0;
+    case 10:
+      if (sameName(name, 'connection')) return 1;
+      if (sameName(name, 'keep-alive')) return 2;
+      break;
+    case 17:
+      if (sameName(name, 'transfer-encoding')) return 2;
+      break;
+  }
+  const c = name.charCodeAt(0);
+  return name.length > 6 && (c === 112 || c === 80) && sameName(name.slice(0, 6), 'proxy-') ? 2 : 0;
 }
 
 /** Tokens of a `Connection` header (lowercased), or null when it names nothing beyond keep-alive/close. */
@@ -114,14 +148,12 @@ export function responseHeaders(raw: Buffer[] | string[] | null): string[] {
   let conn: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
-    if (maybeHop(name)) {
-      const lower = name.toLowerCase();
-      if (lower === 'connection') {
-        conn = connectionTokens(raw[i + 1].toString('latin1'));
-        continue;
-      }
-      if (isHopByHop(lower)) continue;
+    const hop = hopKind(name);
+    if (hop === 1) {
+      conn = connectionTokens(raw[i + 1].toString('latin1'));
+      continue;
     }
+    if (hop === 2) continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
   if (conn !== null) for (const t of conn) removeHeader(out, t);
