@@ -11,7 +11,7 @@ import type {
   Telemetry,
 } from './api.js';
 import { HttpEngine, type EngineOptions } from './engine/engine.js';
-import { closeFastEngine, retainFast, useHttpEngine, type HttpEngineName } from './fast/engine.js';
+import { closeFastEngine, fastPoolStats, retainFast, useHttpEngine, type HttpEngineName } from './fast/engine.js';
 import { PreparedTable, registerPrepared } from './engine/prepared.js';
 import { HttpPortServer } from './listeners/http.js';
 import { TcpPortServer } from './listeners/tcp.js';
@@ -51,6 +51,16 @@ export class ConsoleLogger implements Logger {
 }
 
 export type PortServerFactory = (port: PortIR, ctx: PortServerContext) => PortServer;
+
+/** GatehouseRuntime.upstreamStats(): the same shape for both HTTP/1.1 engines. */
+export interface UpstreamStats {
+  engine: HttpEngineName;
+  pools: number;
+  connected: number;
+  free: number;
+  pending: number;
+  running: number;
+}
 
 export interface RuntimeOptions extends EngineOptions {
   /** Listener address when a Gateway has no `spec.addresses` (default `0.0.0.0`). */
@@ -213,6 +223,25 @@ export class GatehouseRuntime implements Runtime {
     }
     const r = this.resolver as BackendResolver & { close?: () => void };
     if (typeof r.close === 'function') r.close();
+  }
+
+  /**
+   * Upstream pool state, whichever engine serves: the undici pools (node engine; on a fast-engine
+   * runtime, mirrors and h2c/TLS backends) plus the fast engine's socket pools. `running`: requests (node)
+   * or sockets (fast) in use; `pending`: requests waiting for a connection; `free`: idle sockets.
+   */
+  upstreamStats(): UpstreamStats {
+    const u = this.engine.pools.stats();
+    const f = fastPoolStats(this.engine);
+    if (f === null) return { engine: this.httpEngine, ...u };
+    return {
+      engine: this.httpEngine,
+      pools: u.pools + f.pools,
+      connected: u.connected + f.connected,
+      free: u.free + f.free,
+      pending: u.pending + f.pending,
+      running: u.running + f.running,
+    };
   }
 
   boundPorts(): Map<string, number> {

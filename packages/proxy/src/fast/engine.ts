@@ -219,3 +219,8 @@ export function retainFast(engine: HttpEngine, keep: Set<string>, dynamic: (key:
 export function drainFast(pp: PreparedPort, httpEngines: HttpEngines): void {
   engines.get(pp.engine)?.drain(httpEngines);
 }
+
+/** The fast engine's upstream pools of a Runtime, or null when it does not serve (runtime.ts upstreamStats). */
+export function fastPoolStats(engine: HttpEngine): ReturnType<FastPools['stats']> | null {
+  return engines.get(engine)?.pools.stats() ?? null;
+}

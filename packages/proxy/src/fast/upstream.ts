@@ -466,6 +466,8 @@ export class FastPools {
   retain(keep: Set<string>, dynamic: (key: string) => boolean): void {
     for (const [key, p] of this.#pools) {
       if (keep.has(key) || dynamic(key)) continue;
+      // nothing in use: the pool goes now (its idle sockets are closing), as an undici pool's close()
+      const busy = p.total - p.idle.length + p.waiters.length;
       p.sweep(Infinity);
       if (busy === 0) this.#pools.delete(key);
     }
@@ -479,5 +481,17 @@ export class FastPools {
 
   get size(): number {
     return this.#pools.size;
+  }
+
+  /** Sockets and exchanges across every pool (leak checks; the shape of UpstreamPools.stats). */
+  stats(): { pools: number; connected: number; free: number; pending: number; running: number } {
+    const out = { pools: this.#pools.size, connected: 0, free: 0, pending: 0, running: 0 };
+    for (const p of this.#pools.values()) {
+      out.connected += p.total;
+      out.free += p.idle.length;
+      out.running += p.total - p.idle.length;
+      for (const w of p.waiters) if (w.waiting) out.pending++;
+    }
+    return out;
   }
 }

@@ -71,9 +71,12 @@ export async function hangingPort(): Promise<{ port: number; close: () => void }
   };
 }
 
-/** Upstream requests in flight/pending across the gateway's pools (must be 0 after each fault). */
+/**
+ * Upstream requests in flight/pending across the gateway's pools, whichever engine serves (must be 0
+ * after each fault).
+ */
 export function poolStats(gw: GatewayUnderTest): { connected: number; pending: number; running: number } {
-  return gw.rt.engine.pools.stats();
+  return gw.rt.upstreamStats();
 }
 
 export function tcpHandles(): number {
