@@ -64,6 +64,10 @@ export class UpConn implements Expirable {
   extra: string[] | null = null;
   /** Connect deadline (the engine's shared deadlines sweep; Infinity once connected). */
   deadline = Infinity;
+  /** Inside parser.execute() of a read of this socket. */
+  executing = false;
+  /** release() called during that execute: 1 = reusable, 2 = not; done once the read is handled. */
+  deferredRelease: 0 | 1 | 2 = 0;
   /** The client socket, corked by corkDown() during the current read (uncorked when it is handled). */
   corked: net.Socket | null = null;
 
@@ -129,6 +133,12 @@ export class UpConn implements Expirable {
   /** The exchange is over; `reusable` when its request was fully written and nothing is pending. */
   release(reusable: boolean): void {
     this.user = null;
+    if (this.executing) {
+      // inside this socket's own parse: bytes after the response in the same read (a second,
+      // unrequested message) must be seen first, so the socket goes back only when the read is done
+      this.deferredRelease = reusable ? 1 : 2;
+      return;
+    }
     if (this.socket.isPaused()) this.socket.resume();
     if (!reusable || !this.keepAlive || !this.finalDone || this.dead) {
       this.destroy();
@@ -139,10 +149,10 @@ export class UpConn implements Expirable {
   }
 
   destroy(): void {
-    if (this.dead) return;
+    // `dead` may already be set (an unrequested message was seen): the socket still has to go
     this.dead = true;
     this.user = null;
-    this.socket.destroy();
+    if (!this.socket.destroyed) this.socket.destroy();
   }
 
   fail(err: Error): void {
@@ -179,10 +189,18 @@ function upOnRead(this: OwnedSocket, nread: number, buf: Buffer): boolean {
   const chunk = buf.subarray(0, nread);
   up.gotBytes = true;
   let ret: number | ParseError;
+  up.executing = true;
   try {
     ret = up.parser.execute(chunk);
   } catch (err) {
     ret = err as ParseError;
+  }
+  up.executing = false;
+  const release = up.deferredRelease;
+  if (release !== 0) {
+    // the exchange finished during this read; a second message in the same bytes made the socket dead
+    up.deferredRelease = 0;
+    up.release(release === 1 && typeof ret === 'number');
   }
   // what this chunk produced for the client beyond one write (UpConn.corkDown) leaves in one writev
   const corked = up.corked;
