@@ -59,12 +59,18 @@ export class FastEngine {
   }
 
   /**
-   * Take a plain-TCP connection of a port. h2c prior knowledge (the HTTP/2 preface) goes to the node
-   * engine's http2 server, as before; everything else is served here.
+   * Take a connection of a port. Plain TCP: h2c prior knowledge (the HTTP/2 preface) goes to the node
+   * engine's http2 server, as before; everything else is served here. `secure`: a TLSSocket whose
+   * handshake chose HTTP/1.1 (or no ALPN) in listeners/https.ts, served here from its first byte (no
+   * preface to look for; the idle sweep covers it from the end of the handshake).
    */
   accept(socket: Socket, ref: PortRef, engines: HttpEngines, secure = false, sni: string | null = null): void {
     engines.track(socket);
     socket.setNoDelay(true);
+    if (secure) {
+      this.#open(socket, ref, engines, true, sni);
+      return;
+    }
     socket.once('data', (chunk: Buffer) => {
       if (looksLikeH2Preface(chunk)) {
         socket.pause();
@@ -73,11 +79,15 @@ export class FastEngine {
         socket.resume();
         return;
       }
-      const conn = new DownConn(this, socket, this.#parser(), ref, engines, secure, sni);
-      this.conns.add(conn);
-      this.#startSweep();
-      conn.onData(chunk);
+      this.#open(socket, ref, engines, false, null).onData(chunk);
     });
+  }
+
+  #open(socket: Socket, ref: PortRef, engines: HttpEngines, secure: boolean, sni: string | null): DownConn {
+    this.#startSweep();
+    const conn = new DownConn(this, socket, this.#parser(), ref, engines, secure, sni);
+    this.conns.add(conn);
+    return conn;
   }
 
   #parser(): ConnParser {
@@ -128,6 +138,8 @@ export class FastEngine {
 
   #startSweep(): void {
     if (this.#sweep !== null) return;
+    // the cached clock is stale until the first tick: a first connection must not look idle for ages
+    this.now = performance.now();
     this.#sweep = setInterval(() => this.#tick(), 1_000);
     this.#sweep.unref();
   }

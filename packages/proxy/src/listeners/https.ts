@@ -6,8 +6,9 @@ import type { CertificateIR, PortIR, RoutingTable } from '@gatehouse/core';
 import type { PortServerContext } from '../api.js';
 import { handleHttpRequest, type DownRequest, type DownResponse } from '../engine/exchange.js';
 import { preparedPort } from '../engine/prepared.js';
+import { drainFast, fastFor } from '../fast/engine.js';
 import { handleUpgrade } from '../upstream/websocket.js';
-import { closeIdleSession, h2Options, onClientError, type PortRef } from './http-server.js';
+import { closeIdleSession, h2Options, HttpEngines, onClientError, type PortRef } from './http-server.js';
 
 /** SNI → SecureContext for the HTTPS listeners of one port (built at update time, never per handshake). */
 class CertSelector {
@@ -60,13 +61,24 @@ function contextFor(cert: CertificateIR, cache: Map<string, tls.SecureContext>):
  * unshifted back. The certificate is chosen by SNI (longest matching listener hostname), ALPN offers h2
  * and http/1.1, and requests are routed on Host: 421 when the Host belongs to another listener of the
  * port than the SNI-selected one, 404 when none matches (features.md §9.3).
+ *
+ * Which engine serves (docs/architecture.md §"Which engine serves a port"): when the fast HTTP/1.1
+ * engine serves the port (`fastFor`), the handshake is done by a plain `tls.Server` and, after it, ALPN
+ * `h2` goes to the node:http2 secure server (`emit('secureConnection')`), HTTP/1.1 (or no ALPN) to the
+ * fast engine. Otherwise the http2 secure server does the handshake itself and serves HTTP/1.1 with
+ * `allowHTTP1` (node:http), as before.
  */
 export class HttpsTerminator {
   readonly #ref: PortRef;
+  /** h2 (both engines) and, on the node engine, HTTP/1.1 via allowHTTP1. */
   readonly #server: http2.Http2SecureServer;
+  /** The handshake when the fast engine serves HTTP/1.1: same certificates, SNI selection and ALPN. */
+  readonly #tls: tls.Server;
+  /** Drain state and socket tracking of the fast engine's HTTP/1.1-over-TLS connections. */
+  readonly #engines: HttpEngines;
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
-  /** HTTP/1.1-over-TLS connections, so a drain can close the idle keep-alive ones. */
+  /** HTTP/1.1-over-TLS connections of the node engine, so a drain can close the idle keep-alive ones. */
   readonly #h1Sockets = new Set<tls.TLSSocket>();
   #certs: CertSelector;
   #cache = new Map<string, tls.SecureContext>();
@@ -75,35 +87,46 @@ export class HttpsTerminator {
   constructor(port: PortIR, ctx: PortServerContext) {
     this.#ref = { current: preparedPort(port, ctx) };
     this.#certs = new CertSelector(port, ctx.table, this.#cache);
+    this.#engines = new HttpEngines(this.#ref, true);
     const onRequest = (req: DownRequest, res: DownResponse): void => {
       if (this.#draining && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
-      const s = req.socket as tls.TLSSocket & { servername?: string | false };
-      const sni = typeof s.servername === 'string' ? s.servername.toLowerCase() : null;
-      handleHttpRequest(this.#ref.current, req, res, true, sni);
+      handleHttpRequest(this.#ref.current, req, res, true, sniOf(req.socket));
     };
+    const limits = this.#ref.current.engine.limits;
+    const sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void =>
+      cb(null, this.#certs.select(servername) ?? undefined);
     this.#server = http2.createSecureServer(
       {
-        ...h2Options(this.#ref.current.engine.limits),
+        ...h2Options(limits),
         allowHTTP1: true,
         ALPNProtocols: ['h2', 'http/1.1'],
-        SNICallback: (servername, cb) => cb(null, this.#certs.select(servername) ?? undefined),
+        SNICallback: sniCallback,
       },
       onRequest,
     );
+    this.#tls = tls.createServer({ ALPNProtocols: ['h2', 'http/1.1'], SNICallback: sniCallback });
     const fallback = this.#certs.fallback;
     if (fallback !== null) this.#setDefault(port, ctx.table);
     this.#server.on('upgrade', (req: DownRequest, socket: Duplex, head: Buffer) => {
-      const s = socket as tls.TLSSocket & { servername?: string | false };
-      const sni = typeof s.servername === 'string' ? s.servername.toLowerCase() : null;
-      handleUpgrade(this.#ref.current, req as import('node:http').IncomingMessage, socket, head, true, sni);
+      handleUpgrade(this.#ref.current, req as import('node:http').IncomingMessage, socket, head, true, sniOf(socket));
     });
     this.#server.on('session', (s: http2.ServerHttp2Session) => {
       this.#sessions.add(s);
       s.once('close', () => this.#sessions.delete(s));
     });
-    // h2 sessions idle for idleTimeoutMs: GOAWAY
-    this.#server.setTimeout(this.#ref.current.engine.limits.idleTimeoutMs, closeIdleSession);
+    // h2 sessions idle for idleTimeoutMs: GOAWAY. node:http's HTTP/1.1 sockets of allowHTTP1 get the
+    // same socket timeout (no byte either way for idleTimeoutMs): closed when no response is in progress
+    this.#server.setTimeout(limits.idleTimeoutMs, ((s?: unknown) => {
+      const h1 = s as tls.TLSSocket & { _httpMessage?: unknown };
+      if (this.#h1Sockets.has(h1)) {
+        if (h1._httpMessage == null) h1.destroy();
+        return;
+      }
+      (closeIdleSession as (session: unknown) => void)(s);
+    }) as () => void);
+    // TLS handshake failures (scanners, wrong SNI, plain HTTP on the TLS port) stay quiet
     this.#server.on('tlsClientError', () => undefined);
+    this.#tls.on('tlsClientError', () => undefined);
     // HTTP/1.1 over TLS: parser errors answered from the same table as plain HTTP
     this.#server.on('clientError', onClientError);
     this.#server.on('secureConnection', (s: tls.TLSSocket) => {
@@ -111,13 +134,32 @@ export class HttpsTerminator {
       this.#h1Sockets.add(s);
       s.once('close', () => this.#h1Sockets.delete(s));
     });
+    this.#tls.on('secureConnection', (s: tls.TLSSocket) => {
+      // Node's http2 secure server takes an already-negotiated TLSSocket through this event (its
+      // connection listener: h2 → a session; http/1.1 → node:http when allowHTTP1)
+      if (s.alpnProtocol === 'h2') {
+        this.#server.emit('secureConnection', s);
+        return;
+      }
+      const fast = fastFor(this.#ref.current);
+      if (fast !== null) {
+        fast.accept(s, this.#ref, this.#engines, true, sniOf(s));
+        return;
+      }
+      // a reload between accept() and the end of the handshake moved the port to the node engine: its
+      // allowHTTP1 path reads the http2 server from `socket.server`
+      (s as tls.TLSSocket & { server?: unknown }).server = this.#server;
+      this.#server.emit('secureConnection', s);
+    });
   }
 
   /** Take over a raw TCP connection (ClientHello bytes already unshifted into it). */
   accept(socket: Socket): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    this.#server.emit('connection', socket);
+    // fast engine hook (fast/engine.ts): our own handshake, then h2 → http2, HTTP/1.1 → fast engine
+    if (fastFor(this.#ref.current) !== null) this.#tls.emit('connection', socket);
+    else this.#server.emit('connection', socket);
   }
 
   update(port: PortIR, ctx: PortServerContext): void {
@@ -128,7 +170,15 @@ export class HttpsTerminator {
 
   async close(drainMs: number): Promise<void> {
     this.#draining = true;
+    this.#engines.draining = true;
+    // fast engine: idle keep-alive connections close now, busy ones after their answer
+    drainFast(this.#ref.current, this.#engines);
     for (const s of this.#sessions) if (!s.closed) s.close();
+    // node:http over TLS: a response still to start says Connection: close, as the fast engine's do
+    for (const s of this.#h1Sockets) {
+      const res = (s as tls.TLSSocket & { _httpMessage?: { headersSent: boolean; shouldKeepAlive: boolean } | null })._httpMessage;
+      if (res != null && !res.headersSent) res.shouldKeepAlive = false;
+    }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((r) => {
       timer = setTimeout(r, drainMs);
@@ -145,6 +195,7 @@ export class HttpsTerminator {
     clearTimeout(timer);
     for (const s of this.#sockets) s.destroy();
     for (const s of this.#sessions) s.destroy();
+    this.#engines.destroyAll();
   }
 
   /** Default certificate for clients that send no SNI. */
@@ -154,9 +205,17 @@ export class HttpsTerminator {
       const cert = table.certificates[l.tls.certificates[0] ?? -1];
       if (cert === undefined) continue;
       if (l.hostname === null || l.hostname === '*' || l === port.listeners[port.listeners.length - 1]) {
-        this.#server.setSecureContext({ cert: cert.cert, key: cert.key, ALPNProtocols: ['h2', 'http/1.1'] } as tls.SecureContextOptions);
+        const opts = { cert: cert.cert, key: cert.key, ALPNProtocols: ['h2', 'http/1.1'] } as tls.SecureContextOptions;
+        this.#server.setSecureContext(opts);
+        this.#tls.setSecureContext(opts);
         return;
       }
     }
   }
+}
+
+/** The SNI of a TLS connection (lower case), or null when the client sent none. */
+function sniOf(socket: unknown): string | null {
+  const name = (socket as { servername?: string | false } | null)?.servername;
+  return typeof name === 'string' ? name.toLowerCase() : null;
 }
