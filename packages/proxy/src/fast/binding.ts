@@ -16,6 +16,13 @@ export interface LlParser {
   finish(): undefined | ParseError;
   free(): void;
   close(): void;
+  /** Read a stream handle directly (node:http's path): each read is parsed and reported to kOnExecute. */
+  consume(handle: object): void;
+  unconsume(): void;
+  /** A copy of the read being reported to kOnExecute. */
+  getCurrentBuffer(): Buffer;
+  /** The current message's head was complete (false from a message's first byte until its head ends). */
+  headersCompleted(): boolean;
   [slot: number]: unknown;
 }
 
@@ -106,7 +113,7 @@ export function checkBinding(binding: LlBinding | null = loadBinding()): Binding
     const slots = ['kOnMessageBegin', 'kOnHeaders', 'kOnHeadersComplete', 'kOnBody', 'kOnMessageComplete', 'kOnExecute'] as const;
     for (let i = 0; i < slots.length; i++) if (H[slots[i]] !== i) return fail(`callback slot ${slots[i]} is not ${i}`);
     if (typeof H.REQUEST !== 'number' || typeof H.RESPONSE !== 'number' || H.REQUEST === H.RESPONSE) return fail('REQUEST/RESPONSE constants');
-    for (const m of ['initialize', 'execute', 'finish', 'free', 'close'] as const) {
+    for (const m of ['initialize', 'execute', 'finish', 'free', 'close', 'consume', 'unconsume', 'getCurrentBuffer', 'headersCompleted'] as const) {
       if (typeof (H.prototype as Record<string, unknown>)[m] !== 'function') return fail(`HTTPParser.prototype.${m} is missing`);
     }
     if (!Array.isArray(binding.methods) || binding.methods.indexOf('GET') < 0) return fail('methods table');

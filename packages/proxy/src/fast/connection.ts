@@ -22,6 +22,14 @@ import { sameName } from '../upstream/headers.js';
 const kConn = Symbol('gatehouse.fast.conn');
 type ConnSocket = Socket & { [kConn]?: DownConn };
 export type ConnParser = LlParser & { [kConn]?: DownConn | null };
+/** A net.Socket's libuv stream handle, as node:http hands it to the parser (`_handle`). */
+interface StreamHandle {
+  isStreamBase?: boolean;
+  reading?: boolean;
+  _consumed?: boolean;
+  readStart(): number;
+  readStop(): number;
+}
 
 /** Request bodies buffered for exchanges that cannot send yet, per connection, before reading stops. */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
@@ -69,6 +77,13 @@ export class DownConn {
   /** Header pairs collected by kOnHeaders (heads with more than 32 fields). */
   extraHeaders: string[] | null = null;
   extraUrl = '';
+  /**
+   * The parser reads the socket's handle itself (`parser.consume()`, as node:http does): bytes go from
+   * libuv into llhttp without a Buffer or a stream event per read, and kOnExecute reports each read.
+   */
+  consumed = false;
+  /** stopReading() during a parse of a consumed read: unconsume once the read is handled. */
+  unconsumeAfter = false;
 
   constructor(fast: FastEngine, socket: Socket, parser: ConnParser, ref: PortRef, engines: HttpEngines, secure: boolean, sni: string | null) {
     this.fast = fast;
@@ -109,24 +124,78 @@ export class DownConn {
     } catch (err) {
       ret = err as ParseError;
     }
-    this.executing = false;
-    if (typeof ret !== 'number') {
-      this.parseError(ret);
+    this.afterExecute(ret, chunk);
+  }
+
+  /** The first bytes of the connection (after the h2c sniff): parsed, then the parser takes the handle. */
+  firstChunk(chunk: Buffer): void {
+    this.onData(chunk);
+    this.consume();
+  }
+
+  /**
+   * Let llhttp read the plain-TCP socket's handle directly from now on (TLS sockets keep 'data'
+   * events). Not while reading is paused or stopped: such a connection simply stays on 'data' events.
+   */
+  consume(): void {
+    if (this.secure || this.stopped || this.closed || this.socket.isPaused()) return;
+    const h = (this.socket as unknown as { _handle?: StreamHandle | null })._handle;
+    if (h == null || h.isStreamBase !== true || h._consumed === true) return;
+    try {
+      this.parser.consume(h);
+    } catch {
       return;
     }
+    h._consumed = true;
+    this.consumed = true;
+    this.socket.removeListener('data', connOnData);
+  }
+
+  /** kOnExecute: llhttp parsed one read of a consumed handle (`ret` as execute() returns it). */
+  onConsumedRead(ret: number | ParseError): void {
+    const now = this.fast.now;
+    this.lastActive = now;
+    this.afterExecute(ret, null);
+    // a request head that began in this read and is not complete yet: the headers timeout runs from now
+    if (!this.stopped && this.parsing === null && this.headStart === 0 && !this.parser.headersCompleted()) this.headStart = now;
+  }
+
+  /** Inside a parser callback: the first one of a consumed read marks the execute (see `executing`). */
+  enter(): void {
+    if (!this.executing) {
+      this.executing = true;
+      this.answeredNow = false;
+    }
+  }
+
+  afterExecute(ret: number | ParseError, chunk: Buffer | null): void {
+    this.executing = false;
+    if (this.unconsumeAfter) {
+      this.unconsumeAfter = false;
+      this.unconsume();
+    }
+    if (typeof ret !== 'number') {
+      this.parseError(ret);
+      this.answeredNow = false;
+      return;
+    }
+    this.answeredNow = false;
     const d = this.deferred;
     if (d !== null) {
       this.deferred = null;
-      if (!d.done) d.firstTry();
+      // a CONNECT in the same read closes the connection: nothing of the read is forwarded
+      if (!d.done && this.upgradeEx?.head.method !== 'CONNECT') d.firstTry();
     }
     const up = this.upgradeEx;
     if (up !== null) {
       this.upgradeEx = null;
-      this.onUpgrade(up, chunk.subarray(ret));
+      this.onUpgrade(up, (chunk ?? this.parser.getCurrentBuffer()).subarray(ret));
     }
   }
 
   onHead(major: number, minor: number, headers: string[], method: string, url: string, upgrade: boolean, keepAlive: boolean): void {
+    // a closing answer went out during this execute(): later heads of the packet are never served (RFC 9112 §9.6)
+    if (this.stopped) return;
     this.requestStart = this.headStart === 0 ? this.fast.now : this.headStart;
     this.headStart = 0;
     const ex = new FastExchange(this, this.ref.current);
@@ -242,6 +311,7 @@ export class DownConn {
     if (ex.head.method === 'CONNECT') {
       // node:http destroys CONNECT requests when nobody handles them; so do we
       ex.finish();
+      if (this.active !== null && !this.active.done) this.active.clientGone();
       this.socket.destroy();
       return;
     }
@@ -255,6 +325,7 @@ export class DownConn {
       return;
     }
     // WebSocket: nothing more is parsed on this connection; the bytes after the head go upstream
+    // (the socket's own stream reads again, paused until piped)
     this.stopReading();
     ex.upgradeRest = rest;
     if (this.active === null && this.waitingList.length === 0) this.activate(ex);
@@ -308,6 +379,44 @@ export class DownConn {
     this.stopped = true;
     this.socket.removeListener('data', connOnData);
     this.socket.pause();
+    // a consumed handle goes back to the (paused) socket stream, so the peer's FIN is still seen and
+    // the connection closes as on 'data' events; inside a parse, once the read is handled
+    if (this.consumed) {
+      if (this.executing) this.unconsumeAfter = true;
+      else this.unconsume();
+    }
+  }
+
+  /** A consumed handle: stop reading (what net.Socket's pause() does for its own handle reads). */
+  readStop(): void {
+    const h = (this.socket as unknown as { _handle?: StreamHandle | null })._handle;
+    if (h != null && h.reading !== false) {
+      h.reading = false;
+      h.readStop();
+    }
+  }
+
+  readStart(): void {
+    const h = (this.socket as unknown as { _handle?: StreamHandle | null })._handle;
+    if (h != null && h.reading === false) {
+      h.reading = true;
+      h.readStart();
+    }
+  }
+
+  /** Give the handle back to the socket's stream (reading stopped, or piping it raw after an upgrade). */
+  unconsume(): void {
+    if (!this.consumed) return;
+    this.consumed = false;
+    try {
+      this.parser.unconsume();
+    } catch {
+      /* the handle is gone */
+    }
+    const h = (this.socket as unknown as { _handle?: StreamHandle | null })._handle;
+    if (h != null) h._consumed = false;
+    // reads resume into the paused stream (net stops them itself once its buffer is full)
+    if (!this.closed) this.readStart();
   }
 
   // ---- flow control
@@ -335,6 +444,11 @@ export class DownConn {
   flow(): void {
     if (this.stopped || this.closed) return;
     const block = this.upstreamBlocked || this.queuedBytes > MAX_QUEUED_BYTES || this.waitingList.length >= MAX_QUEUED_REQUESTS;
+    if (this.consumed) {
+      if (block) this.readStop();
+      else this.readStart();
+      return;
+    }
     const s = this.socket;
     if (block) {
       if (!s.isPaused()) s.pause();
@@ -484,6 +598,7 @@ function connOnClose(this: ConnSocket): void {
 export function onHeaders(this: ConnParser, headers: string[], url: string): void {
   const c = this[kConn];
   if (c == null) return;
+  c.enter();
   if (c.extraHeaders === null) c.extraHeaders = headers.slice();
   else for (let i = 0; i < headers.length; i++) c.extraHeaders.push(headers[i]);
   if (typeof url === 'string') c.extraUrl += url;
@@ -504,6 +619,7 @@ export function makeOnHeadersComplete(methods: readonly string[]) {
   ): number {
     const c = this[kConn];
     if (c == null) return 0;
+    c.enter();
     try {
       let raw = headers;
       if (c.extraHeaders !== null) {
@@ -526,6 +642,7 @@ export function makeOnHeadersComplete(methods: readonly string[]) {
 export function onBody(this: ConnParser, chunk: Buffer): void {
   const c = this[kConn];
   if (c == null) return;
+  c.enter();
   try {
     c.onBody(chunk);
   } catch (err) {
@@ -536,6 +653,7 @@ export function onBody(this: ConnParser, chunk: Buffer): void {
 export function onMessageComplete(this: ConnParser): void {
   const c = this[kConn];
   if (c == null) return;
+  c.enter();
   // kOnHeaders also delivers a chunked body's trailers: they belong to this message (dropped, as the
   // node engine does), never to the next request's head
   c.extraHeaders = null;
@@ -547,6 +665,21 @@ export function onMessageComplete(this: ConnParser): void {
   }
 }
 
+/** kOnExecute (consumed handles): one read was parsed. */
+export function onExecute(this: ConnParser, ret: number | ParseError): void {
+  const c = this[kConn];
+  if (c == null) return;
+  try {
+    c.onConsumedRead(ret);
+  } catch (err) {
+    c.fast.logger.error('fast engine: connection failed', { error: (err as Error).message });
+    c.socket.destroy();
+  }
+}
+
+/** The connection is gone: the parser lets go of its handle and of the connection. */
 export function detachParser(p: ConnParser): void {
+  const c = p[kConn];
+  if (c != null && c.consumed) c.unconsume();
   p[kConn] = null;
 }

@@ -15,7 +15,7 @@ import type { PreparedPort } from '../engine/prepared.js';
 import type { HttpEngines, PortRef } from '../listeners/http-server.js';
 import { looksLikeH2Preface } from '../listeners/sniff.js';
 import { bindingContract, type LlBinding } from './binding.js';
-import { DownConn, detachParser, makeOnHeadersComplete, onBody, onHeaders, onMessageComplete, type ConnParser } from './connection.js';
+import { DownConn, detachParser, makeOnHeadersComplete, onBody, onExecute, onHeaders, onMessageComplete, type ConnParser } from './connection.js';
 import { FastPools, type FastPoolOptions } from './upstream.js';
 
 export type HttpEngineName = 'fast' | 'node';
@@ -79,7 +79,7 @@ export class FastEngine {
         socket.resume();
         return;
       }
-      this.#open(socket, ref, engines, false, null).onData(chunk);
+      this.#open(socket, ref, engines, false, null).firstChunk(chunk);
     });
   }
 
@@ -102,6 +102,7 @@ export class FastEngine {
     }
     // the strict parser (lenient flags 0) with the same head limit as the node engine
     p.initialize(H.REQUEST, {}, this.engine.limits.maxHeaderBytes, 0);
+      p[H.kOnExecute] = onExecute;
     return p;
   }
 
