@@ -620,3 +620,52 @@ t.test('gRPC over HTTPS (ALPN h2, h2c backend) next to HTTP/1.1 over TLS on the 
   t.equal(r?.status, 200, 'HTTP/1.1 over TLS on the same port');
   t.equal(JSON.parse(r!.body).headers['X-Forwarded-Proto'][0], 'https');
 });
+
+t.test('a reload during the TLS handshake that moves the port to node:http still serves the connection', async (t) => {
+  // the engine is chosen when the connection is accepted and checked again after the handshake: a port
+  // whose new rules use an h2c backend is served by node:http (allowHTTP1) from then on
+  const a = await startEchoServer({ name: 'a' });
+  const certs = [selfSigned('ns/default', ['example.org'])];
+  const port = await freePort();
+  const mk = (protocol: BackendIR['protocol']): RoutingTable =>
+    table(
+      [{ port, protocol: 'TLS', groups: [{ hostname: null, certificate: 0, rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }],
+      [backend('a', [{ address: '127.0.0.1', port: a.port }], protocol)],
+      certs,
+    );
+  const first = mk('http1');
+  const ctx = { logger: quiet, telemetry: new NoopTelemetry(), resolver: new DefaultBackendResolver(), table: first, bindAddress: '127.0.0.1' };
+  const term = new HttpsTerminator(first.ports[0], ctx);
+  let accepted: () => void = () => undefined;
+  const wasAccepted = new Promise<void>((r) => (accepted = r));
+  const server = net.createServer((s) => {
+    term.accept(s);
+    accepted();
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  const raw = net.connect(port, '127.0.0.1');
+  t.teardown(async () => {
+    raw.destroy();
+    await term.close(100);
+    await new Promise((r) => server.close(r));
+    await a.close();
+  });
+  await wasAccepted;
+  // an h2c backend (the echo server speaks h2c too): only the node engine forwards to it
+  const second = mk('h2c');
+  term.update(second.ports[0], { ...ctx, table: second });
+  const s = tls.connect({ socket: raw, servername: 'example.org', ALPNProtocols: ['http/1.1'], rejectUnauthorized: false });
+  s.on('error', () => undefined);
+  await new Promise<void>((r) => s.once('secureConnect', () => r()));
+  s.write('GET / HTTP/1.1\r\nHost: example.org\r\nConnection: close\r\n\r\n');
+  const head = await new Promise<string>((resolve) => {
+    let buf = '';
+    const timer = setTimeout(() => resolve(buf), 3000);
+    s.on('data', (d: Buffer) => (buf += d.toString('latin1')));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(buf);
+    });
+  });
+  t.match(head, /^HTTP\/1\.1 200 /, `the connection was answered by node:http (${head.split('\r\n')[0]})`);
+});
