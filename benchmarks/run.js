@@ -90,8 +90,10 @@ const PEERS = ['http-proxy', 'reply-from', 'fast-proxy'];
 const ROWS = [
   { id: 'direct', label: 'direct (no proxy)' },
   { id: 'gatehouse-1w', label: 'Gatehouse, 1 worker', gatehouse: 1 },
+  { id: 'gatehouse-node', label: 'Gatehouse, node:http engine, 1 worker', gatehouse: 1, engine: 'node' },
   { id: 'gatehouse-2w', label: 'Gatehouse, 2 workers (cores 0-1)', gatehouse: 2 },
   { id: 'nginx', label: 'nginx, 1 worker' },
+  { id: 'nginx-2w', label: 'nginx, 2 workers (cores 0-1)', nginxWorkers: 2 },
   { id: 'haproxy', label: 'HAProxy, nbthread 1' },
   { id: 'http-proxy', label: 'Node: http-proxy', peer: true },
   { id: 'reply-from', label: 'Node: fastify + @fastify/reply-from', peer: true },
@@ -151,7 +153,7 @@ function gatehouseInfo() {
   const src = fs.existsSync(RUN_SRC) ? fs.readFileSync(RUN_SRC, 'utf8') : '';
   const available = fs.existsSync(GATEHOUSE_BIN) && fs.existsSync(RUN_DIST);
   const flags = {};
-  for (const f of ['--admin', '--access-log', '--no-watch', '--bind', '--workers', '--drain-timeout', '--log-level']) flags[f] = src.includes(`'${f}'`) || src.includes(`"${f}"`) || src.includes(f);
+  for (const f of ['--admin', '--access-log', '--no-watch', '--bind', '--workers', '--drain-timeout', '--log-level', '--http-engine']) flags[f] = src.includes(`'${f}'`) || src.includes(`"${f}"`) || src.includes(f);
   return { commit, available, flags };
 }
 
@@ -184,10 +186,12 @@ async function startRow(ctx, scenario, row) {
   const dir = makeTempDir(`gh-bench-${row.id}-`);
   const logFile = path.join(dir, 'output.log');
   let proc;
-  if (row.id === 'nginx') {
+  if (row.id === 'nginx' || row.nginxWorkers) {
     const conf = path.join(dir, 'nginx.conf');
-    fs.writeFileSync(conf, nginxProxyConf(dir, scenario, port, backends, ctx.streamModule));
-    proc = startProcess('nginx proxy', ctx.tools.nginx, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], { cpus: ctx.proxyCpus, logFile });
+    const workers = row.nginxWorkers ?? 1;
+    fs.writeFileSync(conf, nginxProxyConf(dir, scenario, port, backends, ctx.streamModule, workers));
+    // 2 workers span both cores, as Gatehouse's 2-worker row does
+    proc = startProcess('nginx proxy', ctx.tools.nginx, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], { cpus: workers > 1 ? ctx.allCpus : ctx.proxyCpus, logFile });
   } else if (row.id === 'haproxy') {
     const conf = path.join(dir, 'haproxy.cfg');
     fs.writeFileSync(conf, haproxyConf(scenario, port, backends));
@@ -217,6 +221,8 @@ async function startRow(ctx, scenario, row) {
     if (f['--log-level']) args.push('--log-level', 'warn');
     if (f['--drain-timeout']) args.push('--drain-timeout', ctx.nodeFlags ? '5s' : '1s');
     if (row.gatehouse > 1) args.push('--workers', String(row.gatehouse));
+    // the HTTP/1.1 engine: the default (fast) unless the row names one; never inherited from the environment
+    if (f['--http-engine']) args.push('--http-engine', row.engine ?? 'fast');
     if (ctx.extraGatehouseArgs) args.push(...ctx.extraGatehouseArgs);
     // 2 workers on a 2-core box must share core 1 with wrk and the backend (see README).
     const cpus = row.gatehouse > 1 ? ctx.allCpus : ctx.proxyCpus;
@@ -370,8 +376,11 @@ function skipReason(ctx, scenario, row) {
     if (!ctx.gatehouse.available) return '`gatehouse run` not built yet (packages/cli/dist/commands/run.js missing)';
     if (row.gatehouse > 1 && !ctx.gatehouse.flags['--workers']) return 'no `--workers` flag in run.ts yet';
     if (row.gatehouse > 1 && ctx.opts.quick && scenario.kind !== 'simple') return 'skipped in --quick (runs in "simple" only)';
+    if (row.engine === 'node' && scenario.kind !== 'simple' && scenario.kind !== 'routes1k') return 'the engine comparison runs in "simple" and "routes1k"';
+    if (row.engine && !ctx.gatehouse.flags['--http-engine']) return 'no `--http-engine` flag in run.ts';
   }
-  if (row.id === 'nginx' && scenario.kind === 'tcp' && !ctx.streamModule) {
+  if (row.nginxWorkers > 1 && scenario.kind !== 'simple') return 'the 2-worker comparison runs in "simple"';
+  if ((row.id === 'nginx' || row.nginxWorkers) && scenario.kind === 'tcp' && !ctx.streamModule) {
     return `nginx stream module missing (apt-get install -y libnginx-mod-stream)`;
   }
   return null;
@@ -471,11 +480,20 @@ async function main() {
     }
     const direct = rows.find((r) => r.id === 'direct' && r.status === 'ok');
     const nginx = rows.find((r) => r.id === 'nginx' && r.status === 'ok');
+    const nginx2 = rows.find((r) => r.id === 'nginx-2w' && r.status === 'ok');
+    const node = rows.find((r) => r.id === 'gatehouse-node' && r.status === 'ok');
     for (const r of rows) {
       if (r.status !== 'ok') continue;
+      // the 2-worker Gatehouse row is compared with nginx's 2 workers (same cores, same layout)
+      const ref = r.id === 'gatehouse-2w' && nginx2 ? nginx2 : nginx;
       r.vsDirect = direct ? r.requestsPerSec / direct.requestsPerSec : null;
-      r.vsNginx = nginx ? r.requestsPerSec / nginx.requestsPerSec : null;
-      r.cpuVsNginx = nginx && r.cpuMicrosPerRequest != null ? r.cpuMicrosPerRequest / nginx.cpuMicrosPerRequest : null;
+      r.vsNginx = ref ? r.requestsPerSec / ref.requestsPerSec : null;
+      r.cpuVsNginx = ref && r.cpuMicrosPerRequest != null ? r.cpuMicrosPerRequest / ref.cpuMicrosPerRequest : null;
+      if (ref === nginx2 && r !== nginx2) r.note = [r.note, 'ratios vs nginx, 2 workers'].filter(Boolean).join('; ');
+      if (r.id === 'gatehouse-1w' && node) {
+        r.vsNodeEngine = r.requestsPerSec / node.requestsPerSec;
+        r.note = [r.note, `${r.vsNodeEngine.toFixed(2)}× the node:http engine's req/s, ${(node.cpuMicrosPerRequest / r.cpuMicrosPerRequest).toFixed(2)}× its requests per CPU-second`].filter(Boolean).join('; ');
+      }
     }
     results.scenarios.push({ id: scenario.id, title: scenario.title, rows });
   }

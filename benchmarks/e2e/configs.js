@@ -29,12 +29,12 @@ export const ROUTES_1K_TARGET = { host: 'h50.bench.test', path: '/p5/items', hea
 const tempPaths = (dir) =>
   ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${dir}/${k}_temp;`).join('\n');
 
-function nginxMain(dir, { modules = [] } = {}) {
+function nginxMain(dir, { modules = [], workers = 1 } = {}) {
   return [
     ...modules.map((m) => `load_module ${m};`),
     'daemon off;',
     'master_process on;',
-    'worker_processes 1;',
+    `worker_processes ${workers};`,
     `pid ${dir}/nginx.pid;`,
     `error_log ${dir}/error.log warn;`,
     'events { worker_connections 8192; }',
@@ -73,9 +73,9 @@ function upstreamLines(backends, weighted) {
 }
 
 /** nginx as the reverse proxy under test (1 worker, upstream keep-alive). */
-export function nginxProxyConf(dir, scenario, port, backends, streamModule) {
+export function nginxProxyConf(dir, scenario, port, backends, streamModule, workers = 1) {
   if (scenario.kind === 'tcp') {
-    return `${nginxMain(dir, { modules: streamModule ? [streamModule] : [] })}
+    return `${nginxMain(dir, { modules: streamModule ? [streamModule] : [], workers })}
 stream {
   server {
     listen 127.0.0.1:${port};
@@ -116,7 +116,7 @@ ${rs
     location / { ${proxy} }
   }`;
   }
-  return `${nginxMain(dir)}
+  return `${nginxMain(dir, { workers })}
 http {
   access_log off;
   keepalive_timeout 75s;
