@@ -19,10 +19,10 @@ import type { FilterPlan } from '../filters/plan.js';
 import { normalizeHost, normalizePath } from '../engine/core-shim.js';
 import type { Expirable } from '../engine/deadlines.js';
 import type { PreparedPort, PreparedRule } from '../engine/prepared.js';
-import { responseHeaders } from '../upstream/headers.js';
+import { connectionTokens, hopKind, responseHeaders } from '../upstream/headers.js';
 import type { DownConn } from './connection.js';
 import { sendMirrors } from '../upstream/mirror.js';
-import { FastHead, isRequestIdName, sameName, upstreamHeaders, validHost } from './request.js';
+import { FastHead, isRequestIdName, sameName, upstreamFieldsText, upstreamHeaders, validHost } from './request.js';
 import { acceptableRequestId, checkTransferEncoding, newRequestId, sameAuthority } from '../limits.js';
 import type { PendingCounter } from '../engine/engine.js';
 import type { UpConn, UpstreamUser } from './upstream.js';
@@ -60,6 +60,45 @@ function statusLine(status: number): string {
     if (statusLines.size < 1000) statusLines.set(status, s);
   }
   return s;
+}
+
+/** What the last fieldsText() call saw (set synchronously, read right after the call). */
+let seenLength = false;
+let seenDate = false;
+let seenId = false;
+
+/**
+ * Response fields as head text (`name: value\r\n`...), noting Content-Length, Date and x-request-id.
+ * `raw`: the list is llhttp's own, so hop-by-hop fields are left out here, and null is returned when its
+ * Connection names further fields (the caller then filters a copy with responseHeaders()).
+ */
+function fieldsText(list: readonly string[], raw: boolean): string | null {
+  let text = '';
+  seenLength = seenDate = seenId = false;
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i];
+    switch (name.length) {
+      case 14:
+        if (sameName(name, 'content-length')) seenLength = true;
+        break;
+      case 4:
+        if (sameName(name, 'date')) seenDate = true;
+        break;
+      case 12:
+        if (isRequestIdName(name)) seenId = true;
+        break;
+    }
+    if (raw) {
+      const hop = hopKind(name);
+      if (hop === 1) {
+        if (connectionTokens(list[i + 1]) !== null) return null;
+        continue;
+      }
+      if (hop === 2) continue;
+    }
+    text += name + ': ' + list[i + 1] + CRLF;
+  }
+  return text;
 }
 
 export class FastExchange implements Expirable, UpstreamUser {
@@ -299,23 +338,32 @@ export class FastExchange implements Expirable, UpstreamUser {
     const path = plan.pathRewrite === null ? head.path : plan.pathRewrite.apply(head.path);
     this.upstreamPath = head.query === '' ? path : path + '?' + head.query;
     const engine = this.pp.engine;
-    this.headers = upstreamHeaders(head.raw, plan, this.rawHost, this.conn.clientAddress, this.conn.secure, engine.trustForwarded, this.requestId, idMode !== 'off');
     const cl = this.contentLength;
     this.hasBody = this.chunked || (cl !== null && cl !== '0');
-    if (this.upgrade) {
-      this.forwardUpgrade();
-      return;
-    }
-    // as undici writes it: request line, Host (the endpoint's when the client sent none), Connection
-    let text = '';
-    const h = this.headers;
-    for (let i = 0; i < h.length; i += 2) {
-      const name = h[i];
-      if (name.length === 4 && sameName(name, 'host')) {
-        this.hostLine ??= 'host: ' + h[i + 1] + CRLF;
-        continue;
+    const conn = this.conn;
+    // a request no filter edits, mirrors or upgrades: its head text straight from the client's fields
+    let text = plan.request.length === 0 && plan.hostRewrite === null && plan.mirrors.length === 0 && !this.upgrade
+      ? upstreamFieldsText(head.raw, this.rawHost, conn.clientAddress, conn.secure, engine.trustForwarded, this.requestId, idMode !== 'off')
+      : null;
+    if (text !== null) {
+      if (this.rawHost !== '') this.hostLine = 'host: ' + this.rawHost + CRLF;
+    } else {
+      this.headers = upstreamHeaders(head.raw, plan, this.rawHost, conn.clientAddress, conn.secure, engine.trustForwarded, this.requestId, idMode !== 'off');
+      if (this.upgrade) {
+        this.forwardUpgrade();
+        return;
       }
-      text += name + ': ' + h[i + 1] + CRLF;
+      // as undici writes it: request line, Host (the endpoint's when the client sent none), Connection
+      text = '';
+      const h = this.headers;
+      for (let i = 0; i < h.length; i += 2) {
+        const name = h[i];
+        if (name.length === 4 && sameName(name, 'host')) {
+          this.hostLine ??= 'host: ' + h[i + 1] + CRLF;
+          continue;
+        }
+        text += name + ': ' + h[i + 1] + CRLF;
+      }
     }
     this.upstreamHead = this.chunked ? text + 'transfer-encoding: chunked\r\n\r\n' : text + CRLF;
     if (rule.requestMs > 0) this.requestDeadline = this.start + rule.requestMs;
@@ -517,25 +565,20 @@ export class FastExchange implements Expirable, UpstreamUser {
       this.discarding = true;
       return noBody;
     }
-    const list = responseHeaders(raw);
-    const plan = this.plan!;
-    const mods = plan.response;
-    for (let i = 0; i < mods.length; i++) mods[i].apply(list);
-    if (this.cors !== null) this.cors.decorate(list, this.head.headers.origin as string);
-    let text = statusLine(status);
-    let hasLength = false;
-    let hasDate = false;
-    let hasId = false;
-    for (let i = 0; i < list.length; i += 2) {
-      const name = list[i];
-      const n = name.length;
-      if (n === 14 && sameName(name, 'content-length')) hasLength = true;
-      else if (n === 4 && sameName(name, 'date')) hasDate = true;
-      else if (n === 12 && isRequestIdName(name)) hasId = true;
-      text += name + ': ' + list[i + 1] + CRLF;
+    const mods = this.plan!.response;
+    // the usual response (no ResponseHeaderModifier, no CORS): its fields straight from llhttp's list,
+    // hop-by-hop ones left out; a list to edit otherwise, or when its Connection names other fields
+    let text = mods.length === 0 && this.cors === null ? fieldsText(raw, true) : null;
+    if (text === null) {
+      const list = responseHeaders(raw);
+      for (let i = 0; i < mods.length; i++) mods[i].apply(list);
+      if (this.cors !== null) this.cors.decorate(list, this.head.headers.origin as string);
+      text = fieldsText(list, false)!;
     }
-    if (this.requestId !== null && !hasId) text += 'x-request-id: ' + this.requestId + CRLF;
-    if (!hasDate) text += 'Date: ' + httpDate(Date.now()) + CRLF;
+    text = statusLine(status) + text;
+    if (this.requestId !== null && !seenId) text += 'x-request-id: ' + this.requestId + CRLF;
+    if (!seenDate) text += 'Date: ' + httpDate(Date.now()) + CRLF;
+    const hasLength = seenLength;
     this.resNoBody = noBody || status === 204 || status === 304;
     if (!this.resNoBody && !hasLength) {
       if (this.versionMinor >= 1) this.resChunked = true;

@@ -94,11 +94,71 @@ export function validHost(h: string): boolean {
 }
 
 
+// What a request field is for the upstream request (classify()).
+const PLAIN = 0;
+const HOST = 1;
+const DROP = 2; // Expect, the client's x-request-id when ids are on, hop-by-hop fields
+const XFF = 3;
+const XFH = 4;
+const XFP = 5;
+const CONNECTION = 6;
+
+/** One request field name, compared without lowercasing it (sameName). */
+function classify(name: string, ids: boolean): number {
+  switch (name.length) {
+    case 4:
+      if (sameName(name, 'host')) return HOST;
+      break;
+    case 6:
+      if (sameName(name, 'expect')) return DROP;
+      break;
+    case 12:
+      // the client's x-request-id is replaced by the kept/generated one (appended at the end)
+      if (ids && isRequestIdName(name)) return DROP;
+      break;
+    case 15:
+      if (sameName(name, 'x-forwarded-for')) return XFF;
+      break;
+    case 16:
+      if (sameName(name, 'x-forwarded-host')) return XFH;
+      break;
+    case 17:
+      if (sameName(name, 'x-forwarded-proto')) return XFP;
+      break;
+  }
+  const hop = hopKind(name);
+  return hop === 1 ? CONNECTION : hop === 2 ? DROP : PLAIN;
+}
+
+/** X-Forwarded-For/-Proto/-Host values: the client's (when trusted) extended with this hop's. */
+let fwdFor = '';
+let fwdProto = '';
+let fwdHost = '';
+function forwarded(raw: readonly string[], trust: boolean, client: string, secure: boolean, rawHost: string): void {
+  let xff: string | null = null;
+  let xfp: string | null = null;
+  let xfh: string | null = null;
+  if (trust) {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i];
+      const n = name.length;
+      if (n < 15 || n > 17) continue;
+      const kind = classify(name, false);
+      if (kind === XFF) xff = xff === null ? raw[i + 1] : xff + ', ' + raw[i + 1];
+      else if (kind === XFP) xfp ??= raw[i + 1];
+      else if (kind === XFH) xfh ??= raw[i + 1];
+    }
+  }
+  if (client.startsWith('::ffff:')) client = client.slice(7);
+  fwdFor = xff === null ? client : xff + ', ' + client;
+  fwdProto = xfp ?? (secure ? 'https' : 'http');
+  fwdHost = xfh ?? rawHost;
+}
+
 /**
  * The header list sent upstream: hop-by-hop headers and those the client's Connection names removed,
  * Host (possibly rewritten), X-Forwarded-For/-Proto/-Host, then the RequestHeaderModifiers — the same
- * list, in the same order, as the node engine's `Exchange.buildHeaders`. Names are compared without
- * lowercasing them (sameName).
+ * list, in the same order, as the node engine's `Exchange.buildHeaders`.
  */
 export function upstreamHeaders(
   raw: readonly string[],
@@ -113,61 +173,47 @@ export function upstreamHeaders(
   const out: string[] = [];
   const hostValue = plan.hostRewrite ?? rawHost;
   let conn: Set<string> | null = null;
-  let xff: string | null = null;
-  let xfp: string | null = null;
-  let xfh: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
-    const n = name.length;
-    switch (n) {
-      case 4:
-        if (sameName(name, 'host')) {
-          out.push(name, hostValue);
-          continue;
-        }
+    switch (classify(name, ids)) {
+      case PLAIN:
+        out.push(name, raw[i + 1]);
         break;
-      case 6:
-        if (sameName(name, 'expect')) continue;
+      case HOST:
+        out.push(name, hostValue);
         break;
-      case 12:
-        // the client's x-request-id is replaced by the kept/generated one (appended below)
-        if (ids && isRequestIdName(name)) continue;
-        break;
-      case 15:
-        if (sameName(name, 'x-forwarded-for')) {
-          if (trust) xff = xff === null ? raw[i + 1] : xff + ', ' + raw[i + 1];
-          continue;
-        }
-        break;
-      case 16:
-        if (sameName(name, 'x-forwarded-host')) {
-          if (trust) xfh ??= raw[i + 1];
-          continue;
-        }
-        break;
-      case 17:
-        if (sameName(name, 'x-forwarded-proto')) {
-          if (trust) xfp ??= raw[i + 1];
-          continue;
-        }
+      case CONNECTION:
+        conn = connectionTokens(raw[i + 1]);
         break;
     }
-    const hop = hopKind(name);
-    if (hop === 1) {
-      conn = connectionTokens(raw[i + 1]);
-      continue;
-    }
-    if (hop === 2) continue;
-    out.push(name, raw[i + 1]);
   }
   if (conn !== null) for (const t of conn) if (t !== 'host') removeHeader(out, t);
-  if (client.startsWith('::ffff:')) client = client.slice(7);
-  out.push('x-forwarded-for', xff === null ? client : xff + ', ' + client, 'x-forwarded-proto', xfp ?? (secure ? 'https' : 'http'), 'x-forwarded-host', xfh ?? rawHost);
+  forwarded(raw, trust, client, secure, rawHost);
+  out.push('x-forwarded-for', fwdFor, 'x-forwarded-proto', fwdProto, 'x-forwarded-host', fwdHost);
   if (requestId !== null) out.push('x-request-id', requestId);
   const mods = plan.request;
   for (let i = 0; i < mods.length; i++) mods[i].apply(out);
   if (plan.hostRewrite !== null && mods.length > 0) setHeader(out, 'host', 'host', plan.hostRewrite);
   return out;
+}
+
+/**
+ * The same fields as upstreamHeaders() without the Host field, as head text (`name: value\r\n`...), for
+ * a request no filter edits: no list is built. Null when the client's Connection names further fields
+ * (upstreamHeaders() then removes them).
+ */
+export function upstreamFieldsText(raw: readonly string[], rawHost: string, client: string, secure: boolean, trust: boolean, requestId: string | null, ids: boolean): string | null {
+  let text = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const kind = classify(name, ids);
+    if (kind === PLAIN) text += name + ': ' + raw[i + 1] + '\r\n';
+    else if (kind === CONNECTION && connectionTokens(raw[i + 1]) !== null) return null;
+  }
+  forwarded(raw, trust, client, secure, rawHost);
+  text += 'x-forwarded-for: ' + fwdFor + '\r\nx-forwarded-proto: ' + fwdProto + '\r\nx-forwarded-host: ' + fwdHost + '\r\n';
+  if (requestId !== null) text += 'x-request-id: ' + requestId + '\r\n';
+  return text;
 }
 
 export { sameName };
