@@ -16,6 +16,7 @@ import {
   LiveTelemetry,
   Metrics,
   ProcessLogger,
+  selectHttpEngine,
   type AccessLogFormat,
   type AccessLogSink,
   type LogFormat,
@@ -200,6 +201,8 @@ export class Gateway {
       ports,
       admin: this.admin ? fmt(this.admin.address()) : null,
       watch: config.watch ? (config.watchPoll ? 'poll' : 'native') : 'off',
+      // the HTTP/1.1 engine of plain-HTTP ports (workers choose the same: same flag, environment, Node)
+      httpEngine: (this.runtime as { httpEngine?: string }).httpEngine ?? selectHttpEngine(undefined, logger),
     });
     return { ok: true };
   }

@@ -18,7 +18,7 @@ const USAGE = `usage: gatehouse-conformance [options]
   --consistency MS            how long a failing request is retried before it counts as failed (default 500)
   --backend-resolution strict|default
                               compile's backend resolution (default strict: Services must exist, as in Kubernetes)
-  --http-engine node|fast     the proxy's HTTP/1.1 engine (default: the proxy's default); both must pass alike
+  --http-engine node|fast     the proxy's HTTP/1.1 engine (default: the proxy's default, fast); both must pass alike
   --keep                      keep the assembled directories (printed at the end)
   --no-write                  do not write results/latest.json and RESULTS.md
 `;

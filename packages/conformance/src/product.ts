@@ -115,7 +115,7 @@ export async function loadProduct(opts: ProductOptions): Promise<Product> {
   if (!compile) throw new ProductUnavailable('@gatehouse/core does not export compile()');
   if (!RuntimeClass) throw new ProductUnavailable('@gatehouse/proxy does not export GatehouseRuntime yet');
 
-  const engine = opts.httpEngine ?? process.env.GATEHOUSE_HTTP_ENGINE;
+  const engine = opts.httpEngine ?? process.env.GATEHOUSE_HTTP_ENGINE ?? (proxy?.DEFAULT_HTTP_ENGINE as string | undefined);
   const parts = [
     loadResources ? 'cli loadResources' : 'harness loader + core decodeDocuments',
     `core compile (backendResolution ${opts.backendResolution})`,

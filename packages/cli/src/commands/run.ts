@@ -44,7 +44,8 @@ Serve the Gateway API YAML in DIR (default ./gateway), watch it and reload on ch
   --gateway-class NAME         serve only Gateways of this GatewayClass (repeatable)
   --workers N                  N worker processes sharing the listen sockets (node:cluster; default 1)
   --http-engine fast|node      HTTP/1.1 engine: fast (raw sockets + Node's llhttp) or node (node:http + undici);
-                               default: GATEHOUSE_HTTP_ENGINE, else node (docs/architecture.md)
+                               default: GATEHOUSE_HTTP_ENGINE, else fast; node when this Node's llhttp
+                               binding fails the start-up check (logged; docs/architecture.md)
 
 Limits (docs/reliability.md; sizes take k/m suffixes, durations 10s/500ms/5m):
   --max-header-size SIZE       request line + headers (431 beyond; default 60k)
@@ -200,7 +201,7 @@ export function parseRunArgs(
     drainTimeoutMs,
     gatewayClasses: v['gateway-class'] ?? [],
     workers,
-    ...(v['http-engine'] === undefined ? {} : { httpEngine: oneOf('http-engine', v['http-engine'], ['fast', 'node'] as const, 'node') }),
+    ...(v['http-engine'] === undefined ? {} : { httpEngine: oneOf('http-engine', v['http-engine'], ['fast', 'node'] as const, 'fast') }),
   };
 }
 

@@ -20,8 +20,11 @@ import { FastPools, type FastPoolOptions } from './upstream.js';
 
 export type HttpEngineName = 'fast' | 'node';
 
-/** The default when neither the flag nor the environment chooses (see docs/architecture.md). */
-export const DEFAULT_HTTP_ENGINE: HttpEngineName = 'node';
+/**
+ * The default when neither the flag nor the environment chooses: fast (docs/architecture.md); node is
+ * the fallback when the binding contract fails, and the choice with `--http-engine node`.
+ */
+export const DEFAULT_HTTP_ENGINE: HttpEngineName = 'fast';
 
 export interface FastEngineOptions extends FastPoolOptions {
   /** Idle keep-alive client connections are closed after this (default: limits.idleTimeoutMs). */

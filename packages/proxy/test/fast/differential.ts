@@ -8,6 +8,7 @@
  * Used by differential.test.ts (bounded, CI) and for long runs:
  *   FUZZ_COUNT=1000000 FUZZ_SEED=42 npx tap test/fast/differential.test.ts --timeout=0
  */
+import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import net from 'node:net';
 import type { RoutingTable } from '@gatehouse/core';
@@ -15,6 +16,7 @@ import { GatehouseRuntime } from '../../src/runtime.js';
 import { loadBinding, type LlParser } from '../../src/fast/binding.js';
 import { HOSTILE } from '../hardening/hostile-table.js';
 import { backend, emptyStatus, freePort, table } from '../helpers/ir.js';
+import { DEFAULT_LIMITS, replyForParserError } from '../../src/limits.js';
 
 /** mulberry32: small, seedable, good enough to pick cases. */
 export function rng(seed: number): () => number {
@@ -190,6 +192,19 @@ export function genCase(r: R): { bytes: Buffer; cuts: number[]; halfClose: boole
   return { bytes, cuts, halfClose: r() < 0.1 };
 }
 
+/** The seed of case `index` of run `seed` (a bijection of the index for a fixed seed). */
+export function caseSeed(seed: number, index: number): number {
+  let h = Math.imul(seed >>> 0, 0x9e3779b1) ^ index;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Case `index` of run `seed`: depends on nothing else, so any case replays alone (FUZZ_CASE). */
+export function caseAt(seed: number, index: number): { bytes: Buffer; cuts: number[]; halfClose: boolean } {
+  return genCase(rng(caseSeed(seed, index)));
+}
+
 // ------------------------------------------------------------------------------------ harness
 
 /** What the recording backend saw of one request. */
@@ -207,20 +222,20 @@ const KEY_HEADERS = new Set(['content-type', 'location', 'grpc-status', 'grpc-me
 /** Upstream headers that legitimately differ (framing, the pool's own connection management). */
 const SKIP_UP = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive']);
 
-export interface Answer {
-  responses: string[];
-  seen: string[];
-}
-
-export interface Pair {
-  nodePort: number;
-  fastPort: number;
+/** A backend that records every request head it gets (and whether its body completed). */
+interface Recorder {
+  port: number;
+  /** The current side's requests; replaced (not cleared) between sides. */
   seen: Seen[];
+  /** Requests whose head arrived and which have neither ended nor been aborted. */
+  open: number;
+  /** Bumped on every head, body chunk, end and abort: idle() waits until it stops moving. */
+  events: number;
   close(): Promise<void>;
 }
 
-export async function startPair(): Promise<Pair> {
-  const seen: Seen[] = [];
+async function startRecorder(): Promise<Recorder> {
+  const rec: Recorder = { port: 0, seen: [], open: 0, events: 0, close: async () => undefined };
   const be = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const chunks: Buffer[] = [];
     const headers: string[] = [];
@@ -229,18 +244,30 @@ export async function startPair(): Promise<Pair> {
       headers.push(req.rawHeaders[i] + ': ' + req.rawHeaders[i + 1]);
     }
     // recorded when the head arrives (a request cut by the gateway still counts as forwarded)
-    const rec: Seen = { method: req.method ?? '', url: req.url ?? '', headers, body: '', complete: false };
-    seen.push(rec);
+    const s: Seen = { method: req.method ?? '', url: req.url ?? '', headers, body: '', complete: false };
+    rec.seen.push(s);
+    rec.open++;
+    rec.events++;
+    let open = true;
+    const done = (): void => {
+      rec.events++;
+      if (!open) return;
+      open = false;
+      rec.open--;
+    };
     req.on('data', (c: Buffer) => {
+      rec.events++;
       chunks.push(c);
-      rec.body = Buffer.concat(chunks).toString('latin1');
+      s.body = Buffer.concat(chunks).toString('latin1');
     });
     req.on('end', () => {
-      rec.complete = true;
-      const body = `${req.method} ${req.url}`;
+      s.complete = true;
+      done();
       res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': '1' });
-      res.end(body);
+      res.end(`${req.method} ${req.url}`);
     });
+    req.on('close', done);
+    req.on('error', done);
   });
   const sockets = new Set<net.Socket>();
   be.on('connection', (s) => {
@@ -248,8 +275,16 @@ export async function startPair(): Promise<Pair> {
     s.once('close', () => sockets.delete(s));
   });
   await new Promise<void>((r) => be.listen(0, '127.0.0.1', () => r()));
-  const bePort = (be.address() as net.AddressInfo).port;
-  const mk = async (engine: 'fast' | 'node'): Promise<{ rt: GatehouseRuntime; port: number }> => {
+  rec.port = (be.address() as net.AddressInfo).port;
+  rec.close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => be.close(() => r()));
+  };
+  return rec;
+}
+
+async function startGateway(engine: 'fast' | 'node', bePort: number): Promise<{ rt: GatehouseRuntime; port: number }> {
+  for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const tbl: RoutingTable = table(
       [
@@ -280,84 +315,201 @@ export async function startPair(): Promise<Pair> {
     const quiet = { debug() {}, info() {}, warn() {}, error() {} };
     const rt = new GatehouseRuntime({ bindAddress: '127.0.0.1', logger: quiet, httpEngine: engine, limits: { requestId: 'off', headersTimeoutMs: 2_000 } });
     await rt.apply(tbl, emptyStatus);
-    return { rt, port: rt.boundPorts().get(tbl.ports[0].key)! };
-  };
-  const n = await mk('node');
-  const f = await mk('fast');
-  if (f.rt.httpEngine !== 'fast') throw new Error('the fast engine is not available on this Node');
+    const bound = rt.boundPorts().get(tbl.ports[0].key);
+    if (bound !== undefined) {
+      if (engine === 'fast' && rt.httpEngine !== 'fast') throw new Error('the fast engine is not available on this Node');
+      return { rt, port: bound };
+    }
+    await rt.close(0); // the free port was taken in between: another one
+    if (attempt >= 5) throw new Error('no free port for a gateway');
+  }
+}
+
+/**
+ * One independent slot: a recording backend with a node-engine gateway and a fast-engine gateway in
+ * front of it. A slot runs one case at a time (node side, settle, fast side, settle), so everything its
+ * backend sees belongs to the side being run; slots run side by side.
+ */
+export interface Slot {
+  node: { rt: GatehouseRuntime; port: number };
+  fast: { rt: GatehouseRuntime; port: number };
+  rec: Recorder;
+  close(): Promise<void>;
+}
+
+export async function startSlot(): Promise<Slot> {
+  const rec = await startRecorder();
+  const node = await startGateway('node', rec.port);
+  const fast = await startGateway('fast', rec.port);
   return {
-    nodePort: n.port,
-    fastPort: f.port,
-    seen,
+    node,
+    fast,
+    rec,
     close: async () => {
-      await n.rt.close(50);
-      await f.rt.close(50);
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => be.close(() => r()));
+      await node.rt.close(50);
+      await fast.rt.close(50);
+      await rec.close();
     },
   };
+}
+
+export async function startSlots(k: number): Promise<Slot[]> {
+  const slots: Slot[] = [];
+  for (let i = 0; i < k; i++) slots.push(await startSlot()); // one at a time: freePort() races itself
+  return slots;
 }
 
 /** Ends most cases: a last request that closes the connection (so the client knows when to stop reading). */
 const SENTINEL = Buffer.from('GET /__end HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n', 'latin1');
 
-/** Send the bytes in pieces, then half-close (or not), and read until the gateway closes (bounded). */
-export function exchange(port: number, bytes: Buffer, cuts: number[], halfClose: boolean, waitMs = 400): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.setNoDelay(true);
-    const out: Buffer[] = [];
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve(Buffer.concat(out));
-    };
-    const timer = setTimeout(finish, waitMs);
-    s.on('data', (c: Buffer) => out.push(c));
-    s.on('end', finish);
-    s.on('close', finish);
-    s.on('error', finish);
-    s.once('connect', async () => {
-      let at = 0;
-      for (const c of [...cuts, bytes.length]) {
-        if (c <= at) continue;
-        if (!s.writable) break;
-        s.write(bytes.subarray(at, c));
-        at = c;
-        await new Promise((r) => setImmediate(r));
-      }
-      if (!s.writable) return;
-      if (halfClose) s.end();
-      else s.write(SENTINEL);
-    });
+const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The gateway side of every loopback connection accepted in this process, by the client's port. The
+ * client sends a case's pieces one at a time and waits until the gateway has read each one (and is
+ * idle) before the next: loopback would otherwise merge writes the gateway did not read in between,
+ * differently on each run, and both engines act on what one read holds.
+ */
+const accepted = new Map<number, net.Socket>();
+dc.subscribe('net.server.socket', (msg) => {
+  const s = (msg as { socket: net.Socket }).socket;
+  const port = s.remotePort;
+  if (port === undefined) return;
+  accepted.set(port, s);
+  s.once('close', () => {
+    if (accepted.get(port) === s) accepted.delete(port);
   });
+});
+
+/** How the waits between pieces ended, over the whole process (reported with the results). */
+export const waits = { read: 0, stopped: 0, readBound: 0, idle: 0, idleBound: 0, settleBound: 0 };
+
+interface Wire {
+  client: net.Socket;
+  server: net.Socket | undefined;
+  received: number;
 }
 
+/** Wait until the gateway has read `sent` bytes of this connection, stopped reading, or closed (bounded). */
+async function gatewayRead(w: Wire, sent: number): Promise<void> {
+  const until = Date.now() + 200;
+  for (let turn = 0; ; turn++) {
+    const server = w.server;
+    if (server === undefined || server.destroyed || w.client.destroyed) return;
+    if (server.bytesRead >= sent) {
+      waits.read++;
+      return;
+    }
+    if (server.isPaused() || server.readableFlowing === false) {
+      waits.stopped++;
+      return;
+    }
+    if (Date.now() > until) {
+      waits.readBound++;
+      return;
+    }
+    if (turn < 20) await immediate();
+    else await sleep(1);
+  }
+}
+
+/**
+ * Wait until what the last piece started is over: nothing waits for an upstream connection, every
+ * upstream request in use is one the backend holds open (waiting for more body), and neither the
+ * backend nor the client saw anything for three event-loop turns (each turn polls I/O). `final`: the
+ * connection is over, so no upstream request may be left at all. Bounded (2 s final, 200 ms between
+ * pieces); false when the bound ended it.
+ */
+async function idle(rt: GatehouseRuntime, rec: Recorder, w: Wire | null, final: boolean): Promise<boolean> {
+  const until = Date.now() + (final ? 2_000 : 200);
+  let quiet = 0;
+  let mark = -1;
+  for (;;) {
+    const u = rt.upstreamStats();
+    const busy = final ? u.running + u.pending + rec.open > 0 : u.pending > 0 || u.running > rec.open;
+    const m = rec.events + (w === null ? 0 : w.received);
+    if (!busy && m === mark) {
+      if (++quiet >= 3) return true;
+    } else quiet = 0;
+    mark = m;
+    if (Date.now() > until) return false;
+    if (busy) await sleep(1);
+    else await immediate();
+  }
+}
+
+/**
+ * One side of a case: send the pieces (each read by the gateway, and the gateway idle, before the next
+ * goes), then half-close or send the sentinel, and read until the gateway closes (bounded).
+ */
+async function exchange(side: { rt: GatehouseRuntime; port: number }, rec: Recorder, c: { bytes: Buffer; cuts: number[]; halfClose: boolean }, waitMs = 2_000): Promise<{ data: Buffer; timedOut: boolean }> {
+  const client = net.connect(side.port, '127.0.0.1');
+  client.setNoDelay(true);
+  const w: Wire = { client, server: undefined, received: 0 };
+  const out: Buffer[] = [];
+  let timedOut = false;
+  const closed = new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      client.destroy();
+    }, waitMs);
+    client.on('data', (d: Buffer) => {
+      out.push(d);
+      w.received += d.length;
+    });
+    client.on('error', () => undefined);
+    client.once('end', () => client.destroy());
+    client.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  await new Promise<void>((r) => {
+    client.once('connect', () => r());
+    client.once('close', () => r());
+  });
+  w.server = accepted.get(client.localPort ?? -1);
+  let at = 0;
+  for (const cut of [...c.cuts, c.bytes.length]) {
+    if (cut <= at) continue;
+    if (!client.writable) break;
+    client.write(c.bytes.subarray(at, cut));
+    at = cut;
+    await gatewayRead(w, at);
+    if (await idle(side.rt, rec, w, false)) waits.idle++;
+    else waits.idleBound++;
+  }
+  if (client.writable) {
+    if (c.halfClose) client.end();
+    else client.write(SENTINEL);
+  }
+  await closed;
+  return { data: Buffer.concat(out), timedOut };
+}
+
+let binding: ReturnType<typeof loadBinding> | undefined;
+
 /** The client-visible answers: one line per response (status, key headers, body), via llhttp. */
-export function describeResponses(data: Buffer, methods: string[]): string[] {
-  const b = loadBinding()!;
-  const H = b.HTTPParser;
+export function describeResponses(data: Buffer): string[] {
+  binding ??= loadBinding();
+  const H = binding!.HTTPParser;
   const p = new H() as LlParser;
   const out: string[] = [];
   let cur = '';
   let body: Buffer[] = [];
-  let i = 0;
   p[H.kOnHeadersComplete] = (_maj: number, _min: number, headers: string[], _m: number, _u: string, status: number) => {
     const keys: string[] = [];
     for (let k = 0; k < headers.length; k += 2) if (KEY_HEADERS.has(headers[k].toLowerCase())) keys.push(headers[k].toLowerCase() + '=' + headers[k + 1]);
     keys.sort();
     cur = `${status} ${keys.join(' ')}`;
     body = [];
-    return status >= 200 && methods[i] === 'HEAD' ? 1 : 0;
+    return 0; // no HEAD requests are generated
   };
   p[H.kOnBody] = (c: Buffer) => void body.push(c);
   p[H.kOnMessageComplete] = () => {
     if (cur.startsWith('1')) return;
     out.push(cur + ' | ' + Buffer.concat(body).toString('latin1'));
-    i++;
   };
   p.initialize(H.RESPONSE, {}, 0, 0);
   const ret = p.execute(data);
@@ -370,45 +522,247 @@ export function describeResponses(data: Buffer, methods: string[]): string[] {
   return out;
 }
 
+export interface Answer {
+  /** One line per response the client got. */
+  responses: string[];
+  /** The complete requests the backend got, one line each, sorted. */
+  seen: string[];
+  /** Method and body of each `seen` line, in the same order. */
+  seenParts: [string, string][];
+  /** The raw bytes the client got (latin1). */
+  raw: string;
+  /** The gateway did not close within the exchange's bound / did not settle upstream. */
+  timedOut: boolean;
+  unsettled: boolean;
+}
+
+/** One case on one slot: the node side, then the fast side. */
+export async function runCase(slot: Slot, c: { bytes: Buffer; cuts: number[]; halfClose: boolean }): Promise<{ node: Answer; fast: Answer }> {
+  const node = await runSide(slot, 'node', c);
+  const fast = await runSide(slot, 'fast', c);
+  return { node, fast };
+}
+
+async function runSide(slot: Slot, engine: 'node' | 'fast', c: { bytes: Buffer; cuts: number[]; halfClose: boolean }): Promise<Answer> {
+  const side = slot[engine];
+  const seen: Seen[] = [];
+  slot.rec.seen = seen;
+  const { data, timedOut } = await exchange(side, slot.rec, c);
+  const settled = await idle(side.rt, slot.rec, null, true);
+  if (!settled) waits.settleBound++;
+  // sorted: node:http forwards pipelined requests concurrently, the fast engine one after the other
+  const done = seen.filter((s) => s.complete).map((s) => ({ line: `${s.method} ${s.url} [${s.headers.join(' | ')}] ${JSON.stringify(s.body)}`, method: s.method, body: s.body }));
+  done.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
+  return {
+    responses: describeResponses(data),
+    seen: done.map((d) => d.line),
+    seenParts: done.map((d) => [d.method, d.body]),
+    raw: data.toString('latin1'),
+    timedOut,
+    unsettled: !settled,
+  };
+}
+
+// ------------------------------------------------------------------------------------ verdicts
+
+const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** `a` is a strict prefix of `b`. */
+const prefix = (a: string[], b: string[]): boolean => a.length < b.length && a.every((x, i) => x === b[i]);
+
+/** A request as the strict parser both engines use reads it from the case. */
+interface RefRequest {
+  method: string;
+  body: string;
+  complete: boolean;
+  /** The piece its head completed in. */
+  piece: number;
+}
+
+/** What llhttp (strict, the engines' head limit) makes of a case's bytes, piece by piece. */
+interface RefParse {
+  requests: RefRequest[];
+  /** The llhttp code that ended the stream (`HPE_*`), 'CONNECT' (node:http closes), or null. */
+  error: string | null;
+  /** The piece the error came in (the sentinel is the last piece; the end of the stream one more). */
+  errorPiece: number;
+}
+
 /**
- * The one documented difference: node:http hands every request of a packet to the engine at once, so a
- * request pipelined behind one the gateway refuses with `Connection: close` is still forwarded (its
- * answer is never delivered). The fast engine answers in order and forwards nothing after a closing
- * answer. Same client answers, and the fast engine's backend requests a strict subset of the node one's.
+ * The case as both engines parse it: the pieces (then the sentinel, or the end of the stream after a
+ * half-close) through one strict llhttp parser; an `Upgrade` other than websocket is declined and the
+ * request parsed again from a fresh parser (as both engines do); CONNECT and websocket end it.
  */
-function knownDivergence(node: string[], fast: string[]): boolean {
-  if (node.length <= fast.length) return false;
-  const rest = node.slice();
-  for (const f of fast) {
-    const i = rest.indexOf(f);
+export function referenceParse(c: { bytes: Buffer; cuts: number[]; halfClose: boolean }): RefParse {
+  binding ??= loadBinding();
+  const b = binding!;
+  const H = b.HTTPParser;
+  const requests: RefRequest[] = [];
+  let cur: RefRequest | null = null;
+  let extra: string[] = [];
+  let up: { method: string; url: string; minor: number; headers: string[] } | null = null;
+  const p = new H() as LlParser;
+  p[H.kOnHeaders] = (headers: string[]) => void extra.push(...headers);
+  p[H.kOnHeadersComplete] = (_maj: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, _s: number, _t: string, upgrade: boolean) => {
+    const all = extra.concat(headers ?? []);
+    extra = [];
+    const m = b.methods[method] ?? 'GET';
+    if (upgrade) {
+      up = { method: m, url: url ?? '/', minor, headers: all };
+      return 0;
+    }
+    cur = { method: m, body: '', complete: false, piece };
+    requests.push(cur);
+    return 0;
+  };
+  p[H.kOnBody] = (chunk: Buffer) => {
+    if (cur !== null) cur.body += chunk.toString('latin1');
+  };
+  p[H.kOnMessageComplete] = () => {
+    extra = [];
+    if (cur !== null) cur.complete = true;
+    cur = null;
+  };
+  p.initialize(H.REQUEST, {}, DEFAULT_LIMITS.maxHeaderBytes, 0);
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (const cut of [...c.cuts, c.bytes.length]) {
+    if (cut <= at) continue;
+    pieces.push(c.bytes.subarray(at, cut));
+    at = cut;
+  }
+  if (!c.halfClose) pieces.push(SENTINEL);
+  let error: string | null = null;
+  let piece = 0;
+  const run = (chunk: Buffer): boolean => {
+    const ret = p.execute(chunk) as number | { code?: string };
+    if (typeof ret !== 'number') {
+      error = ret.code ?? 'HPE_UNKNOWN';
+      return false;
+    }
+    const u = up as { method: string; url: string; minor: number; headers: string[] } | null;
+    if (u === null) return true;
+    up = null;
+    const value = headerValue(u.headers, 'upgrade');
+    if (u.method === 'CONNECT' || (value ?? '').toLowerCase() === 'websocket') {
+      error = u.method === 'CONNECT' ? 'CONNECT' : 'UPGRADE';
+      return false;
+    }
+    p.initialize(H.REQUEST, {}, DEFAULT_LIMITS.maxHeaderBytes, 0);
+    return run(Buffer.concat([declined(u), chunk.subarray(ret)]));
+  };
+  let ok = true;
+  for (; piece < pieces.length; piece++) if (!(ok = run(pieces[piece]))) break;
+  if (ok && c.halfClose) {
+    const fin = p.finish() as unknown;
+    if (fin instanceof Error) error = (fin as { code?: string }).code ?? 'HPE_UNKNOWN';
+  }
+  p.close();
+  return { requests, error, errorPiece: piece };
+}
+
+function headerValue(raw: string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}
+
+/** The declined upgrade head both engines parse again (without Upgrade / HTTP2-Settings). */
+function declined(u: { method: string; url: string; minor: number; headers: string[] }): Buffer {
+  let text = `${u.method} ${u.url} HTTP/1.${u.minor}\r\n`;
+  const raw = u.headers;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (lower === 'upgrade' || lower === 'http2-settings') continue;
+    if (lower === 'connection') {
+      const rest = raw[i + 1]
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t));
+      if (rest.length > 0) text += `${raw[i]}: ${rest.join(', ')}\r\n`;
+      continue;
+    }
+    text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  return Buffer.from(text + '\r\n', 'latin1');
+}
+
+/** The gateway's reply to the parse error that ended the stream (null: none, or no reply). */
+function errorReply(ref: RefParse): Buffer | null {
+  if (ref.error === null) return null;
+  return replyForParserError(ref.error)?.bytes ?? null;
+}
+
+/** The client's last answer is the reply to the parse error, byte for byte (it has no Date, unlike the others). */
+const endsWithError = (a: Answer, reply: Buffer | null): boolean => reply !== null && a.raw.endsWith(reply.toString('latin1'));
+
+/**
+ * node-forwards-unanswered: the extra requests the node engine forwarded are requests of the case the
+ * client got no answer for (the answers go in order; a parse error's reply answers no request).
+ */
+function forwardedUnanswered(ref: RefParse, node: Answer, fast: Answer): boolean {
+  if (node.seen.length <= fast.seen.length) return false;
+  const rest = node.seen.map((l, i) => ({ l, part: node.seenParts[i] }));
+  for (const f of fast.seen) {
+    const i = rest.findIndex((r) => r.l === f);
     if (i === -1) return false;
     rest.splice(i, 1);
+  }
+  const answered = node.responses.length - (endsWithError(node, errorReply(ref)) ? 1 : 0);
+  const unanswered = ref.requests.slice(answered).filter((r) => r.complete);
+  for (const { part } of rest) {
+    const i = unanswered.findIndex((r) => r.method === part[0] && r.body === part[1]);
+    if (i === -1) return false;
+    unanswered.splice(i, 1);
   }
   return true;
 }
 
+/** A gateway answer (not relayed from the backend). */
+const local = (line: string): boolean => !line.includes('x-backend=1') && !line.includes('x-resp=yes');
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
 /**
- * The second documented difference: a connection that gets an answer and then a malformed request.
- * node:http skips the 400 when the earlier response has not emitted 'finish' yet (timing-dependent);
- * the fast engine skips it only when the answer was written in the same packet. Both forward the same
- * requests and give the same answers; one side has one trailing 400 before the close.
+ * node-continue-inside-answer: taking one `100 Continue` out of the node bytes makes them equal the
+ * fast answers. An interim response between two responses parses as one and changes nothing, so this
+ * only matches one written inside another response (node:http's writeContinue does not wait for the
+ * responses before it).
  */
-function trailingErrorOnly(a: string[], b: string[]): boolean {
-  const [short, long] = a.length < b.length ? [a, b] : [b, a];
-  if (long.length !== short.length + 1 || !long[long.length - 1].startsWith('400 ')) return false;
-  for (let i = 0; i < short.length; i++) if (short[i] !== long[i]) return false;
-  return true;
+function continueInside(node: Answer, fast: Answer): boolean {
+  for (let at = node.raw.indexOf(CONTINUE); at !== -1; at = node.raw.indexOf(CONTINUE, at + 1)) {
+    const cut = node.raw.slice(0, at) + node.raw.slice(at + CONTINUE.length);
+    if (same(describeResponses(Buffer.from(cut, 'latin1')), fast.responses)) return true;
+  }
+  return false;
 }
 
 /**
- * The third: node:http writes a pipelined answer only after the previous response emitted 'finish', and
- * a client half-close abandons what is still queued; the fast engine has already written answers it
- * could give at once. With a half-close, the node answers must be a prefix of the fast ones.
+ * How the two answers to one case compare: 'same', one of the tolerated classes (docs/architecture.md
+ * §3, docs/reliability.md "Differential fuzzing"), or 'mismatch'.
  */
-function isPrefix(a: string[], b: string[]): boolean {
-  if (a.length >= b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+export function classify(c: { bytes: Buffer; cuts: number[]; halfClose: boolean }, node: Answer, fast: Answer): string {
+  const sameSeen = same(node.seen, fast.seen);
+  const sameAnswers = same(node.responses, fast.responses);
+  if (sameSeen && sameAnswers) return 'same';
+  const ref = referenceParse(c);
+  if (sameAnswers) return forwardedUnanswered(ref, node, fast) ? 'node-forwards-unanswered' : 'mismatch';
+  if (!sameSeen) return 'mismatch';
+  const reply = errorReply(ref);
+  // the request of the n-th answer had its head in the piece the parse error came in
+  const inErrorPiece = (n: number): boolean => n >= 1 && ref.requests[n - 1]?.piece === ref.errorPiece;
+  if (reply !== null) {
+    // node:http adds the parse error's reply after an answer of the same read: its nextTicks ran in
+    // between and that answer emitted 'finish' (the fast engine treats it as still in flight)
+    if (node.responses.length === fast.responses.length + 1 && endsWithError(node, reply) && prefix(fast.responses, node.responses) && inErrorPiece(fast.responses.length))
+      return 'trailing-parse-error';
+    // node:http lost the gateway's answers to requests of the read that failed, queued behind an
+    // answer of the same read that had not emitted 'finish' yet
+    const n = node.responses.length;
+    if (prefix(node.responses, fast.responses) && inErrorPiece(n) && fast.responses.slice(n).every((l, i) => local(l) && inErrorPiece(n + 1 + i)))
+      return 'node-drops-queued-answer';
+  }
+  if (continueInside(node, fast)) return 'node-continue-inside-answer';
+  return 'mismatch';
 }
 
 export interface Mismatch {
@@ -420,33 +774,65 @@ export interface Mismatch {
   fast: Answer;
 }
 
-/** Run `count` cases from `seed`; returns the mismatches (at most `maxMismatches`). */
-export async function runDifferential(pair: Pair, seed: number, count: number, maxMismatches = 5, onProgress?: (n: number, known: number) => void): Promise<Mismatch[]> {
-  const r = rng(seed);
-  const bad: Mismatch[] = [];
-  let known = 0;
-  let ran = 0;
-  for (let i = 0; i < count && bad.length < maxMismatches; i++) {
-    const { bytes, cuts, halfClose } = genCase(r);
-    ran++;
-    const methods: string[] = []; // no HEAD requests are generated
-    const run = async (port: number): Promise<Answer> => {
-      pair.seen.length = 0;
-      const data = await exchange(port, bytes, cuts, halfClose);
-      // requests the gateway forwarded may still be in flight to the backend when the client is cut
-      await new Promise((res) => setTimeout(res, 2));
-      // sorted: node:http forwards pipelined requests concurrently, the fast engine one after the other
-      const seen = pair.seen.filter((s) => s.complete).map((s) => `${s.method} ${s.url} [${s.headers.join(' | ')}] ${JSON.stringify(s.body)}`).sort();
-      return { responses: describeResponses(data, methods), seen };
-    };
-    const node = await run(pair.nodePort);
-    const fast = await run(pair.fastPort);
-    if (JSON.stringify(node.responses) === JSON.stringify(fast.responses) && knownDivergence(node.seen, fast.seen)) known++;
-    else if (JSON.stringify(node.seen) === JSON.stringify(fast.seen) && trailingErrorOnly(node.responses, fast.responses)) known++;
-    else if (halfClose && JSON.stringify(node.seen) === JSON.stringify(fast.seen) && isPrefix(node.responses, fast.responses)) known++;
-    else if (JSON.stringify(node) !== JSON.stringify(fast)) bad.push({ index: i, bytes: bytes.toString('latin1'), cuts, halfClose, node, fast });
-    if (onProgress !== undefined && i % 1000 === 999) onProgress(i + 1, known);
-  }
-  if (onProgress !== undefined) onProgress(ran, known);
-  return bad;
+export interface RunOptions {
+  seed: number;
+  /** First case index (default 0). */
+  from?: number;
+  count: number;
+  slots: Slot[];
+  /** Stop after this many mismatches (default 5). */
+  maxMismatches?: number;
+  /** Called every `progressEvery` cases (default 10,000) and at the end. */
+  onProgress?: (r: RunResult) => void;
+  progressEvery?: number;
+  /** Every case that is not 'same' (to look at the tolerated classes). */
+  onDifference?: (m: Mismatch, verdict: string) => void;
+}
+
+export interface RunResult {
+  /** Cases run (indices from .. from + ran - 1, all of them). */
+  ran: number;
+  /** Cases per verdict ('same', the tolerated classes, 'mismatch'). */
+  classes: Record<string, number>;
+  mismatches: Mismatch[];
+  /** Sides whose gateway did not close within 2 s, or whose upstream did not settle (counted, compared all the same). */
+  timedOut: number;
+  unsettled: number;
+  ms: number;
+}
+
+/** Run cases from..from+count-1 of `seed` on the slots, one case per slot at a time. */
+export async function runDifferential(o: RunOptions): Promise<RunResult> {
+  const from = o.from ?? 0;
+  const end = from + o.count;
+  const max = o.maxMismatches ?? 5;
+  const every = o.progressEvery ?? 10_000;
+  const started = Date.now();
+  const res: RunResult = { ran: 0, classes: {}, mismatches: [], timedOut: 0, unsettled: 0, ms: 0 };
+  let next = from;
+  const worker = async (slot: Slot): Promise<void> => {
+    while (next < end && res.mismatches.length < max) {
+      const index = next++;
+      const c = caseAt(o.seed, index);
+      const { node, fast } = await runCase(slot, c);
+      for (const a of [node, fast]) {
+        if (a.timedOut) res.timedOut++;
+        if (a.unsettled) res.unsettled++;
+      }
+      const v = classify(c, node, fast);
+      res.classes[v] = (res.classes[v] ?? 0) + 1;
+      if (v !== 'same') {
+        const m: Mismatch = { index, bytes: c.bytes.toString('latin1'), cuts: c.cuts, halfClose: c.halfClose, node, fast };
+        if (v === 'mismatch') res.mismatches.push(m);
+        o.onDifference?.(m, v);
+      }
+      res.ran++;
+      if (o.onProgress !== undefined && res.ran % every === 0) o.onProgress({ ...res, ms: Date.now() - started });
+    }
+  };
+  await Promise.all(o.slots.map(worker));
+  res.ms = Date.now() - started;
+  res.mismatches.sort((a, b) => a.index - b.index);
+  o.onProgress?.(res);
+  return res;
 }

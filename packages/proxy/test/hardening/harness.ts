@@ -2,12 +2,13 @@
  * Engine-independent harness for the hardening, fault and soak tests: a gateway is started from a
  * RoutingTable (or Gateway API YAML) by a `GatewayFactory` and the tests only ever see its port, so the
  * same tables run against every HTTP/1.1 engine. `GATEHOUSE_HTTP_ENGINE` (`node` | `fast`, as for
- * `gatehouse run`) picks the factory, default `node`.
+ * `gatehouse run`) picks the factory, default the proxy's own (`fast`).
  */
 import http from 'node:http';
 import net from 'node:net';
 import type { RoutingTable } from '@gatehouse/core';
 import { GatehouseRuntime, type RuntimeOptions } from '../../src/runtime.js';
+import { DEFAULT_HTTP_ENGINE } from '../../src/fast/engine.js';
 import type { RequestRecord } from '../../src/api.js';
 import { emptyStatus } from '../helpers/ir.js';
 import { compileYaml } from '../helpers/yaml.js';
@@ -54,9 +55,9 @@ export const ENGINES: Record<string, GatewayFactory> = {
   fast: (t, opts) => runtimeGateway(t, { ...opts, httpEngine: 'fast' }),
 };
 
-/** The engine under test (`GATEHOUSE_HTTP_ENGINE`, default `node`). */
+/** The engine under test (`GATEHOUSE_HTTP_ENGINE`, else the proxy's default, DEFAULT_HTTP_ENGINE). */
 export function startGateway(t: RoutingTable, opts?: RuntimeOptions): Promise<GatewayUnderTest> {
-  const name = process.env.GATEHOUSE_HTTP_ENGINE ?? 'node';
+  const name = process.env.GATEHOUSE_HTTP_ENGINE ?? DEFAULT_HTTP_ENGINE;
   const f = ENGINES[name];
   if (f === undefined) throw new Error(`unknown GATEHOUSE_HTTP_ENGINE ${name}`);
   return f(t, opts);
