@@ -26,6 +26,7 @@ import { FastHead, isRequestIdName, sameName, upstreamFieldsText, upstreamHeader
 import { acceptableRequestId, checkTransferEncoding, newRequestId, sameAuthority } from '../limits.js';
 import type { PendingCounter } from '../engine/engine.js';
 import type { UpConn, UpstreamUser } from './upstream.js';
+import { writeText } from './write.js';
 
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]+)/;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -445,8 +446,11 @@ export class FastExchange implements Expirable, UpstreamUser {
     const buffered = this.bodyBuffer;
     // one write for a request without body bytes yet; head and body together otherwise
     const more = (buffered !== null && buffered.length > 0) || this.body !== null || (this.chunked && this.reqComplete);
-    if (more) s.cork();
-    s.write(this.head.method + ' ' + this.upstreamPath + ' HTTP/1.1\r\n' + (this.hostLine ?? up.pool.hostLine) + KEEP_ALIVE + this.upstreamHead, 'latin1');
+    const text = this.head.method + ' ' + this.upstreamPath + ' HTTP/1.1\r\n' + (this.hostLine ?? up.pool.hostLine) + KEEP_ALIVE + this.upstreamHead;
+    if (more) {
+      s.cork();
+      s.write(text, 'latin1');
+    } else writeText(s, text);
     if (buffered !== null) {
       if (buffered.length > 0) s.write(buffered);
       this.reqSent = true;
@@ -608,7 +612,7 @@ export class FastExchange implements Expirable, UpstreamUser {
         text += 'Content-Length: 0\r\n';
       } else text += 'Transfer-Encoding: chunked\r\n';
     }
-    if (!conn.socket.write(text + CRLF + body, 'latin1')) this.up?.socket.pause();
+    if (!writeText(conn.socket, text + CRLF + body)) this.up?.socket.pause();
   }
 
   onResBody(chunk: Buffer): void {
