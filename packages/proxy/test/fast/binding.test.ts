@@ -50,3 +50,31 @@ t.test('engine selection: flag, environment, default, fallback', async (t) => {
   t.equal(selectHttpEngine('node', logger), 'node', 'the flag wins over the environment');
   t.same(logs, []);
 });
+
+t.test('direct head writes (fast/write.ts): available here, bytes arrive in order with stream writes', async (t) => {
+  const net = await import('node:net');
+  const { directWrites, writeText } = await import('../../src/fast/write.js');
+  t.ok(directWrites, `the stream_wrap binding is usable on ${process.version}`);
+  const got: Buffer[] = [];
+  const server = net.createServer((s) => s.on('data', (d: Buffer) => got.push(d)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const c = net.connect((server.address() as import('node:net').AddressInfo).port, '127.0.0.1');
+  await new Promise((r) => c.once('connect', r));
+  // a direct write, a stream write, a large direct write the kernel may split, then a stream write
+  t.equal(writeText(c, 'one|'), true);
+  c.write('two|');
+  const big = 'x'.repeat(4 * 1024 * 1024);
+  writeText(c, big);
+  c.end('three');
+  await new Promise<void>((r) => {
+    const check = (): void => {
+      if (Buffer.concat(got).length >= big.length + 13) r();
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+  const text = Buffer.concat(got).toString('latin1');
+  t.equal(text.length, big.length + 13);
+  t.ok(text.startsWith('one|two|') && text.endsWith('three'), 'order kept across direct and stream writes');
+});
