@@ -83,7 +83,6 @@ export class UpConn implements Expirable {
     const H = binding.HTTPParser;
     const p = new H() as OwnedParser;
     p[kUp] = this;
-    p[H.kOnMessageBegin] = upOnBegin;
     p[H.kOnHeaders] = upOnHeaders;
     p[H.kOnHeadersComplete] = upOnHeadersComplete;
     p[H.kOnBody] = upOnBody;
@@ -198,9 +197,10 @@ function upOnRead(this: OwnedSocket, nread: number, buf: Buffer): boolean {
   up.executing = false;
   const release = up.deferredRelease;
   if (release !== 0) {
-    // the exchange finished during this read; a second message in the same bytes made the socket dead
+    // the exchange finished during this read: reusable only if nothing followed its response (a whole
+    // second message made the socket dead; the start of one leaves the parser inside a head)
     up.deferredRelease = 0;
-    up.release(release === 1 && typeof ret === 'number');
+    up.release(release === 1 && typeof ret === 'number' && up.parser.headersCompleted());
   }
   // what this chunk produced for the client beyond one write (UpConn.corkDown) leaves in one writev
   const corked = up.corked;
@@ -262,12 +262,6 @@ function upOnClose(this: OwnedSocket): void {
 
 // ---- parser callbacks (this = parser)
 
-function upOnBegin(this: OwnedParser): void {
-  const up = this[kUp]!;
-  // a second message after the final response: the upstream sent bytes nobody asked for
-  if (up.finalDone || up.user === null) up.dead = true;
-}
-
 function upOnHeaders(this: OwnedParser, headers: string[]): void {
   const up = this[kUp]!;
   if (up.extra === null) up.extra = headers.slice();
@@ -293,7 +287,11 @@ function upOnHeadersComplete(
     up.extra = null;
   }
   const u = up.user;
-  if (u === null || up.dead) return 1;
+  if (u === null || up.dead) {
+    // a message after the final response (the exchange let go of the socket): nobody asked for it
+    up.dead = true;
+    return 1;
+  }
   if (status < 200) {
     // 1xx: llhttp resets for the final response; the node engine drops interim answers too
     up.interim = true;

@@ -10,8 +10,11 @@ import { gateway } from '../helpers/gateway.js';
 import { backend, freePort, table } from '../helpers/ir.js';
 import { raw } from '../helpers/client.js';
 
-/** A raw backend: the first request of every connection gets `ok` plus an appended `EVIL` response. */
-async function doubleAnswerBackend(): Promise<{ port: number; requests: () => number; close: () => void }> {
+/**
+ * A raw backend: the first request of every connection gets its answer plus `extra` appended (a whole
+ * unrequested `EVIL` response by default).
+ */
+async function doubleAnswerBackend(extra = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL'): Promise<{ port: number; requests: () => number; close: () => void }> {
   let requests = 0;
   const server = net.createServer((s) => {
     let buf = '';
@@ -26,7 +29,7 @@ async function doubleAnswerBackend(): Promise<{ port: number; requests: () => nu
         const path = line.split(' ')[1];
         const body = `real ${path}`;
         let out = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-        if (first) out += 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL';
+        if (first) out += extra;
         first = false;
         s.write(out);
       }
@@ -56,5 +59,23 @@ t.test('an unrequested second response from the upstream never answers another r
     const a = await raw(gw, `GET /seq${i} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, 3000);
     t.match(a, new RegExp(`real /seq${i}`), `request ${i} answered by its own response`);
     t.notMatch(a, /EVIL/);
+  }
+});
+
+t.test('a partial unrequested message after a response never reaches the next request on that socket', async (t) => {
+  // the start of a second response head: a reused socket would parse the next real answer as its rest
+  const be = await doubleAnswerBackend('HTTP/1.1 200 OK\r\nContent-Length: 4\r\nX-Smuggled: ');
+  t.teardown(be.close);
+  const port = await freePort();
+  const { rt, port: gw } = await gateway(table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('be', [{ address: '127.0.0.1', port: be.port }])]));
+  t.teardown(() => rt.close(0));
+  const pipelined = await raw(gw, 'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 3000);
+  t.match(pipelined, /real \/one/, 'first answer');
+  t.match(pipelined, /real \/two/, 'second request answered by its own response');
+  t.notMatch(pipelined, /smuggled/i);
+  for (let i = 0; i < 3; i++) {
+    const a = await raw(gw, `GET /seq${i} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, 3000);
+    t.match(a, new RegExp(`^HTTP/1.1 200 [^]*real /seq${i}`), `request ${i} answered by its own response`);
+    t.notMatch(a, /smuggled/i);
   }
 });
