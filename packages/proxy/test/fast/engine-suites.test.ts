@@ -13,7 +13,7 @@
  * soak runs here with 200 connections for 8 s (1,000 for 20 s in the default run): the same traffic mix
  * and checks, ~10 s instead of ~40 s.
  *
- * Two files at a time; about 70 s on a quiet machine (most of it TypeScript start-up per file). Skipped
+ * Two files at a time; about 115 s on the shared 2-core machine (most of it TypeScript start-up per file). Skipped
  * when this Node has no usable llhttp binding (both runs would be the node engine then).
  */
 import { spawn } from 'node:child_process';
