@@ -82,6 +82,18 @@ export function validHost(h: string): boolean {
       continue;
     return false;
   }
+  if (h.charCodeAt(0) === 91) {
+    // an IP literal: `[...]`, then nothing or `:` and the port digits; no other brackets
+    const close = h.indexOf(']');
+    if (close < 2 || h.indexOf('[', 1) !== -1 || h.indexOf(']', close + 1) !== -1) return false;
+    if (close + 1 < n && h.charCodeAt(close + 1) !== 58) return false;
+    for (let i = close + 2; i < n; i++) {
+      const c = h.charCodeAt(i);
+      if (c < 48 || c > 57) return false;
+    }
+    return true;
+  }
+  if (h.indexOf('[') !== -1 || h.indexOf(']') !== -1) return false;
   const colon = h.lastIndexOf(':');
   if (colon !== -1 && h.charCodeAt(0) !== 91) {
     if (h.indexOf(':') !== colon) return false;

@@ -798,6 +798,8 @@ export interface RunResult {
   /** Sides whose gateway did not close within 2 s, or whose upstream did not settle (counted, compared all the same). */
   timedOut: number;
   unsettled: number;
+  /** The first few cases that timed out or did not settle (to replay them). */
+  slow: number[];
   ms: number;
 }
 
@@ -808,7 +810,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
   const max = o.maxMismatches ?? 5;
   const every = o.progressEvery ?? 10_000;
   const started = Date.now();
-  const res: RunResult = { ran: 0, classes: {}, mismatches: [], timedOut: 0, unsettled: 0, ms: 0 };
+  const res: RunResult = { ran: 0, classes: {}, mismatches: [], timedOut: 0, unsettled: 0, slow: [], ms: 0 };
   let next = from;
   const worker = async (slot: Slot): Promise<void> => {
     while (next < end && res.mismatches.length < max) {
@@ -819,6 +821,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
         if (a.timedOut) res.timedOut++;
         if (a.unsettled) res.unsettled++;
       }
+      if ((node.timedOut || node.unsettled || fast.timedOut || fast.unsettled) && res.slow.length < 20) res.slow.push(index);
       const v = classify(c, node, fast);
       res.classes[v] = (res.classes[v] ?? 0) + 1;
       if (v !== 'same') {
