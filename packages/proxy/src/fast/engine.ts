@@ -102,10 +102,10 @@ export class FastEngine {
       p[H.kOnHeadersComplete] = this.#onHeadersComplete;
       p[H.kOnBody] = onBody;
       p[H.kOnMessageComplete] = onMessageComplete;
+      p[H.kOnExecute] = onExecute;
     }
     // the strict parser (lenient flags 0) with the same head limit as the node engine
     p.initialize(H.REQUEST, {}, this.engine.limits.maxHeaderBytes, 0);
-      p[H.kOnExecute] = onExecute;
     return p;
   }
 
