@@ -699,7 +699,7 @@ const endsWithError = (a: Answer, reply: Buffer | null): boolean => reply !== nu
  * node-forwards-unanswered: the extra requests the node engine forwarded are requests of the case the
  * client got no answer for (the answers go in order; a parse error's reply answers no request).
  */
-function forwardedUnanswered(ref: RefParse, node: Answer, fast: Answer): boolean {
+function forwardedUnanswered(ref: RefParse, node: Answer, fast: Answer, nodeAnswers: string[]): boolean {
   if (node.seen.length <= fast.seen.length) return false;
   const rest = node.seen.map((l, i) => ({ l, part: node.seenParts[i] }));
   for (const f of fast.seen) {
@@ -707,7 +707,7 @@ function forwardedUnanswered(ref: RefParse, node: Answer, fast: Answer): boolean
     if (i === -1) return false;
     rest.splice(i, 1);
   }
-  const answered = node.responses.length - (endsWithError(node, errorReply(ref)) ? 1 : 0);
+  const answered = nodeAnswers.length - (endsWithError(node, errorReply(ref)) ? 1 : 0);
   const unanswered = ref.requests.slice(answered).filter((r) => r.complete);
   for (const { part } of rest) {
     const i = unanswered.findIndex((r) => r.method === part[0] && r.body === part[1]);
@@ -745,8 +745,23 @@ export function classify(c: { bytes: Buffer; cuts: number[]; halfClose: boolean 
   const sameAnswers = same(node.responses, fast.responses);
   if (sameSeen && sameAnswers) return 'same';
   const ref = referenceParse(c);
-  if (sameAnswers) return forwardedUnanswered(ref, node, fast) ? 'node-forwards-unanswered' : 'mismatch';
-  if (!sameSeen) return 'mismatch';
+  const repaired = !sameAnswers && continueInside(node, fast);
+  // the backend: the same requests, or the node engine's extra requests are ones never answered
+  const classes: string[] = [];
+  if (!sameSeen) {
+    if (!forwardedUnanswered(ref, node, fast, repaired ? fast.responses : node.responses)) return 'mismatch';
+    classes.push('node-forwards-unanswered');
+  }
+  // the client: the same answers, or one of the answer classes (a combination counts as its own class)
+  if (!sameAnswers) {
+    const a = repaired ? 'node-continue-inside-answer' : answerClass(ref, node, fast);
+    if (a === null) return 'mismatch';
+    classes.push(a);
+  }
+  return classes.join(' + ');
+}
+
+function answerClass(ref: RefParse, node: Answer, fast: Answer): string | null {
   const reply = errorReply(ref);
   // the request of the n-th answer had its head in the piece the parse error came in
   const inErrorPiece = (n: number): boolean => n >= 1 && ref.requests[n - 1]?.piece === ref.errorPiece;
@@ -761,8 +776,7 @@ export function classify(c: { bytes: Buffer; cuts: number[]; halfClose: boolean 
     if (prefix(node.responses, fast.responses) && inErrorPiece(n) && fast.responses.slice(n).every((l, i) => local(l) && inErrorPiece(n + 1 + i)))
       return 'node-drops-queued-answer';
   }
-  if (continueInside(node, fast)) return 'node-continue-inside-answer';
-  return 'mismatch';
+  return null;
 }
 
 export interface Mismatch {
