@@ -293,6 +293,7 @@ export async function run(argv: string[]): Promise<number> {
   // --http-engine: every Runtime of this process (and cluster workers, which inherit the environment)
   if (config.httpEngine !== undefined) process.env.GATEHOUSE_HTTP_ENGINE = config.httpEngine;
   installLastResortHandlers(() => stopped?.logger ?? null);
+  quietClosedStdio();
   if (cluster.isWorker) return runWorker(config);
   const code = await serve(config, {
     workers: config.workers,
@@ -310,6 +311,16 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 let lastResortInstalled = false;
+
+/**
+ * stdout/stderr whose reader went away (`gatehouse run | head`, a closed log pipe): the first write error
+ * (EPIPE) ends that stream and later log lines there are dropped, instead of each failed write raising
+ * an error that is itself logged to the same pipe — a loop that kept the process busy and deaf to SIGINT.
+ */
+export function quietClosedStdio(): void {
+  // always ours: another listener present now may be a temporary one (once(), finished())
+  for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
+}
 
 /**
  * The last resort (docs/reliability.md): an error nobody handled is logged. Operational errors of

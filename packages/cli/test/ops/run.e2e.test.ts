@@ -114,3 +114,23 @@ t.test('usage errors exit 2', async (t) => {
   t.equal((await withTimeout(p.exited, 5000, 'exit')).code, 2);
   t.match(p.stderr(), /--log-format must be one of json, pretty/);
 });
+
+t.test('stdout and stderr closed by their reader (`gatehouse run | head`): still serves, SIGINT exits 0', async (t) => {
+  const env = await quickstartEnv();
+  t.teardown(env.close);
+  const p = gatehouse(['run', env.dir, '--admin', `127.0.0.1:${env.admin}`, '--access-log', 'json', '--log-level', 'debug', '--drain-timeout', '2s']);
+  t.teardown(() => void p.child.kill('SIGKILL'));
+  await waitReady(env.admin, p);
+  // the reader goes away: every later write gets EPIPE
+  p.child.stdout!.destroy();
+  p.child.stderr!.destroy();
+  for (let i = 0; i < 20; i++) {
+    const r = await request(env.port, 'www.example.com', '/');
+    t.equal(r.status, 200, `request ${i} served with the log pipes closed`);
+  }
+  await sleep(300);
+  t.equal(p.child.exitCode, null, 'still running');
+  p.child.kill('SIGINT');
+  const ex = await withTimeout(p.exited, 6000, 'exit after SIGINT');
+  t.same(ex, { code: 0, signal: null }, 'drained and exited 0');
+});
