@@ -74,7 +74,13 @@ export class FastEngine {
       this.#open(socket, ref, engines, true, sni);
       return;
     }
+    // until its first byte a connection is only in `silent` (the headers timeout applies to it too)
+    const silent = this.#silent;
+    silent.set(socket, performance.now());
+    this.#startSweep();
+    socket.once('close', () => silent.delete(socket));
     socket.once('data', (chunk: Buffer) => {
+      silent.delete(socket);
       if (looksLikeH2Preface(chunk)) {
         socket.pause();
         socket.unshift(chunk);
@@ -85,6 +91,9 @@ export class FastEngine {
       this.#open(socket, ref, engines, false, null).firstChunk(chunk);
     });
   }
+
+  /** Plain connections that have not sent a byte yet, with their accept time. */
+  readonly #silent = new Map<Socket, number>();
 
   #open(socket: Socket, ref: PortRef, engines: HttpEngines, secure: boolean, sni: string | null): DownConn {
     this.#startSweep();
@@ -154,6 +163,13 @@ export class FastEngine {
     this.pools.sweep(now);
     const requestMs = this.engine.limits.requestTimeoutMs;
     for (const c of this.conns) c.sweep(now, this.#keepAliveMs, this.#headersMs, requestMs);
+    // a connection that never sends a request head is closed like one that sends it too slowly
+    // (nothing was asked, so nothing is answered)
+    for (const [s, at] of this.#silent) {
+      if (now - at <= this.#headersMs) continue;
+      this.#silent.delete(s);
+      s.destroy();
+    }
   }
 }
 

@@ -81,7 +81,19 @@ export class HttpEngines {
   /** Hand a plain-TCP connection over: h2c prior knowledge goes to http2, the rest to node:http. */
   acceptPlain(socket: Socket): void {
     this.track(socket);
-    socket.once('data', (chunk: Buffer) => this.#sniff(socket, chunk));
+    // until the first byte node:http does not see the socket: its headers timeout is ours to apply
+    const ms = this.ref.current.engine.limits.headersTimeoutMs;
+    if (ms > 0) {
+      socket.setTimeout(ms);
+      socket.once('timeout', destroySilent);
+    }
+    socket.once('data', (chunk: Buffer) => {
+      if (ms > 0) {
+        socket.setTimeout(0);
+        socket.removeListener('timeout', destroySilent);
+      }
+      this.#sniff(socket, chunk);
+    });
   }
 
   #sniff(socket: Socket, chunk: Buffer): void {
@@ -167,6 +179,11 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void 
 }
 
 function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+/** A connection that sent nothing within the headers timeout: closed, nothing to answer. */
+function destroySilent(this: Socket): void {
   this.destroy();
 }
 

@@ -69,6 +69,31 @@ t.test('slow clients: headers timeout (slowloris) → 408 and closed; idle keep-
   t.equal(be.requests.filter((r) => r.method === 'POST').length, 0, 'the unfinished POST never completed upstream');
 });
 
+t.test('a connection that never sends a byte is closed after the headers timeout', async (t) => {
+  const be = await recordingBackend();
+  const port = await freePort();
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
+  const gw = await startGateway(tbl, { limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, idleTimeoutMs: 60_000 } });
+  t.teardown(async () => {
+    await gw.close();
+    await be.close();
+  });
+  const s = net.connect(gw.port, '127.0.0.1');
+  await new Promise((r) => s.once('connect', r));
+  const start = Date.now();
+  const closedAfter = await new Promise<number>((r) => {
+    const timer = setTimeout(() => r(-1), 5000);
+    s.once('close', () => {
+      clearTimeout(timer);
+      r(Date.now() - start);
+    });
+    s.on('error', () => undefined);
+  });
+  t.ok(closedAfter >= 250, `not before the headers timeout (${closedAfter} ms)`);
+  t.ok(closedAfter > 0 && closedAfter < 2500, `closed within the timeout + the 1 s sweep (${closedAfter} ms)`);
+  t.equal(be.requests.length, 0, 'nothing reached the backend');
+});
+
 t.test('max connections per listener', async (t) => {
   const be = await recordingBackend();
   const port = await freePort();
