@@ -5,6 +5,7 @@ import { ErrorCode, GatehouseError } from '../errors.js';
 import { preparedPort } from '../engine/prepared.js';
 import { HttpEngines, type PortRef } from './http-server.js';
 import { drainFast, fastFor } from '../fast/engine.js';
+import { capConnections } from './l4-common.js';
 
 /**
  * A plain-HTTP port (PortIR.protocol `HTTP`): HTTP/1.1 via node:http and h2c with prior knowledge via
@@ -37,7 +38,7 @@ export class HttpPortServer implements PortServer {
       else this.#engines.acceptPlain(socket);
     });
     // beyond this many open connections, Node closes new ones at once (limits.maxConnections)
-    this.#server.maxConnections = this.#ref.current.engine.limits.maxConnections;
+    capConnections(this.#server, this.#ref.current.engine.limits.maxConnections, ctx.logger, this.key);
   }
 
   listen(): Promise<void> {
@@ -51,14 +52,6 @@ export class HttpPortServer implements PortServer {
       this.#server.listen({ host: this.#port.address ?? this.#ctx.bindAddress, port: this.#port.port, backlog: 4096 }, () => {
         this.#server.removeListener('error', onError);
         this.#server.on('error', (err) => this.#ctx.logger.error('listener error', { key: this.key, error: err.message }));
-        let lastDropLog = 0;
-        this.#server.on('drop', () => {
-          // at most one line per second under a connection flood
-          const now = Date.now();
-          if (now - lastDropLog < 1000) return;
-          lastDropLog = now;
-          this.#ctx.logger.warn('connection refused: max connections reached', { key: this.key, max: this.#server.maxConnections });
-        });
         resolve();
       });
     });

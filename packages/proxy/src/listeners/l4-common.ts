@@ -464,3 +464,18 @@ export function listenOn(server: net.Server, host: string, port: number): Promis
     });
   });
 }
+
+/**
+ * A listener's connection cap (limits.maxConnections, the same on every port kind): beyond it Node
+ * closes new connections at once; logged at most once a second under a connection flood.
+ */
+export function capConnections(server: net.Server, max: number, logger: { warn(msg: string, fields?: Record<string, unknown>): void }, key: string): void {
+  server.maxConnections = max;
+  let lastLog = 0;
+  server.on('drop', () => {
+    const now = Date.now();
+    if (now - lastLog < 1000) return;
+    lastLog = now;
+    logger.warn('connection refused: max connections reached', { key, max });
+  });
+}

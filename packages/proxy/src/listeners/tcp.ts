@@ -10,6 +10,7 @@
 import net from 'node:net';
 import type { L4RouteIR, PortIR } from '@gatehouse/core';
 import type { PortServer, PortServerContext } from '../api.js';
+import { preparedPort } from '../engine/prepared.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_TCP_IDLE_MS,
@@ -17,6 +18,7 @@ import {
   L4Registry,
   RefPicker,
   forward,
+  capConnections,
   listenOn,
   listenerIdOf,
   sweepInterval,
@@ -48,6 +50,7 @@ export class TcpPortServer implements PortServer {
       { allowHalfOpen: true, pauseOnConnect: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 },
       (s) => this.onConnection(s),
     );
+    capConnections(server, preparedPort(this.port, this.ctx).engine.limits.maxConnections, this.ctx.logger, this.key);
     const host = this.port.address ?? this.ctx.bindAddress;
     await listenOn(server, host, this.port.port);
     server.on('error', (err) => this.ctx.logger.error('TCP port server error', { port: this.key, error: String(err) }));

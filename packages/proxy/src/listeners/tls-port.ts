@@ -18,6 +18,7 @@ import tls from 'node:tls';
 import { HostTable, parseClientHello } from '@gatehouse/core';
 import type { ListenerIR, PortIR, TlsRouteIR } from '@gatehouse/core';
 import type { PortServer, PortServerContext } from '../api.js';
+import { preparedPort } from '../engine/prepared.js';
 import { HttpsTerminator } from './https.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -26,6 +27,7 @@ import {
   L4Registry,
   SniRouter,
   forward,
+  capConnections,
   listenOn,
   rejectSocket,
   sweepInterval,
@@ -94,6 +96,7 @@ export class TlsPortServer implements PortServer {
       { allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 },
       (s) => this.onConnection(s),
     );
+    capConnections(server, preparedPort(this.port, this.ctx).engine.limits.maxConnections, this.ctx.logger, this.key);
     const host = this.port.address ?? this.ctx.bindAddress;
     await listenOn(server, host, this.port.port);
     server.on('error', (err) => this.ctx.logger.error('TLS port server error', { port: this.key, error: String(err) }));

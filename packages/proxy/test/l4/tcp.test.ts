@@ -258,3 +258,36 @@ t.test('back-pressure: a client that stops reading stalls the backend instead of
   t.equal(received, total, 'every byte delivered once the client reads');
   c.destroy();
 });
+
+t.test('limits.maxConnections caps a TCP port too: the connection over the cap is closed at once', async (t) => {
+  const { setDefaultLimits } = await import('../../src/limits.js');
+  setDefaultLimits({ maxConnections: 2 });
+  t.teardown(() => setDefaultLimits({}));
+  const a = await tcpEchoServer();
+  const ctx = context(table([backend('Service default/a:7', [a.port])]));
+  const srv = new TcpPortServer(l4Port('TCP', l4Route('default/echo', 'TCPRoute', [ref(0)])), ctx);
+  await srv.listen();
+  t.teardown(async () => {
+    await srv.close(0);
+    await a.close();
+  });
+  const open = async (): Promise<net.Socket> => {
+    const s = net.connect(srv.boundPort(), '127.0.0.1');
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    return s;
+  };
+  const held = [await open(), await open()];
+  for (const s of held) {
+    s.write('hi');
+    await new Promise((r) => s.once('data', r));
+  }
+  const third = await exchange(srv.boundPort(), 'x', { expect: 1, timeoutMs: 1500 });
+  t.equal(third.data, '', 'the third connection gets nothing');
+  await waitFor(() => ctx.logger.lines.some((l) => l.msg === 'connection refused: max connections reached'), 2000, 'drop logged');
+  held[0].destroy();
+  await sleep(100);
+  const again = await exchange(srv.boundPort(), 'ok', { expect: 2 });
+  t.equal(again.data, 'ok', 'a slot freed: served again');
+  held[1].destroy();
+});
