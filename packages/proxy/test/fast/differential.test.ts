@@ -4,7 +4,7 @@
  * Case i depends only on (seed, i): FUZZ_FROM=i starts a range there (long runs split into ranges), and
  * FUZZ_CASE=i replays one case alone (FUZZ_REPEAT times), printing both engines' answers. A failure
  * prints the case. Long runs and their results: docs/reliability.md "Differential fuzzing"; the
- * tolerated classes: docs/architecture.md §3.
+ * tolerated classes: docs/architecture.md §3 and docs/reliability.md.
  */
 import t from 'tap';
 import { caseAt, classify, runCase, runDifferential, startSlots, waits, type RunResult } from './differential.js';

@@ -5,8 +5,12 @@
  * recording backend. Both must give the same client answer (status line, key headers, body per
  * response) and the backend must see the same requests (method, target, header list, body).
  *
- * Used by differential.test.ts (bounded, CI) and for long runs:
- *   FUZZ_COUNT=1000000 FUZZ_SEED=42 npx tap test/fast/differential.test.ts --timeout=0
+ * Cases run on independent slots side by side (each a recording backend with one gateway per engine);
+ * every piece of a case is read by the gateway, and the gateway idle, before the next is sent. The
+ * tolerated classes (all node-side) are matched in their exact shape by classify().
+ *
+ * Used by differential.test.ts (bounded, CI) and for long runs, split into ranges:
+ *   FUZZ_SEED=20261127 FUZZ_FROM=0 FUZZ_COUNT=500000 FUZZ_SLOTS=16 npx tap test/fast/differential.test.ts --timeout=0
  */
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
