@@ -247,3 +247,47 @@ export function acceptableRequestId(v: string): boolean {
   }
   return true;
 }
+
+/** Host header syntax: reg-name / IPv4 / [IPv6], optional :port (both engines). */
+export function validHost(h: string): boolean {
+  const n = h.length;
+  if (n === 0 || n > 255) return false;
+  for (let i = 0; i < n; i++) {
+    const c = h.charCodeAt(i);
+    if (
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 57) ||
+      c === 46 ||
+      c === 45 ||
+      c === 58 ||
+      c === 95 ||
+      c === 91 ||
+      c === 93 ||
+      c === 126
+    )
+      continue;
+    return false;
+  }
+  if (h.charCodeAt(0) === 91) {
+    // an IP literal: `[...]`, then nothing or `:` and the port digits; no other brackets
+    const close = h.indexOf(']');
+    if (close < 2 || h.indexOf('[', 1) !== -1 || h.indexOf(']', close + 1) !== -1) return false;
+    if (close + 1 < n && h.charCodeAt(close + 1) !== 58) return false;
+    for (let i = close + 2; i < n; i++) {
+      const c = h.charCodeAt(i);
+      if (c < 48 || c > 57) return false;
+    }
+    return true;
+  }
+  if (h.indexOf('[') !== -1 || h.indexOf(']') !== -1) return false;
+  const colon = h.lastIndexOf(':');
+  if (colon !== -1) {
+    if (h.indexOf(':') !== colon) return false;
+    for (let i = colon + 1; i < n; i++) {
+      const c = h.charCodeAt(i);
+      if (c < 48 || c > 57) return false;
+    }
+  }
+  return true;
+}

@@ -14,11 +14,11 @@ import { Transform } from 'node:stream';
 import type { BackendIR, ListenerIR, RequestHead } from '@gatehouse/core';
 import type { RequestRecord, ResolvedEndpoint } from '../api.js';
 import { isConnectError, type LocalReply, Replies, replyForUpstreamError } from '../errors.js';
-import { acceptableRequestId, checkTransferEncoding, newRequestId, sameAuthority } from '../limits.js';
+import { acceptableRequestId, checkTransferEncoding, newRequestId, sameAuthority, validHost } from '../limits.js';
 import type { Cors } from '../filters/cors.js';
 import { MIRROR_BODY_LIMIT } from '../filters/mirror.js';
 import type { FilterPlan } from '../filters/plan.js';
-import { connectionTokens, isHopByHop, maybeHop, removeHeader, responseHeaders, sameName, setHeader } from '../upstream/headers.js';
+import { connectionTokens, isHopByHop, isRequestIdName, maybeHop, removeHeader, responseHeaders, sameName, setHeader } from '../upstream/headers.js';
 import { forwardH2c } from '../upstream/h2c-forward.js';
 import { sendMirrors } from '../upstream/mirror.js';
 import { kRemoteAddress } from '../listeners/sniff.js';
@@ -93,55 +93,7 @@ function hasRequestId(headers: string[]): boolean {
   return false;
 }
 
-/** `x-request-id` in any case (callers checked the length, 12). */
-function isRequestIdName(name: string): boolean {
-  const c = name.charCodeAt(0);
-  return (c === 120 || c === 88) && (name === 'x-request-id' || name.toLowerCase() === 'x-request-id');
-}
 
-/** Host header syntax: reg-name / IPv4 / [IPv6], optional :port. */
-function validHost(h: string): boolean {
-  const n = h.length;
-  if (n === 0 || n > 255) return false;
-  for (let i = 0; i < n; i++) {
-    const c = h.charCodeAt(i);
-    if (
-      (c >= 97 && c <= 122) ||
-      (c >= 65 && c <= 90) ||
-      (c >= 48 && c <= 57) ||
-      c === 46 || // .
-      c === 45 || // -
-      c === 58 || // :
-      c === 95 || // _
-      c === 91 || // [
-      c === 93 || // ]
-      c === 126 // ~
-    )
-      continue;
-    return false;
-  }
-  if (h.charCodeAt(0) === 91) {
-    // an IP literal: `[...]`, then nothing or `:` and the port digits; no other brackets
-    const close = h.indexOf(']');
-    if (close < 2 || h.indexOf('[', 1) !== -1 || h.indexOf(']', close + 1) !== -1) return false;
-    if (close + 1 < n && h.charCodeAt(close + 1) !== 58) return false;
-    for (let i = close + 2; i < n; i++) {
-      const c = h.charCodeAt(i);
-      if (c < 48 || c > 57) return false;
-    }
-    return true;
-  }
-  if (h.indexOf('[') !== -1 || h.indexOf(']') !== -1) return false;
-  const colon = h.lastIndexOf(':');
-  if (colon !== -1 && h.charCodeAt(0) !== 91) {
-    if (h.indexOf(':') !== colon) return false;
-    for (let i = colon + 1; i < n; i++) {
-      const c = h.charCodeAt(i);
-      if (c < 48 || c > 57) return false;
-    }
-  }
-  return true;
-}
 
 /** The RequestHead of one request; `headers` is Node's header object, built only when read. */
 class Head implements RequestHead {

@@ -6,7 +6,7 @@
  */
 import type { RequestHead } from '@gatehouse/core';
 import type { FilterPlan } from '../filters/plan.js';
-import { connectionTokens, hopKind, removeHeader, sameName, setHeader } from '../upstream/headers.js';
+import { connectionTokens, hopKind, isRequestIdName, removeHeader, sameName, setHeader } from '../upstream/headers.js';
 
 /** Header names whose duplicates Node's `req.headers` drops (first wins), as node:http does. */
 const FIRST_WINS = new Set([
@@ -61,49 +61,6 @@ export class FastHead implements RequestHead {
   }
 }
 
-/** Host header syntax: reg-name / IPv4 / [IPv6], optional :port (the node engine's rule). */
-export function validHost(h: string): boolean {
-  const n = h.length;
-  if (n === 0 || n > 255) return false;
-  for (let i = 0; i < n; i++) {
-    const c = h.charCodeAt(i);
-    if (
-      (c >= 97 && c <= 122) ||
-      (c >= 65 && c <= 90) ||
-      (c >= 48 && c <= 57) ||
-      c === 46 ||
-      c === 45 ||
-      c === 58 ||
-      c === 95 ||
-      c === 91 ||
-      c === 93 ||
-      c === 126
-    )
-      continue;
-    return false;
-  }
-  if (h.charCodeAt(0) === 91) {
-    // an IP literal: `[...]`, then nothing or `:` and the port digits; no other brackets
-    const close = h.indexOf(']');
-    if (close < 2 || h.indexOf('[', 1) !== -1 || h.indexOf(']', close + 1) !== -1) return false;
-    if (close + 1 < n && h.charCodeAt(close + 1) !== 58) return false;
-    for (let i = close + 2; i < n; i++) {
-      const c = h.charCodeAt(i);
-      if (c < 48 || c > 57) return false;
-    }
-    return true;
-  }
-  if (h.indexOf('[') !== -1 || h.indexOf(']') !== -1) return false;
-  const colon = h.lastIndexOf(':');
-  if (colon !== -1 && h.charCodeAt(0) !== 91) {
-    if (h.indexOf(':') !== colon) return false;
-    for (let i = colon + 1; i < n; i++) {
-      const c = h.charCodeAt(i);
-      if (c < 48 || c > 57) return false;
-    }
-  }
-  return true;
-}
 
 
 // What a request field is for the upstream request (classify()).
@@ -228,10 +185,5 @@ export function upstreamFieldsText(raw: readonly string[], rawHost: string, clie
   return text;
 }
 
-export { sameName };
+export { isRequestIdName, sameName };
 
-/** `x-request-id` in any case (callers checked the length, 12). */
-export function isRequestIdName(name: string): boolean {
-  const c = name.charCodeAt(0);
-  return (c === 120 || c === 88) && sameName(name, 'x-request-id');
-}

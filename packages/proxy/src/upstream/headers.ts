@@ -159,3 +159,9 @@ export function responseHeaders(raw: Buffer[] | string[] | null): string[] {
   if (conn !== null) for (const t of conn) removeHeader(out, t);
   return out;
 }
+
+/** `x-request-id` in any case (callers checked the length, 12). */
+export function isRequestIdName(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return (c === 120 || c === 88) && sameName(name, 'x-request-id');
+}
