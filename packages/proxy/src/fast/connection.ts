@@ -10,8 +10,7 @@
  * binding (which would leave the parser in an undefined state).
  */
 import type { Socket } from 'node:net';
-import type { PortRef } from '../listeners/http-server.js';
-import type { HttpEngines } from '../listeners/http-server.js';
+import { declinedUpgradeHead, type HttpEngines, type PortRef } from '../listeners/http-server.js';
 import { Replies } from '../errors.js';
 import { ProtocolReplies, replyForParserError } from '../limits.js';
 import type { LlParser, ParseError } from './binding.js';
@@ -318,7 +317,7 @@ export class DownConn {
     if (typeof value === 'string' && value.toLowerCase() !== 'websocket' && !this.secure) {
       // not a WebSocket (e.g. `Upgrade: h2c` from curl --http2): decline, as RFC 9110 allows, and serve
       // the request as plain HTTP/1.1 from a fresh parser state (what the node engine does)
-      const text = declinedHead(ex);
+      const text = declinedUpgradeHead(ex.head.method, ex.url, ex.versionMinor, ex.head.raw);
       ex.finishSilently();
       this.fast.reinit(this.parser);
       this.onData(Buffer.concat([Buffer.from(text, 'latin1'), rest]));
@@ -543,25 +542,6 @@ export class DownConn {
   }
 }
 
-/** The request head again, without Upgrade / HTTP2-Settings and the Connection tokens naming them. */
-function declinedHead(ex: FastExchange): string {
-  let text = `${ex.head.method} ${ex.url} HTTP/1.${ex.versionMinor}\r\n`;
-  const raw = ex.head.raw;
-  for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i].toLowerCase();
-    if (lower === 'upgrade' || lower === 'http2-settings') continue;
-    if (lower === 'connection') {
-      const rest = raw[i + 1]
-        .split(',')
-        .map((t) => t.trim())
-        .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t));
-      if (rest.length > 0) text += `${raw[i]}: ${rest.join(', ')}\r\n`;
-      continue;
-    }
-    text += `${raw[i]}: ${raw[i + 1]}\r\n`;
-  }
-  return text + '\r\n';
-}
 
 // ---- socket listeners (this = socket)
 

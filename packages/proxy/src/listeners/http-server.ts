@@ -58,7 +58,7 @@ export class HttpEngines {
       if (typeof up === 'string' && up.toLowerCase() !== 'websocket' && !this.secure) {
         // Not a WebSocket (e.g. `Upgrade: h2c` from curl --http2): decline the upgrade, as RFC 9110
         // allows, and serve the request as plain HTTP/1.1 on a fresh parser.
-        (socket as Socket).unshift(Buffer.concat([declinedUpgradeHead(req), head]));
+        (socket as Socket).unshift(Buffer.concat([Buffer.from(declinedUpgradeHead(req.method ?? 'GET', req.url ?? '/', req.httpVersionMinor, req.rawHeaders), 'latin1'), head]));
         this.h1.emit('connection', socket);
         return;
       }
@@ -188,10 +188,12 @@ function destroySilent(this: Socket): void {
 }
 
 
-/** The request head again, without Upgrade / HTTP2-Settings and the Connection tokens naming them. */
-function declinedUpgradeHead(req: http.IncomingMessage): Buffer {
-  let text = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
-  const raw = req.rawHeaders;
+/**
+ * A declined upgrade's request head again, without Upgrade / HTTP2-Settings and the Connection tokens
+ * naming them: both engines parse it anew and serve the request as plain HTTP/1.1.
+ */
+export function declinedUpgradeHead(method: string, url: string, versionMinor: number, raw: readonly string[]): string {
+  let text = `${method} ${url} HTTP/1.${versionMinor}\r\n`;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i].toLowerCase();
     if (lower === 'upgrade' || lower === 'http2-settings') continue;
@@ -205,7 +207,7 @@ function declinedUpgradeHead(req: http.IncomingMessage): Buffer {
     }
     text += `${raw[i]}: ${raw[i + 1]}\r\n`;
   }
-  return Buffer.from(text + '\r\n', 'latin1');
+  return text + '\r\n';
 }
 
 function sniOf(req: DownRequest): string | null {

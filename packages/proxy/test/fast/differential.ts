@@ -21,6 +21,7 @@ import { loadBinding, type LlParser } from '../../src/fast/binding.js';
 import { HOSTILE } from '../hardening/hostile-table.js';
 import { backend, emptyStatus, freePort, table } from '../helpers/ir.js';
 import { DEFAULT_LIMITS, replyForParserError } from '../../src/limits.js';
+import { declinedUpgradeHead } from '../../src/listeners/http-server.js';
 
 /** mulberry32: small, seedable, good enough to pick cases. */
 export function rng(seed: number): () => number {
@@ -653,7 +654,7 @@ export function referenceParse(c: { bytes: Buffer; cuts: number[]; halfClose: bo
       return false;
     }
     p.initialize(H.REQUEST, {}, DEFAULT_LIMITS.maxHeaderBytes, 0);
-    return run(Buffer.concat([declined(u), chunk.subarray(ret)]));
+    return run(Buffer.concat([Buffer.from(declinedUpgradeHead(u.method, u.url, u.minor, u.headers), 'latin1'), chunk.subarray(ret)]));
   };
   let ok = true;
   for (; piece < pieces.length; piece++) if (!(ok = run(pieces[piece]))) break;
@@ -670,25 +671,6 @@ function headerValue(raw: string[], name: string): string | undefined {
   return undefined;
 }
 
-/** The declined upgrade head both engines parse again (without Upgrade / HTTP2-Settings). */
-function declined(u: { method: string; url: string; minor: number; headers: string[] }): Buffer {
-  let text = `${u.method} ${u.url} HTTP/1.${u.minor}\r\n`;
-  const raw = u.headers;
-  for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i].toLowerCase();
-    if (lower === 'upgrade' || lower === 'http2-settings') continue;
-    if (lower === 'connection') {
-      const rest = raw[i + 1]
-        .split(',')
-        .map((t) => t.trim())
-        .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t));
-      if (rest.length > 0) text += `${raw[i]}: ${rest.join(', ')}\r\n`;
-      continue;
-    }
-    text += `${raw[i]}: ${raw[i + 1]}\r\n`;
-  }
-  return Buffer.from(text + '\r\n', 'latin1');
-}
 
 /** The gateway's reply to the parse error that ended the stream (null: none, or no reply). */
 function errorReply(ref: RefParse): Buffer | null {
