@@ -3,19 +3,25 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import t from 'tap';
 import { backend, freePort, table } from '../helpers/ir.js';
-import { eventually, rawRequest, recordingBackend, startGateway } from './harness.js';
+import { eventually, rawRequest, recordingBackend, startGateway, type GatewayUnderTest } from './harness.js';
 
 const H = 'Host: example.com\r\n';
 
-t.test('header size, header count, URI length, body size', async (t) => {
+/** A gateway with `limits` in front of a recording backend (one route, `/`), both closed at the end. */
+async function limited(t: Tap.Test, limits: Record<string, number>): Promise<{ gw: GatewayUnderTest; be: Awaited<ReturnType<typeof recordingBackend>> }> {
   const be = await recordingBackend();
   const port = await freePort();
   const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
-  const gw = await startGateway(tbl, { limits: { maxHeaderBytes: 4096, maxHeaderCount: 10, maxUriBytes: 100, maxBodyBytes: 10 } });
+  const gw = await startGateway(tbl, { limits });
   t.teardown(async () => {
     await gw.close();
     await be.close();
   });
+  return { gw, be };
+}
+
+t.test('header size, header count, URI length, body size', async (t) => {
+  const { gw, be } = await limited(t, { maxHeaderBytes: 4096, maxHeaderCount: 10, maxUriBytes: 100, maxBodyBytes: 10 });
   const cases: [string, string | string[], number][] = [
     ['header bytes', `GET / HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(5000)}\r\n\r\n`, 431],
     ['header count', `GET / HTTP/1.1\r\n${H}${Array.from({ length: 11 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`, 431],
@@ -41,14 +47,7 @@ t.test('header size, header count, URI length, body size', async (t) => {
 });
 
 t.test('slow clients: headers timeout (slowloris) → 408 and closed; idle keep-alive closed', async (t) => {
-  const be = await recordingBackend();
-  const port = await freePort();
-  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
-  const gw = await startGateway(tbl, { limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, idleTimeoutMs: 300 } });
-  t.teardown(async () => {
-    await gw.close();
-    await be.close();
-  });
+  const { gw, be } = await limited(t, { headersTimeoutMs: 300, requestTimeoutMs: 600, idleTimeoutMs: 300 });
   // a head trickled one header line at a time, never finished
   const start = Date.now();
   const parts = [`GET / HTTP/1.1\r\n`, ...Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: v\r\n`)];
@@ -73,14 +72,7 @@ t.test('slow clients: headers timeout (slowloris) → 408 and closed; idle keep-
 });
 
 t.test('a connection that never sends a byte is closed after the headers timeout', async (t) => {
-  const be = await recordingBackend();
-  const port = await freePort();
-  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
-  const gw = await startGateway(tbl, { limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, idleTimeoutMs: 60_000 } });
-  t.teardown(async () => {
-    await gw.close();
-    await be.close();
-  });
+  const { gw, be } = await limited(t, { headersTimeoutMs: 300, requestTimeoutMs: 600, idleTimeoutMs: 60_000 });
   const s = net.connect(gw.port, '127.0.0.1');
   await new Promise((r) => s.once('connect', r));
   const start = Date.now();
@@ -124,14 +116,7 @@ t.test('max connections per listener', async (t) => {
 });
 
 t.test('h2: max concurrent streams advertised', async (t) => {
-  const be = await recordingBackend();
-  const port = await freePort();
-  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
-  const gw = await startGateway(tbl, { limits: { maxConcurrentStreams: 7 } });
-  t.teardown(async () => {
-    await gw.close();
-    await be.close();
-  });
+  const { gw, be } = await limited(t, { maxConcurrentStreams: 7 });
   const session = http2.connect(`http://127.0.0.1:${gw.port}`);
   await new Promise((r) => session.once('remoteSettings', r));
   t.equal(session.remoteSettings.maxConcurrentStreams, 7);
@@ -144,14 +129,7 @@ t.test('h2: max concurrent streams advertised', async (t) => {
 });
 
 t.test('h2: an idle session gets GOAWAY after the idle timeout', async (t) => {
-  const be = await recordingBackend();
-  const port = await freePort();
-  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
-  const gw = await startGateway(tbl, { limits: { idleTimeoutMs: 300 } });
-  t.teardown(async () => {
-    await gw.close();
-    await be.close();
-  });
+  const { gw } = await limited(t, { idleTimeoutMs: 300 });
   const session = http2.connect(`http://127.0.0.1:${gw.port}`);
   session.on('error', () => undefined);
   const st = session.request({ ':path': '/h2', ':authority': 'example.com' });

@@ -4,6 +4,7 @@ import t from 'tap';
 import { startEchoServer } from '../../src/echo-server.js';
 import { gateway } from '../helpers/gateway.js';
 import { backend, freePort, table } from '../helpers/ir.js';
+import { grpcBackend } from '../helpers/upstream.js';
 
 interface H2Res {
   headers: http2.IncomingHttpHeaders;
@@ -27,31 +28,6 @@ function h2request(session: http2.ClientHttp2Session, headers: http2.OutgoingHtt
   });
 }
 
-/** A gRPC-shaped h2c backend: echoes the message frame, then `grpc-status` in trailers (or trailers-only). */
-async function grpcBackend(): Promise<{ port: number; close: () => Promise<void>; seen: http2.IncomingHttpHeaders[] }> {
-  const seen: http2.IncomingHttpHeaders[] = [];
-  const server = http2.createServer();
-  server.on('stream', (stream, headers) => {
-    seen.push(headers);
-    if (headers[':path'] === '/svc.Echo/Flaky' && seen.filter((h) => h[':path'] === '/svc.Echo/Flaky').length < 3) {
-      stream.respond({ ':status': 503 }, { endStream: true });
-      return;
-    }
-    if (headers[':path'] === '/svc.Echo/Fail') {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'not found' }, { endStream: true });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK' }));
-      stream.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as net.AddressInfo).port, seen, close: () => new Promise((r) => server.close(() => r())) };
-}
 
 t.test('h2c prior knowledge downstream, h2c upstream, gRPC trailers', async (t) => {
   const g = await grpcBackend();

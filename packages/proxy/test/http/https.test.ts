@@ -11,6 +11,7 @@ import { GatehouseRuntime, NoopTelemetry } from '../../src/runtime.js';
 import { DefaultBackendResolver } from '../../src/upstream/resolver.js';
 import { selfSigned } from '../helpers/certs.js';
 import { backend, emptyStatus, freePort, table } from '../helpers/ir.js';
+import { grpcBackend } from '../helpers/upstream.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -550,18 +551,7 @@ t.test('HTTPS drain (Runtime.close): an idle TLS keep-alive connection closes at
 });
 
 t.test('gRPC over HTTPS (ALPN h2, h2c backend) next to HTTP/1.1 over TLS on the same port', async (t) => {
-  // a gRPC-shaped h2c backend: echoes the message, then grpc-status in trailers
-  const g = http2.createServer();
-  g.on('stream', (stream) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK' }));
-      stream.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((r) => g.listen(0, '127.0.0.1', () => r()));
+  const g = await grpcBackend();
   const a = await startEchoServer({ name: 'a' });
   const certs = [selfSigned('ns/default', ['example.org'])];
   const port = await freePort();
@@ -582,7 +572,7 @@ t.test('gRPC over HTTPS (ALPN h2, h2c backend) next to HTTP/1.1 over TLS on the 
         ],
       },
     ],
-    [backend('grpc', [{ address: '127.0.0.1', port: (g.address() as net.AddressInfo).port }], 'h2c'), backend('a', [{ address: '127.0.0.1', port: a.port }])],
+    [backend('grpc', [{ address: '127.0.0.1', port: g.port }], 'h2c'), backend('a', [{ address: '127.0.0.1', port: a.port }])],
     certs,
   );
   const rt = new GatehouseRuntime({ bindAddress: '127.0.0.1', logger: quiet });
@@ -591,7 +581,7 @@ t.test('gRPC over HTTPS (ALPN h2, h2c backend) next to HTTP/1.1 over TLS on the 
     c?.socket.destroy();
     await rt.close(100);
     await a.close();
-    await new Promise<void>((r) => g.close(() => r()));
+    await g.close();
   });
   t.same((await rt.apply(tbl, emptyStatus)).failed, []);
   const gw = rt.boundPorts().get(tbl.ports[0].key)!;
