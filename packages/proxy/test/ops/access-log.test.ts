@@ -3,14 +3,15 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessLog, type AccessLogSink } from '../../src/access-log.js';
+import { AccessLog, IsoTime, RequestLineWriter, requestLogObject, type AccessLogSink } from '../../src/access-log.js';
+import type { RequestRecord } from '../../src/api.js';
 import { sampleRequest } from './helpers.js';
 
 class MemorySink extends EventEmitter implements AccessLogSink {
   writes: string[] = [];
   full = false;
-  write(chunk: string, cb?: (err?: Error | null) => void): boolean {
-    this.writes.push(chunk);
+  write(chunk: Uint8Array, cb?: (err?: Error | null) => void): boolean {
+    this.writes.push(Buffer.from(chunk).toString('utf8'));
     setImmediate(() => cb?.());
     return !this.full;
   }
@@ -124,4 +125,80 @@ t.test('maxWriteBytes splits a batch at line boundaries (cluster workers sharing
   const lines = sink.writes.join('').trim().split('\n');
   t.equal(lines.length, 100);
   t.equal(JSON.parse(lines[99]).bytes_out, 99);
+});
+
+t.test('the request line writer writes exactly what JSON.stringify writes', async (t) => {
+  // a seeded generator, so a failure names a record that can be replayed
+  let seed = 20261127;
+  const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const strings = ['', 'default/web', 'a"b', 'back\\slash', 'tab\tnew\nline', '\u0000\u001f\u007f', 'caf\u00e9 \u4e2d\u6587', '\ud83d\ude00 pair', 'lone \ud800 high', 'lone \udc00 low', '/p?q=%22x%22&y=<>', 'x'.repeat(300)];
+  const numbers = [0, 0.0004, 0.0005, 0.0015, 1, 1.25, 12.5, 0.1 + 0.2, 123.4567, 999.9995, 1e-7, 86_400_000.123456, 2 ** 40 + 0.5, NaN, Infinity];
+  const writer = new RequestLineWriter();
+  let checked = 0;
+  for (let i = 0; i < 5000; i++) {
+    const r: RequestRecord = {
+      gateway: pick(strings), listener: pick(strings), route: rnd() < 0.2 ? null : pick(strings), rule: Math.floor(rnd() * 5) - 1,
+      backend: rnd() < 0.2 ? null : pick(strings), endpoint: rnd() < 0.2 ? null : pick(strings), method: pick(['GET', 'POST', 'M"', 'DELETE']),
+      status: pick([200, 404, 502]), durationMs: rnd() < 0.5 ? pick(numbers) : rnd() * 10 ** Math.floor(rnd() * 8),
+      upstreamMs: rnd() < 0.2 ? -1 : rnd() < 0.5 ? pick(numbers) : rnd() * 100, bytesIn: Math.floor(rnd() * 1e6), bytesOut: Math.floor(rnd() * 1e9),
+      error: rnd() < 0.5 ? null : pick(['no_route', 'timeout', 'q"uote']), host: pick(strings), path: pick(strings), client: pick(['127.0.0.1', '::1', 'fe80::1%eth0']),
+      startTime: pick([0, Date.UTC(2026, 10, 27, 2, 59, 59, 999), Date.UTC(2026, 10, 27, 3, 0, 0, 0), Math.floor(rnd() * 4e12), -1, 253402300800000]),
+    };
+    if (rnd() < 0.5) r.requestId = pick(strings);
+    const want = JSON.stringify(requestLogObject(r));
+    const got = writer.line(r);
+    if (got !== want) {
+      t.equal(got, want, `record ${i}: ${JSON.stringify(r)}`);
+      return;
+    }
+    checked++;
+  }
+  t.equal(checked, 5000, 'every generated record written identically');
+});
+
+t.test('IsoTime formats like toISOString across seconds, days and odd years', async (t) => {
+  const time = new IsoTime();
+  const instants = [0, 999, 1000, 1001, Date.UTC(2026, 11, 31, 23, 59, 59, 999), Date.UTC(2027, 0, 1), -1, -1001, 253402300799999, 253402300800000, -62167219200001, 1.7];
+  for (const i of instants) t.equal(time.format(i), new Date(i).toISOString(), `instant ${i}`);
+});
+
+t.test('a chunk handed to the sink is not touched until the sink is done with it', async (t) => {
+  // keeps each chunk by reference with a copy of its bytes at write time, and calls back later
+  const held: { chunk: Uint8Array; copy: Buffer }[] = [];
+  const changed: number[] = [];
+  const sink = Object.assign(new EventEmitter(), {
+    write(chunk: Uint8Array, cb?: (err?: Error | null) => void): boolean {
+      const entry = { chunk, copy: Buffer.from(chunk) };
+      held.push(entry);
+      setTimeout(() => {
+        if (!entry.copy.equals(entry.chunk)) changed.push(held.indexOf(entry));
+        cb?.();
+      }, 5);
+      return true;
+    },
+  });
+  const log = new AccessLog({ format: 'json', sink, flushMs: 1, flushBytes: 2000 });
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 30; i++) log.request(sampleRequest({ bytesOut: round * 100 + i }));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await log.close();
+  t.ok(held.length > 20, `${held.length} writes`);
+  t.same(changed, [], 'no chunk changed between its write and its callback');
+  const lines = held.map((h) => h.copy.toString('utf8')).join('').trim().split('\n');
+  t.equal(lines.length, 600);
+  t.same(lines.map((l) => JSON.parse(l).bytes_out), Array.from({ length: 600 }, (_, i) => Math.floor(i / 30) * 100 + (i % 30)), 'every line, in order');
+});
+
+t.test('long and non-ASCII lines are written whole', async (t) => {
+  const sink = new MemorySink();
+  const log = new AccessLog({ format: 'json', sink, flushMs: 5, flushBytes: 1000 });
+  const long = '/' + 'a'.repeat(200_000);
+  log.request(sampleRequest({ path: '/caf\u00e9/\u4e2d\u6587/\ud83d\ude00' }));
+  log.request(sampleRequest({ path: long }));
+  log.request(sampleRequest({ path: '/after' }));
+  await log.close();
+  const lines = sink.writes.join('').trim().split('\n');
+  t.same(lines.map((l) => JSON.parse(l).path), ['/caf\u00e9/\u4e2d\u6587/\ud83d\ude00', long, '/after']);
 });
