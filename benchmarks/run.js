@@ -215,7 +215,8 @@ async function startRow(ctx, scenario, row) {
     const adminPort = await freePort();
     const f = ctx.gatehouse.flags;
     const args = [...(ctx.nodeFlags ?? []), GATEHOUSE_BIN, 'run', cfgDir, '--admin', `127.0.0.1:${adminPort}`];
-    if (f['--access-log']) args.push('--access-log', 'off');
+    // access log on, as JSON lines to the output file (the default when stdout is not a terminal)
+    if (f['--access-log']) args.push('--access-log', 'json');
     if (f['--no-watch']) args.push('--no-watch');
     if (f['--bind']) args.push('--bind', '127.0.0.1');
     if (f['--log-level']) args.push('--log-level', 'warn');

@@ -116,9 +116,10 @@ ${rs
     location / { ${proxy} }
   }`;
   }
+  // every proxy under test logs each request, as Gatehouse does (nginx: buffered, its fastest file log)
   return `${nginxMain(dir, { workers })}
 http {
-  access_log off;
+  access_log ${dir}/access.log combined buffer=64k flush=1s;
   keepalive_timeout 75s;
   keepalive_requests 1000000;
   server_names_hash_bucket_size 128;
@@ -153,12 +154,16 @@ backend be_404
   http-request return status 404
 `;
   }
+  // every proxy under test logs each request (HAProxy: its HTTP/TCP log line to stdout, the output file)
   return `global
   nbthread 1
   maxconn 4096
+  log stdout format raw local0
 
 defaults
   mode ${tcp ? 'tcp' : 'http'}
+  log global
+  option ${tcp ? 'tcplog' : 'httplog'}
   timeout connect 5s
   timeout client 60s
   timeout server 60s
