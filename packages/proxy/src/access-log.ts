@@ -5,10 +5,13 @@
  * When the destination cannot keep up (the buffer passes `maxBufferBytes`), lines are dropped and
  * counted rather than queued without bound.
  *
- * By default the destination is fd 1 opened as an fs.WriteStream (libuv thread pool), not
- * `process.stdout`, whose writes are synchronous for files and pipes on Linux.
+ * By default the destination is fd 1. When fd 1 is a regular file, each batch is one synchronous
+ * `write` into the page cache (tens of µs per 64 KiB, as nginx writes its buffered log), which costs
+ * less per line than a hop through the thread pool. Anything else (a pipe to docker or journald, a
+ * terminal) gets an fs.WriteStream on the libuv thread pool, so a slow reader never stalls the event
+ * loop; `process.stdout` is not used, because its writes are synchronous for pipes too.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, fstatSync, writeSync } from 'node:fs';
 import type { L4Record, RequestRecord } from './api.js';
 
 export type AccessLogFormat = 'json' | 'pretty' | 'off';
@@ -298,6 +301,41 @@ function splitAtLines(data: Buffer, max: number): Buffer[] {
   return out;
 }
 
+/** Batches written straight to a regular file; a failed write (disk full) loses its batch, counted. */
+export class SyncFileSink implements AccessLogSink {
+  /** Batches lost to write errors. */
+  failedWrites = 0;
+
+  constructor(private readonly fd: number) {}
+
+  write(chunk: Uint8Array, cb?: (err?: Error | null) => void): boolean {
+    try {
+      for (let off = 0; off < chunk.length; ) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    } catch {
+      this.failedWrites++;
+    }
+    cb?.();
+    return true;
+  }
+
+  once(): this {
+    return this; // never asks to wait
+  }
+}
+
+function stdoutSink(): AccessLogSink {
+  let file = false;
+  try {
+    file = fstatSync(1).isFile();
+  } catch {
+    /* no fd 1: the stream reports it */
+  }
+  if (file) return new SyncFileSink(1);
+  const stream = createWriteStream('', { fd: 1, autoClose: false });
+  stream.on('error', () => undefined); // a closed reader: lines are lost, the gateway keeps serving
+  return stream as unknown as AccessLogSink;
+}
+
 export class AccessLog {
   readonly format: AccessLogFormat;
   private readonly sink: AccessLogSink | null;
@@ -335,7 +373,7 @@ export class AccessLog {
     this.buf = Buffer.allocUnsafe(this.format === 'off' ? 0 : this.baseSize);
     this.color = opts.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
     if (this.format === 'off') this.sink = null;
-    else this.sink = opts.sink ?? (createWriteStream('', { fd: 1, autoClose: false }) as unknown as AccessLogSink);
+    else this.sink = opts.sink ?? stdoutSink();
   }
 
   get enabled(): boolean {

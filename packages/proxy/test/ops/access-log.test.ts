@@ -1,9 +1,9 @@
 import t from 'tap';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, createWriteStream } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessLog, IsoTime, RequestLineWriter, requestLogObject, type AccessLogSink } from '../../src/access-log.js';
+import { AccessLog, IsoTime, SyncFileSink, RequestLineWriter, requestLogObject, type AccessLogSink } from '../../src/access-log.js';
 import type { RequestRecord } from '../../src/api.js';
 import { sampleRequest } from './helpers.js';
 
@@ -201,4 +201,23 @@ t.test('long and non-ASCII lines are written whole', async (t) => {
   await log.close();
   const lines = sink.writes.join('').trim().split('\n');
   t.same(lines.map((l) => JSON.parse(l).path), ['/caf\u00e9/\u4e2d\u6587/\ud83d\ude00', long, '/after']);
+});
+
+t.test('SyncFileSink: batches written to the file at once; a failing fd loses its batch, counted, without throwing', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-alsync-'));
+  const file = join(dir, 'access.log');
+  const fd = openSync(file, 'a');
+  t.teardown(() => closeSync(fd));
+  const sink = new SyncFileSink(fd);
+  const log = new AccessLog({ format: 'json', sink, flushMs: 10_000, flushBytes: 4096 });
+  for (let i = 0; i < 500; i++) log.request(sampleRequest({ bytesOut: i }));
+  // size-triggered flushes are written before request() returns: no timer, no thread pool
+  const early = readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
+  t.ok(early > 400, `${early} lines on disk before any timer`);
+  await log.close();
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  t.same(lines.map((l) => JSON.parse(l).bytes_out), Array.from({ length: 500 }, (_, i) => i));
+  const bad = new SyncFileSink(-1);
+  t.equal(bad.write(Buffer.from('x\n')), true);
+  t.equal(bad.failedWrites, 1);
 });
