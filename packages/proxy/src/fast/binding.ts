@@ -53,6 +53,12 @@ export interface BindingCheck {
   /** Why it is not usable (first failed check). */
   reason: string;
   binding: LlBinding | null;
+  /**
+   * Whether a response body of known length can be read around the parser: returning 2 from
+   * kOnHeadersComplete ends the message at its head (execute returns the head's length) and
+   * `initialize()` re-arms the parser for the next response. When false, bodies go through kOnBody.
+   */
+  rawBodies?: boolean;
 }
 
 /** The binding, or null when this Node has none (never throws, never prints the deprecation warning). */
@@ -161,9 +167,29 @@ export function checkBinding(binding: LlBinding | null = loadBinding()): Binding
     const fin = r5.parser.finish();
     r5.parser.close();
     if (fin instanceof Error || r5.seen.completes !== 1 || r5.seen.bodies[0]?.toString() !== 'hello') return fail('response: finish() on a close-delimited body');
-    return { ok: true, reason: '', binding };
+    return { ok: true, reason: '', binding, rawBodies: rawBodiesHold(binding) };
   } catch (err) {
     return fail('probe threw: ' + (err as Error).message);
+  }
+}
+
+/** The part of the contract behind `rawBodies`; false on any difference. */
+function rawBodiesHold(binding: LlBinding): boolean {
+  const H = binding.HTTPParser;
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n';
+  const next = 'HTTP/1.1 204 No Content\r\nX: y\r\n\r\n';
+  const r = probe(binding, H.RESPONSE, head + 'hello' + next, () => 2);
+  try {
+    if (r.ret !== head.length || r.seen.heads.length !== 1 || r.seen.bodies.length !== 0 || r.seen.completes !== 1) return false;
+    // re-armed, the parser reads the next response as usual
+    r.parser.initialize(H.RESPONSE, {}, 0, 0);
+    const ret = r.parser.execute(Buffer.from(next, 'latin1'));
+    const seen: Seen = r.seen; // (counts changed under the callbacks)
+    return ret === next.length && seen.heads.length === 2 && seen.heads[1][5] === 204 && seen.completes === 2;
+  } catch {
+    return false;
+  } finally {
+    r.parser.close();
   }
 }
 

@@ -53,7 +53,9 @@ export class FastEngine {
   ) {
     this.binding = binding;
     this.logger = engine.logger;
-    this.pools = new FastPools(binding, { connectTimeoutMs: engine.limits.connectTimeoutMs, ...opts });
+    const contract = bindingContract();
+    const rawBodies = contract.binding === binding && contract.rawBodies === true;
+    this.pools = new FastPools(binding, { connectTimeoutMs: engine.limits.connectTimeoutMs, rawBodies, ...opts });
     this.pools.deadlines = engine.deadlines;
     this.#onHeadersComplete = makeOnHeadersComplete(binding.methods);
     const l = engine.limits;
@@ -209,6 +211,11 @@ export function useHttpEngine(engine: HttpEngine, requested: string | undefined,
     engines.set(engine, null);
   }
   return name;
+}
+
+/** The fast engine bound to a Runtime's HttpEngine, or null (node engine, or none yet). */
+export function fastEngineOf(engine: HttpEngine): FastEngine | null {
+  return engines.get(engine) ?? null;
 }
 
 /** Stop the fast engine of a Runtime (sweep, idle upstream sockets). */

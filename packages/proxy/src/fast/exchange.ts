@@ -615,7 +615,7 @@ export class FastExchange implements Expirable, UpstreamUser {
     if (!writeText(conn.socket, text + CRLF + body)) this.up?.socket.pause();
   }
 
-  onResBody(chunk: Buffer): void {
+  onResBody(chunk: Buffer, transient: boolean): void {
     if (this.discarding || this.done) return;
     if (this.pendingHead !== null) {
       if (!this.resChunked && chunk.length <= 4096) {
@@ -635,6 +635,10 @@ export class FastExchange implements Expirable, UpstreamUser {
       s.write(chunk.length.toString(16) + CRLF, 'latin1');
       s.write(chunk);
       ok = s.write(CRLF, 'latin1');
+    } else if (transient) {
+      // a view of the shared read buffer: the write gets a recycled copy
+      const kept = this.conn.fast.pools.keep(chunk);
+      ok = s.write(kept.copy, kept.done);
     } else ok = s.write(chunk);
     if (!ok) this.up?.socket.pause();
   }

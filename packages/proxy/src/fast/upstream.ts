@@ -10,6 +10,7 @@
 import net from 'node:net';
 import type { ResolvedEndpoint } from '../api.js';
 import type { Deadlines, Expirable } from '../engine/deadlines.js';
+import { sameName } from '../upstream/headers.js';
 import type { LlBinding, LlParser, ParseError } from './binding.js';
 
 /** What an UpConn reports to the exchange using it. Implemented by FastExchange. */
@@ -20,7 +21,11 @@ export interface UpstreamUser {
   connectFailed(err: Error): void;
   /** The final response head; returns true when the response has no body (HEAD). */
   onResHead(status: number, raw: string[], versionMinor: number, keepAlive: boolean): boolean;
-  onResBody(chunk: Buffer): void;
+  /**
+   * Body bytes. `transient`: a view of the shared read buffer, valid only during the call (copy what
+   * must outlive it, e.g. with `FastPools.keep`); otherwise the chunk is the caller's to keep.
+   */
+  onResBody(chunk: Buffer, transient: boolean): void;
   onResComplete(): void;
   /** The socket failed or closed before the response completed. `fresh`: no response byte yet. */
   onUpstreamError(err: Error, up: UpConn): void;
@@ -38,6 +43,10 @@ type OwnedParser = LlParser & { [kUp]?: UpConn };
 
 const RESET = Object.assign(new Error('upstream closed the connection'), { code: 'ECONNRESET' });
 const MALFORMED_BASE = 'malformed upstream response';
+
+const READ_BUFFER_BYTES = 64 * 1024;
+/** Recycled body buffers kept (4 MiB). */
+const MAX_SPARE_BUFFERS = 64;
 
 const CONNECT_TIMEOUT = Object.assign(new Error('upstream connect timeout'), { code: 'ETIMEDOUT' });
 
@@ -70,6 +79,11 @@ export class UpConn implements Expirable {
   deferredRelease: 0 | 1 | 2 = 0;
   /** The client socket, corked by corkDown() during the current read (uncorked when it is handled). */
   corked: net.Socket | null = null;
+  /**
+   * Body bytes of the current response still to come around the parser (a response with a
+   * Content-Length whose head ended the parse: `rawBodies`); 0 when the parser reads the body.
+   */
+  rawLeft = 0;
 
   constructor(pool: EndpointPool, binding: LlBinding) {
     this.pool = pool;
@@ -99,6 +113,36 @@ export class UpConn implements Expirable {
     s.on('drain', upOnDrain);
     s.on('error', upOnError);
     s.once('close', upOnClose);
+  }
+
+  /**
+   * `chunk[from..]` continues a body of known length that the parser left to us: up to `rawLeft` bytes
+   * go to the exchange as they are; at the end the parser is re-armed for the next response, and bytes
+   * after the body in the same read (a response nobody asked for) make the socket unusable.
+   */
+  rawBody(chunk: Buffer, from: number): void {
+    const n = Math.min(chunk.length - from, this.rawLeft);
+    this.rawLeft -= n;
+    const u = this.user;
+    if (n > 0 && u !== null) {
+      try {
+        u.onResBody(chunk.subarray(from, from + n), true);
+      } catch {
+        this.dead = true;
+      }
+    }
+    if (this.rawLeft > 0) return;
+    const H = this.pool.owner.binding.HTTPParser;
+    this.parser.initialize(H.RESPONSE, {}, 0, 0);
+    if (from + n < chunk.length) this.dead = true;
+    this.finalDone = true;
+    const v = this.user;
+    if (v === null) return;
+    try {
+      v.onResComplete();
+    } catch {
+      this.dead = true;
+    }
   }
 
   /**
@@ -132,6 +176,7 @@ export class UpConn implements Expirable {
   /** The exchange is over; `reusable` when its request was fully written and nothing is pending. */
   release(reusable: boolean): void {
     this.user = null;
+    if (this.rawLeft > 0) reusable = false; // let go in the middle of a body
     if (this.executing) {
       // inside this socket's own parse: bytes after the response in the same read (a second,
       // unrequested message) must be seen first, so the socket goes back only when the read is done
@@ -187,6 +232,16 @@ function upOnRead(this: OwnedSocket, nread: number, buf: Buffer): boolean {
   }
   const chunk = buf.subarray(0, nread);
   up.gotBytes = true;
+  if (up.rawLeft > 0) {
+    // the rest of a body of known length: no parser, no copy
+    up.rawBody(chunk, 0);
+    const c = up.corked;
+    if (c !== null) {
+      up.corked = null;
+      c.uncork();
+    }
+    return true;
+  }
   let ret: number | ParseError;
   up.executing = true;
   try {
@@ -195,6 +250,8 @@ function upOnRead(this: OwnedSocket, nread: number, buf: Buffer): boolean {
     ret = err as ParseError;
   }
   up.executing = false;
+  // the head ended the parse (kOnHeadersComplete returned 2): its body follows in this read or later
+  if (up.rawLeft > 0 && typeof ret === 'number') up.rawBody(chunk, ret);
   const release = up.deferredRelease;
   if (release !== 0) {
     // the exchange finished during this read: reusable only if nothing followed its response (a whole
@@ -222,11 +279,13 @@ function upOnDrain(this: OwnedSocket): void {
 function upOnEnd(this: OwnedSocket): void {
   const up = this[kUp]!;
   if (up.user !== null) {
-    // close-delimited bodies complete at EOF
-    try {
-      up.parser.finish();
-    } catch {
-      /* reported below */
+    // close-delimited bodies complete at EOF (a body of known length cut short does not)
+    if (up.rawLeft === 0) {
+      try {
+        up.parser.finish();
+      } catch {
+        /* reported below */
+      }
     }
     const corked = up.corked;
     if (corked !== null) {
@@ -300,11 +359,31 @@ function upOnHeadersComplete(
   up.interim = false;
   up.keepAlive = keepAlive;
   try {
-    return u.onResHead(status, raw ?? [], minor, keepAlive) ? 1 : 0;
+    if (u.onResHead(status, raw ?? [], minor, keepAlive)) return 1;
   } catch {
     up.dead = true;
     return 1;
   }
+  if (up.pool.owner.rawBodies && status !== 204 && status !== 304 && raw !== undefined) {
+    // a body of known length is read around the parser: 2 ends the parse at the head (binding.ts)
+    const length = contentLength(raw);
+    if (length > 0) {
+      up.rawLeft = length;
+      return 2;
+    }
+  }
+  return 0;
+}
+
+/** The Content-Length of a head llhttp accepted (so at most one, digits only), or -1. */
+function contentLength(raw: string[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 14 && sameName(raw[i], 'content-length')) {
+      const n = Number(raw[i + 1]);
+      return Number.isSafeInteger(n) ? n : -1;
+    }
+  }
+  return -1;
 }
 
 function upOnBody(this: OwnedParser, chunk: Buffer): void {
@@ -312,7 +391,7 @@ function upOnBody(this: OwnedParser, chunk: Buffer): void {
   const u = up.user;
   if (u === null) return;
   try {
-    u.onResBody(chunk);
+    u.onResBody(chunk, false);
   } catch {
     up.dead = true;
   }
@@ -320,6 +399,8 @@ function upOnBody(this: OwnedParser, chunk: Buffer): void {
 
 function upOnComplete(this: OwnedParser): void {
   const up = this[kUp]!;
+  // a head that ended the parse: the response completes when its raw body has been read
+  if (up.rawLeft > 0) return;
   up.extra = null; // trailers (kOnHeaders) belong to this message
   if (up.interim) {
     up.interim = false;
@@ -342,6 +423,8 @@ export interface FastPoolOptions {
   idleMs?: number;
   /** Connect timeout (default 5 s; the engine passes limits.connectTimeoutMs). */
   connectTimeoutMs?: number;
+  /** Read bodies of known length around the parser (default false; the engine passes the contract's answer). */
+  rawBodies?: boolean;
 }
 
 /** One endpoint's sockets. */
@@ -448,7 +531,11 @@ export class FastPools {
   now = performance.now();
   closing = false;
   /** Every upstream socket reads into this one buffer (reads are handled synchronously, one at a time). */
-  readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
+  readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** Bodies of known length are read around the parser (the binding contract's `rawBodies`). */
+  rawBodies: boolean;
+  /** Copies of transient body chunks waiting for their client write, recycled when it is done. */
+  readonly #spare: Buffer[] = [];
 
   constructor(
     readonly binding: LlBinding,
@@ -457,6 +544,22 @@ export class FastPools {
     this.maxConnections = opts.maxConnections ?? 1024;
     this.idleMs = opts.idleMs ?? 4_000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+    this.rawBodies = opts.rawBodies ?? false;
+  }
+
+  /**
+   * A copy of a transient body chunk for a write that outlives the read, and the write's callback that
+   * recycles it: a body streams through a few reused 64 KiB buffers instead of one fresh allocation per
+   * read (which made V8's major GC the largest cost of a 1 MiB response).
+   */
+  keep(chunk: Buffer): { copy: Buffer; done: () => void } {
+    const spare = this.#spare;
+    const whole = chunk.length <= READ_BUFFER_BYTES ? (spare.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)) : Buffer.allocUnsafeSlow(chunk.length);
+    chunk.copy(whole, 0);
+    const done = (): void => {
+      if (whole.length === READ_BUFFER_BYTES && spare.length < MAX_SPARE_BUFFERS) spare.push(whole);
+    };
+    return { copy: whole.subarray(0, chunk.length), done };
   }
 
   get(ep: ResolvedEndpoint): EndpointPool {

@@ -13,6 +13,32 @@ t.test('the binding exists and holds the contract on this Node', async (t) => {
   const c = checkBinding(b);
   t.equal(c.reason, '', 'no failed check');
   t.ok(c.ok, `contract holds on ${process.version}`);
+  t.equal(c.rawBodies, true, 'bodies of known length can be read around the parser');
+});
+
+t.test('a binding whose parser ignores the "2" of kOnHeadersComplete keeps the engine, without raw bodies', async (t) => {
+  const real = loadBinding()!;
+  const H = real.HTTPParser;
+  // kOnHeadersComplete's answer 2 turned into 0: the body would be parsed (and copied) by llhttp
+  const wrapped = new WeakSet<object>();
+  class NoStop extends (H as unknown as new () => { execute(b: Buffer): unknown; [k: number]: unknown }) {
+    execute(b: Buffer): unknown {
+      const f = this[H.kOnHeadersComplete] as ((...a: unknown[]) => number) | undefined;
+      if (typeof f === 'function' && !wrapped.has(f)) {
+        const g = (...a: unknown[]): number => {
+          const r = f(...a);
+          return r === 2 ? 0 : r;
+        };
+        wrapped.add(g);
+        this[H.kOnHeadersComplete] = g;
+      }
+      return super.execute(b);
+    }
+  }
+  Object.assign(NoStop, H);
+  const c = checkBinding({ ...real, HTTPParser: NoStop } as unknown as LlBinding);
+  t.ok(c.ok, `the rest of the contract still holds: ${c.reason}`);
+  t.equal(c.rawBodies, false, 'raw bodies off');
 });
 
 t.test('a binding that differs is refused with a reason, and the engine falls back once', async (t) => {

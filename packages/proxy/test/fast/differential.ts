@@ -758,8 +758,11 @@ function answerClass(ref: RefParse, node: Answer, fast: Answer): string | null {
     // between and that answer emitted 'finish' (the fast engine treats it as still in flight)
     if (node.responses.length === fast.responses.length + 1 && endsWithError(node, reply) && prefix(fast.responses, node.responses) && inErrorPiece(fast.responses.length))
       return 'trailing-parse-error';
-    // node:http lost the gateway's answers to requests of the read that failed, queued behind an
-    // answer of the same read that had not emitted 'finish' yet
+  }
+  if (reply !== null || ref.error === 'CONNECT') {
+    // node:http lost the gateway's answers to requests of the read that failed (or that ended in a
+    // CONNECT, on which node:http destroys the socket), queued behind an answer of the same read that
+    // had not emitted 'finish' yet
     const n = node.responses.length;
     if (prefix(node.responses, fast.responses) && inErrorPiece(n) && fast.responses.slice(n).every((l, i) => local(l) && inErrorPiece(n + 1 + i)))
       return 'node-drops-queued-answer';
