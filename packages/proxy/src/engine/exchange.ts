@@ -52,18 +52,30 @@ function retryLater(ex: Exchange): void {
 }
 /** Set by the HTTP/1 engine's clientError handler on a socket whose parser failed. */
 export const kParseError = Symbol.for('gatehouse.parseError');
+/** Per HTTP/1 connection: requests seen so far, and the first one whose answer closes the connection. */
+const kSeq = Symbol('gatehouse.requestSeq');
+const kCloseAt = Symbol('gatehouse.closeAt');
+type H1Socket = Socket & { [kParseError]?: boolean; [kSeq]?: number; [kCloseAt]?: number };
+
 /**
- * A chunked request's first try starts on the next turn of the event loop: when the rest of the
- * request (a malformed chunk, say) arrived in the same packet, the parser has failed by then, the
- * client got its 400, and nothing was forwarded.
+ * An HTTP/1 request's first try starts on the next turn of the event loop, once node:http has parsed
+ * the rest of the read it came in. By then a parse error later in the read has marked the socket (the
+ * client got its 400), an earlier answer on the connection may be known to close it, or the socket is
+ * gone; in each case node:http would never deliver this request's answer, so it is not forwarded (as
+ * the fast engine, which serves nothing after a closing answer or a refused read).
  */
 function attemptAfterParse(ex: Exchange): void {
   if (ex.done) return;
-  const sock = ex.req.socket as (Socket & { [kParseError]?: boolean }) | null;
+  const sock = ex.req.socket as H1Socket | null;
   if (sock !== null && sock[kParseError] === true) {
     ex.status = 400;
     ex.error = 'bad_request';
     ex.finish();
+    return;
+  }
+  const closeAt = sock?.[kCloseAt];
+  if (sock === null || sock.destroyed || (closeAt !== undefined && ex.seq > closeAt)) {
+    ex.clientGone();
     return;
   }
   ex.attempt();
@@ -116,6 +128,8 @@ export class Exchange implements Expirable {
   readonly socket: Socket | null;
   readonly secure: boolean;
   readonly h2: boolean;
+  /** 1-based position of this request on its HTTP/1 connection (0 on HTTP/2). */
+  seq = 0;
   readonly start = performance.now();
   readonly startTime = Date.now();
   readonly head: Head;
@@ -174,6 +188,12 @@ export class Exchange implements Expirable {
     this.h2 = req.httpVersionMajor === 2 && (req as Http2ServerRequest).stream !== undefined;
     this.head = new Head(req);
     pp.engine.inFlight++;
+    const sock = req.socket as H1Socket | null;
+    if (!this.h2 && sock !== null) {
+      this.seq = sock[kSeq] = (sock[kSeq] ?? 0) + 1;
+      // node:http closes after this request's answer (Connection: close, HTTP/1.0 without keep-alive)
+      if (res !== null && (res as ServerResponse).shouldKeepAlive === false) this.closesAt();
+    }
     if (res !== null) {
       (res as WithExchange)[kExchange] = this;
       res.on('close', onResClose);
@@ -367,8 +387,8 @@ export class Exchange implements Expirable {
       }
       sendMirrors(this, plan.mirrors);
     }
-    if (this.chunked) {
-      if (engine.limits.maxBodyBytes > 0) this.limitBody();
+    if (!this.h2) {
+      if (this.chunked && engine.limits.maxBodyBytes > 0) this.limitBody();
       setImmediate(attemptAfterParse, this);
     } else if (this.h2 && this.hasBody && this.contentLength === null && engine.limits.maxBodyBytes > 0) {
       this.limitBody();
@@ -766,6 +786,12 @@ export class Exchange implements Expirable {
   /** Set by the h2c forwarder while a stream is open. */
   cancelH2c: (() => void) | null = null;
 
+  /** This request's answer closes the connection: requests after it on the socket are never answered. */
+  closesAt(): void {
+    const sock = this.req.socket as H1Socket | null;
+    if (sock !== null && (sock[kCloseAt] === undefined || sock[kCloseAt] > this.seq)) sock[kCloseAt] = this.seq;
+  }
+
   clientGone(): void {
     if (this.error === null) this.error = 'client_closed';
     if (this.status === 0 || !this.responded) this.status = 499;
@@ -826,6 +852,7 @@ export class Exchange implements Expirable {
     } else {
       if (!this.h2 && this.closeAfter) {
         (res as ServerResponse).shouldKeepAlive = false;
+        this.closesAt();
         // an unread body must not be parsed as the next request: stop reading
         if (!this.req.complete) (res as ServerResponse).once('finish', closeSocketAfterReply);
       }
