@@ -45,6 +45,29 @@ class CertSelector {
   }
 }
 
+/**
+ * node:http over TLS (`allowHTTP1`) has no connection checker, so the node engine's HTTP/1.1-over-TLS
+ * connections get the headers and request timeouts from a 1 s sweep here, as the fast engine's do:
+ * `kHeadAt` is when the bytes of a head began to arrive (0: not inside a head), `kReq` the request being
+ * received and `kReqAt` when it began.
+ */
+const kHeadAt = Symbol('gatehouse.headAt');
+const kReq = Symbol('gatehouse.req');
+const kReqAt = Symbol('gatehouse.reqAt');
+type H1Socket = tls.TLSSocket & { [kHeadAt]?: number; [kReq]?: DownRequest | null; [kReqAt]?: number; _httpMessage?: unknown };
+
+function onH1Data(this: H1Socket): void {
+  // runs after node:http's own data listener: a head completed by this read has already cleared it
+  if (this[kHeadAt] === 0 && this[kReq] == null) this[kHeadAt] = performance.now();
+}
+
+function onH1ResponseDone(this: DownResponse & { [kReq]?: H1Socket }): void {
+  const s = this[kReq];
+  if (s !== undefined && s[kReq] === (this as unknown as { req?: unknown }).req) s[kReq] = null;
+}
+
+const REQUEST_TIMEOUT = Object.assign(new Error('request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+
 function contextFor(cert: CertificateIR, cache: Map<string, tls.SecureContext>): tls.SecureContext {
   const k = cert.cert + '\0' + cert.key;
   let ctx = cache.get(k);
@@ -83,12 +106,23 @@ export class HttpsTerminator {
   #certs: CertSelector;
   #cache = new Map<string, tls.SecureContext>();
   #draining = false;
+  /** The headers/request timeout sweep of #h1Sockets (running while there are any). */
+  #sweep: NodeJS.Timeout | null = null;
 
   constructor(port: PortIR, ctx: PortServerContext) {
     this.#ref = { current: preparedPort(port, ctx) };
     this.#certs = new CertSelector(port, ctx.table, this.#cache);
     this.#engines = new HttpEngines(this.#ref, true);
     const onRequest = (req: DownRequest, res: DownResponse): void => {
+      if (req.httpVersionMajor === 1) {
+        const s = req.socket as H1Socket;
+        s[kHeadAt] = 0;
+        s[kReq] = req;
+        s[kReqAt] = performance.now();
+        (res as DownResponse & { [kReq]?: H1Socket })[kReq] = s;
+        res.once('finish', onH1ResponseDone);
+        res.once('close', onH1ResponseDone);
+      }
       if (this.#draining && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
       handleHttpRequest(this.#ref.current, req, res, true, sniOf(req.socket));
     };
@@ -133,6 +167,11 @@ export class HttpsTerminator {
       if (s.alpnProtocol === 'h2') return;
       this.#h1Sockets.add(s);
       s.once('close', () => this.#h1Sockets.delete(s));
+      const h = s as H1Socket;
+      h[kHeadAt] = 0;
+      h[kReq] = null;
+      s.on('data', onH1Data);
+      this.#sweep ??= setInterval(() => this.#sweepH1(), 1000).unref();
     });
     this.#tls.on('secureConnection', (s: tls.TLSSocket) => {
       // Node's http2 secure server takes an already-negotiated TLSSocket through this event (its
@@ -151,6 +190,29 @@ export class HttpsTerminator {
       (s as tls.TLSSocket & { server?: unknown }).server = this.#server;
       this.#server.emit('secureConnection', s);
     });
+  }
+
+  /** Headers and request timeouts of the node engine's HTTP/1.1-over-TLS connections (see kHeadAt). */
+  #sweepH1(): void {
+    if (this.#h1Sockets.size === 0) {
+      clearInterval(this.#sweep!);
+      this.#sweep = null;
+      return;
+    }
+    const limits = this.#ref.current.engine.limits;
+    const now = performance.now();
+    const headersMs = limits.requestTimeoutMs > 0 ? Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) : limits.headersTimeoutMs;
+    for (const sock of this.#h1Sockets) {
+      const s = sock as H1Socket;
+      if (s.destroyed) continue;
+      const headAt = s[kHeadAt] ?? 0;
+      const req = s[kReq];
+      const late =
+        (headersMs > 0 && headAt > 0 && now - headAt > headersMs) ||
+        (limits.requestTimeoutMs > 0 && req != null && !(req as { complete?: boolean }).complete && now - (s[kReqAt] ?? now) > limits.requestTimeoutMs);
+      // the same answer as node:http's own timeout on plain HTTP: 408 when nothing is being answered
+      if (late) onClientError(REQUEST_TIMEOUT, s);
+    }
   }
 
   /** Take over a raw TCP connection (ClientHello bytes already unshifted into it). */
@@ -193,6 +255,10 @@ export class HttpsTerminator {
     })();
     await Promise.race([idle, deadline]);
     clearTimeout(timer);
+    if (this.#sweep !== null) {
+      clearInterval(this.#sweep);
+      this.#sweep = null;
+    }
     for (const s of this.#sockets) s.destroy();
     for (const s of this.#sessions) s.destroy();
     this.#engines.destroyAll();
