@@ -100,6 +100,8 @@ if (replay !== undefined) {
       count,
       slots,
       maxMismatches: Number(process.env.FUZZ_MAX_MISMATCHES ?? 5),
+      // FUZZ_SHOW=<class>: name the cases of a tolerated class (to replay them with FUZZ_CASE)
+      onDifference: process.env.FUZZ_SHOW ? (m, verdict) => void (verdict.includes(process.env.FUZZ_SHOW!) && t.comment(`case ${m.index}: ${verdict}`)) : undefined,
       progressEvery: 50_000,
       onProgress: (p) => t.comment(report(p)),
     });
