@@ -157,6 +157,15 @@ export class UpConn implements Expirable {
     }
   }
 
+  /** The read is handled: what it produced for the client leaves in one writev. */
+  uncorkDown(): void {
+    const c = this.corked;
+    if (c !== null) {
+      this.corked = null;
+      c.uncork();
+    }
+  }
+
   /** Connect timeout (deadlines sweep). */
   expire(_now: number): void {
     this.pool.owner.deadlines?.delete(this);
@@ -235,11 +244,7 @@ function upOnRead(this: OwnedSocket, nread: number, buf: Buffer): boolean {
   if (up.rawLeft > 0) {
     // the rest of a body of known length: no parser, no copy
     up.rawBody(chunk, 0);
-    const c = up.corked;
-    if (c !== null) {
-      up.corked = null;
-      c.uncork();
-    }
+    up.uncorkDown();
     return true;
   }
   let ret: number | ParseError;
@@ -260,11 +265,7 @@ function upOnRead(this: OwnedSocket, nread: number, buf: Buffer): boolean {
     up.release(release === 1 && typeof ret === 'number' && up.parser.headersCompleted());
   }
   // what this chunk produced for the client beyond one write (UpConn.corkDown) leaves in one writev
-  const corked = up.corked;
-  if (corked !== null) {
-    up.corked = null;
-    corked.uncork();
-  }
+  up.uncorkDown();
   if (typeof ret !== 'number') {
     const e = Object.assign(new Error(MALFORMED_BASE + ': ' + ((ret as ParseError).code ?? 'error')), { code: (ret as ParseError).code ?? 'HPE_USER' });
     up.fail(e);
@@ -287,11 +288,7 @@ function upOnEnd(this: OwnedSocket): void {
         /* reported below */
       }
     }
-    const corked = up.corked;
-    if (corked !== null) {
-      up.corked = null;
-      corked.uncork();
-    }
+    up.uncorkDown();
   }
   up.keepAlive = false;
   if (up.user !== null) up.fail(RESET);
