@@ -20,6 +20,21 @@ export async function freePort(): Promise<number> {
   return p;
 }
 
+/** `n` distinct free ports (all held open until every one is picked: separate freePort() calls can repeat). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = createServer();
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+      servers.push(s);
+    }
+    return servers.map((s) => (s.address() as { port: number }).port);
+  } finally {
+    for (const s of servers) await new Promise((r) => s.close(r));
+  }
+}
+
 export interface Env {
   dir: string;
   port: number;
@@ -34,8 +49,7 @@ export async function quickstartEnv(): Promise<Env> {
   cpSync(QUICKSTART, dir, { recursive: true });
   const echoes: EchoServer[] = [];
   for (const name of ['web-v1', 'web-v2', 'api']) echoes.push(await startEchoServer({ host: '127.0.0.1', port: 0, name }));
-  const port = await freePort();
-  const admin = await freePort();
+  const [port, admin] = await freePorts(2);
   const gw = join(dir, 'gateway.yaml');
   writeFileSync(gw, readFileSync(gw, 'utf8').replace('port: 8080', `port: ${port}`));
   const be = join(dir, 'backends.yaml');

@@ -13,7 +13,7 @@ import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, read
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ROOT, QUICKSTART, freePort, sleep } from '../ops/e2e-helpers.js';
+import { ROOT, QUICKSTART, freePort, freePorts, sleep } from '../ops/e2e-helpers.js';
 
 const SENTINEL = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -124,7 +124,8 @@ t.test('the executable validates and serves the quickstart with no node on PATH'
   // A copy of the quickstart on free ports; the three demo backends are the executable's own `echo`.
   const dir = join(work, 'config');
   cpSync(QUICKSTART, dir, { recursive: true });
-  const ports = { web: await freePort(), admin: await freePort(), b: [await freePort(), await freePort(), await freePort()] };
+  const [web, admin, ...b] = await freePorts(5);
+  const ports = { web, admin, b };
   const gw = join(dir, 'gateway.yaml');
   writeFileSync(gw, readFileSync(gw, 'utf8').replace('port: 8080', `port: ${ports.web}`));
   const be = join(dir, 'backends.yaml');

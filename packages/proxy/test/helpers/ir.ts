@@ -149,5 +149,23 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * `n` distinct free ports: all are held open until every one is picked (separate freePort() calls may
+ * hand out the same port twice, which makes two listeners of a test collide).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = net.createServer();
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+      servers.push(s);
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
+  }
+}
+
 /** A port on which nothing listens (connection refused). */
 export const refusedPort = freePort;

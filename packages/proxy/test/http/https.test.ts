@@ -10,7 +10,7 @@ import { HttpsTerminator } from '../../src/listeners/https.js';
 import { GatehouseRuntime, NoopTelemetry } from '../../src/runtime.js';
 import { DefaultBackendResolver } from '../../src/upstream/resolver.js';
 import { selfSigned } from '../helpers/certs.js';
-import { backend, emptyStatus, freePort, table } from '../helpers/ir.js';
+import { backend, emptyStatus, freePort, freePorts, table } from '../helpers/ir.js';
 import { grpcBackend } from '../helpers/upstream.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -330,7 +330,7 @@ t.test('HTTP/1.1 over TLS on the selected engine: keep-alive, pipelining, X-Forw
   const a = await startEchoServer({ name: 'a' });
   const b = await startEchoServer({ name: 'b' });
   const certs = [selfSigned('ns/default', ['example.org']), selfSigned('ns/second', ['second-example.org'])];
-  const [tlsPort, httpPort] = [await freePort(), await freePort()];
+  const [tlsPort, httpPort] = await freePorts(2);
   const backends = [
     backend('a', [{ address: '127.0.0.1', port: a.port }]),
     backend('b', [{ address: '127.0.0.1', port: b.port }]),
@@ -451,7 +451,7 @@ t.test('HTTPS reload: an open TLS keep-alive connection keeps serving, with the 
   const a = await startEchoServer({ name: 'a' });
   const b = await startEchoServer({ name: 'b' });
   const certs = [selfSigned('ns/default', ['example.org']), selfSigned('ns/second', ['second-example.org'])];
-  const [tlsPort, httpPort] = [await freePort(), await freePort()];
+  const [tlsPort, httpPort] = await freePorts(2);
   const backends = [
     backend('a', [{ address: '127.0.0.1', port: a.port }]),
     backend('b', [{ address: '127.0.0.1', port: b.port }]),

@@ -9,7 +9,7 @@ import https from 'node:https';
 import net from 'node:net';
 import t from 'tap';
 import { GatehouseRuntime } from '../../src/runtime.js';
-import { emptyStatus, freePort } from '../helpers/ir.js';
+import { emptyStatus, freePorts } from '../helpers/ir.js';
 import { compileYaml } from '../helpers/yaml.js';
 import { sleep, tcpEchoServer, testPki, tlsAsk, tlsNameServer, udpEchoServer, waitFor } from './helpers.js';
 
@@ -43,7 +43,7 @@ t.test('TLS (HTTPS + passthrough), TCP and UDP from YAML through the runtime', a
   const echoA = await tcpEchoServer();
   const echoB = await tcpEchoServer();
   const dns = await udpEchoServer('dns');
-  const [tlsPortNo, tcpPortNo, udpPortNo] = [await freePort(), await freePort(), await freePort()];
+  const [tlsPortNo, tcpPortNo, udpPortNo] = await freePorts(3);
   const cert = pki.leaf(['*.example.com']);
 
   const yaml = (tcpBackend: string): string => `
