@@ -80,7 +80,8 @@ const NOT_REJECTED: Record<string, string> = {
 };
 
 // strictRequired would flag the union branches' `then: {required: [field]}`, whose field is declared next to them.
-const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
+// ajv is CommonJS: under NodeNext its class is the default export's `default` (also the class at run time)
+const ajv = new Ajv.default({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
 const kinds = kindJsonSchemas();
 const all = ajv.compile(allJsonSchema(kinds));
 const byKind = new Map<string, ValidateFunction>();
@@ -157,7 +158,7 @@ t.test('every document the loader accepts validates', async (t) => {
       if (d.value === null || d.value === undefined) continue;
       docs++;
       const ok = all(d.value);
-      t.ok(ok, `${name}/${d.file}`, ok ? undefined : { errors: all.errors?.slice(0, 5) });
+      t.ok(ok, `${name}/${d.file}`, ok ? {} : { errors: all.errors?.slice(0, 5) });
       for (const o of objects(d.value)) {
         const v = byKind.get(`${o.value?.apiVersion} ${o.value?.kind}`);
         if (v && !v(o.value)) t.fail(`${name}/${d.file} ${o.value.kind} against its own schema`, { errors: v.errors?.slice(0, 5) });

@@ -43,10 +43,11 @@ t.test('dashboard API on a running gateway', async (t) => {
 
   for (let i = 0; i < 12; i++) t.equal(await get(env.port, 'www.example.com', '/'), 200);
   await get(env.port, 'nope.example.com', '/');
-  let stats: { routes: { id: string; total: number }[]; listeners: { id: string; total: number }[]; backends: { id: string; total: number }[] } | null = null;
+  type Row = { id: string; total: number; spark?: number[] };
+  let stats: { routes: Row[]; listeners: Row[]; backends: Row[] } | null = null;
   const t0 = Date.now();
   while (Date.now() - t0 < 4000) {
-    stats = await (await fetch(`${admin}/api/stats`)).json();
+    stats = (await (await fetch(`${admin}/api/stats`)).json()) as typeof stats;
     if (stats!.routes.find((r) => r.id === 'default/www')?.spark?.some((n: number) => n > 0)) break;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The admin dashboard in headless Chromium (Debian's `chromium`, driven by playwright-core; never
  * `playwright install`). A real `gatehouse run` on a copy of fixtures/quickstart on free ports, its
@@ -51,7 +52,7 @@ function send(port: number, host: string, path: string, agent: http.Agent): Prom
 
 t.test('dashboard in headless Chromium', { timeout: 60_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {
-    t.skip(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the dashboard browser tests`);
+    t.skip(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the dashboard browser tests`, () => undefined);
     return;
   }
   const { chromium } = await import('playwright-core');

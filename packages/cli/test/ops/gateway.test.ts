@@ -147,7 +147,7 @@ t.test('drain: readyz 503 while the runtime drains, with the configured timeout'
   await gw.stop('SIGTERM');
   t.equal(during, 503, 'readyz 503 while draining');
   t.equal(runtime.closedWith, 1234);
-  await t.rejects(fetch(`http://127.0.0.1:${a.port}/healthz`), undefined, 'admin closed after the drain');
+  await t.rejects(fetch(`http://127.0.0.1:${a.port}/healthz`), 'admin closed after the drain');
 });
 
 t.test('startup with an invalid config: the full report, exit code 1, nothing left listening', async (t) => {

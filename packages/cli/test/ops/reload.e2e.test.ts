@@ -88,7 +88,7 @@ t.test('a route change under steady keep-alive load: applied within 2 s, zero fa
   t.same(failures, [], 'zero failed requests');
   t.ok(socketsBefore <= 8 && sockets.size <= 8, `keep-alive connections survived the reload (${socketsBefore} before, ${sockets.size} in total)`);
 
-  const st = await (await fetch(`http://127.0.0.1:${env.admin}/status`)).json();
+  const st = (await (await fetch(`http://127.0.0.1:${env.admin}/status`)).json()) as { lastReload: { result: string; trigger: string } };
   t.equal(st.lastReload.result, 'ok');
   t.equal(st.lastReload.trigger, 'watch');
   const metrics = await (await fetch(`http://127.0.0.1:${env.admin}/metrics`)).text();
@@ -133,13 +133,14 @@ t.test('a WebSocket opened before a reload still echoes after it', async (t) => 
   };
   t.equal(await echo('before'), 'before');
 
-  const before = (await (await fetch(`http://127.0.0.1:${env.admin}/status`)).json()).serving.hash;
+  const servingHash = async (): Promise<string> => ((await (await fetch(`http://127.0.0.1:${env.admin}/status`)).json()) as { serving: { hash: string } }).serving.hash;
+  const before = await servingHash();
   appendFileSync(join(env.dir, 'routes.yaml'), NEW_ROUTE);
   const s0 = Date.now();
   let after = before;
   while (after === before && Date.now() - s0 < 3000) {
     await sleep(50);
-    after = (await (await fetch(`http://127.0.0.1:${env.admin}/status`)).json()).serving.hash;
+    after = await servingHash();
   }
   t.not(after, before, 'reloaded');
   t.equal(await echo('after the reload'), 'after the reload', 'the WebSocket still echoes');
@@ -168,9 +169,9 @@ t.test('SIGHUP and POST /reload reload; an invalid edit keeps the old table serv
   appendFileSync(join(env.dir, 'routes.yaml'), '---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: broken\n  namespace: default\nspec:\n  parentRefs: [{name: demo}]\n  rules:\n    - matches: [{path: {type: Prefix, value: /x}}]\n');
   const r = await fetch(`http://127.0.0.1:${env.admin}/reload`, { method: 'POST' });
   t.equal(r.status, 422);
-  const body = await r.json();
+  const body = (await r.json()) as { result: string; diagnostics: { severity: string; location: string }[] };
   t.equal(body.result, 'error');
-  t.match(body.diagnostics.find((d: { severity: string }) => d.severity === 'error').location, /^config\/routes\.yaml:\d+:\d+$/);
+  t.match(body.diagnostics.find((d) => d.severity === 'error')?.location, /^config\/routes\.yaml:\d+:\d+$/);
   t.equal(await get(env.port, 'new.example.com', agent, new Set()), 200, 'old table still serving');
   t.equal(await get(env.port, 'www.example.com', agent, new Set()), 200);
   const metrics = await (await fetch(`http://127.0.0.1:${env.admin}/metrics`)).text();

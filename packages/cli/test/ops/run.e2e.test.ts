@@ -34,7 +34,7 @@ t.test('SIGTERM during a slow request: it finishes with 200, readyz 503 meanwhil
   t.equal(rz.status, 503, 'readyz 503 while draining');
   const r = await withTimeout(slow, 8000, 'slow request');
   t.equal(r.status, 200, 'in-flight request completed');
-  await t.rejects(request(env.port, 'www.example.com', '/'), undefined, 'no longer accepting');
+  await t.rejects(request(env.port, 'www.example.com', '/'), 'no longer accepting');
   const ex = await withTimeout(p.exited, 8000, 'exit');
   t.same(ex, { code: 0, signal: null }, 'exit 0');
   const access = p.stdout().trim().split('\n').map((l) => JSON.parse(l));

@@ -73,7 +73,7 @@ t.test('--workers 2: shared listeners, aggregated metrics, reload across workers
   p.child.kill('SIGTERM');
   t.equal(await withTimeout(slow, 8000, 'slow request'), 200, 'in-flight request on a worker finished');
   t.same(await withTimeout(p.exited, 10_000, 'exit'), { code: 0, signal: null });
-  await t.rejects(get(env.port, 'www.example.com'), undefined, 'workers are gone');
+  await t.rejects(get(env.port, 'www.example.com'), 'workers are gone');
   const access = p.stdout().trim().split('\n');
   t.ok(access.length >= 41, `${access.length} access-log lines from the workers`);
   for (const l of access) JSON.parse(l);

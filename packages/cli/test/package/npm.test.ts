@@ -47,7 +47,7 @@ t.test('pnpm pack + npm install of the tarballs', { timeout: 180_000 }, async (t
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
   const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...files.map((f) => join(tgz, f))], { cwd: app, encoding: 'utf8', timeout: 150_000 });
   if (install.status !== 0 && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network/i.test(install.stderr)) {
-    t.skip(`npm registry unreachable: ${install.stderr.split('\n').find((l) => /ERR/.test(l)) ?? ''}`);
+    t.skip(`npm registry unreachable: ${install.stderr.split('\n').find((l) => /ERR/.test(l)) ?? ''}`, () => undefined);
     return;
   }
   t.equal(install.status, 0, `npm install: ${install.stderr}`);

@@ -166,7 +166,7 @@ t.test('the executable validates and serves the quickstart with no node on PATH'
 
 t.test('run --workers 2 inside the executable (node:cluster forks the executable itself)', { skip: skip ?? (!existsSync(EXE) && 'the build failed'), timeout: 60_000 }, async (t) => {
   const dir = join(work, 'config');
-  if (!existsSync(dir)) return t.skip('needs the previous test');
+  if (!existsSync(dir)) return t.skip('needs the previous test', () => undefined);
   const admin = await freePort();
   const gwProc = start(['run', dir, '--admin', `127.0.0.1:${admin}`, '--workers', '2', '--no-watch', '--log-format', 'json', '--access-log', 'off', '--drain-timeout', '2s']);
   await until('readyz with workers', async () => ((await fetch(`http://127.0.0.1:${admin}/readyz`)).status === 200 ? true : undefined), 20_000).catch((err) => {

@@ -22,7 +22,7 @@ t.test('a binding whose parser ignores the "2" of kOnHeadersComplete keeps the e
   // kOnHeadersComplete's answer 2 turned into 0: the body would be parsed (and copied) by llhttp
   const wrapped = new WeakSet<object>();
   class NoStop extends (H as unknown as new () => { execute(b: Buffer): unknown; [k: number]: unknown }) {
-    execute(b: Buffer): unknown {
+    override execute(b: Buffer): unknown {
       const f = this[H.kOnHeadersComplete] as ((...a: unknown[]) => number) | undefined;
       if (typeof f === 'function' && !wrapped.has(f)) {
         const g = (...a: unknown[]): number => {
@@ -53,7 +53,7 @@ t.test('a binding that differs is refused with a reason, and the engine falls ba
   const H = real.HTTPParser;
   class Lenient extends (H as unknown as new () => object) {}
   Object.assign(Lenient, H);
-  (Lenient.prototype as { initialize: (...a: unknown[]) => void }).initialize = function (this: { __proto__: unknown }, type: number, res: object, max: number) {
+  (Lenient.prototype as unknown as Record<string, unknown>).initialize = function (this: { __proto__: unknown }, type: number, res: object, max: number) {
     (H.prototype.initialize as (...a: unknown[]) => void).call(this, type, res, max, 0x1ff);
   };
   const lenient = checkBinding({ ...real, HTTPParser: Lenient } as unknown as LlBinding);

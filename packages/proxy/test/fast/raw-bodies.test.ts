@@ -8,7 +8,7 @@
 import * as http from 'node:http';
 import { createHash } from 'node:crypto';
 import type net from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { bindingContract } from '../../src/fast/binding.js';
 import { fastEngineOf } from '../../src/fast/engine.js';
 import { backend, freePort, table } from '../helpers/ir.js';
@@ -17,7 +17,7 @@ import { rawBackend } from '../faults/helpers.js';
 
 const contract = bindingContract();
 
-async function gatewayTo(t: Tap.Test, bePort: number, raw: boolean): Promise<GatewayUnderTest> {
+async function gatewayTo(t: Test, bePort: number, raw: boolean): Promise<GatewayUnderTest> {
   const port = await freePort();
   const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('be', [{ address: '127.0.0.1', port: bePort }])]);
   const gw = await runtimeGateway(tbl, { httpEngine: 'fast' });

@@ -5,14 +5,14 @@
  */
 import http from 'node:http';
 import http2 from 'node:http2';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { backend, freePort, refusedPort, table } from '../helpers/ir.js';
 import { eventually, rawRequest, startGateway, type GatewayUnderTest } from '../hardening/harness.js';
 import { hangingPort, poolStats, rawBackend, tcpHandles } from './helpers.js';
 
 const GET = 'GET /x HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n';
 
-async function single(t: Tap.Test, bePort: number, rule: { backendRequestMs?: number } = {}, limits = {}): Promise<GatewayUnderTest> {
+async function single(t: Test, bePort: number, rule: { backendRequestMs?: number } = {}, limits = {}): Promise<GatewayUnderTest> {
   const port = await freePort();
   const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }], ...rule }] }] }], [backend('be', [{ address: '127.0.0.1', port: bePort }])]);
   const gw = await startGateway(tbl, { limits });
@@ -20,7 +20,7 @@ async function single(t: Tap.Test, bePort: number, rule: { backendRequestMs?: nu
   return gw;
 }
 
-async function noLeaks(t: Tap.Test, gw: GatewayUnderTest, handlesBefore: number): Promise<void> {
+async function noLeaks(t: Test, gw: GatewayUnderTest, handlesBefore: number): Promise<void> {
   t.ok(await eventually(() => poolStats(gw).running === 0 && poolStats(gw).pending === 0), 'no upstream request left in the pools');
   t.ok(await eventually(() => tcpHandles() <= handlesBefore + 2), `sockets released (${tcpHandles()} vs ${handlesBefore})`);
   t.equal(gw.rt.engine.inFlight, 0, 'no exchange left in flight');
@@ -123,7 +123,7 @@ t.test('slow response → 504 at the backend timeout', async (t) => {
 t.test('an endpoint that hangs on connect → 503 connect_timeout', async (t) => {
   const hang = await hangingPort();
   if (hang === null) {
-    t.skip('python3 not available');
+    t.skip('python3 not available', () => undefined);
     return;
   }
   t.teardown(() => hang.close());

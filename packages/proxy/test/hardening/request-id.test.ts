@@ -1,5 +1,5 @@
 /** x-request-id (trust | always-new | off) and traceparent passed through unchanged. */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { requestLogObject } from '../../src/access-log.js';
 import { backend, freePort, table } from '../helpers/ir.js';
 import { rawRequest, recordingBackend, startGateway } from './harness.js';
@@ -12,7 +12,7 @@ function header(text: string, name: string): string | undefined {
   return m?.[1];
 }
 
-async function setup(t: Tap.Test, mode?: 'trust' | 'always-new' | 'off') {
+async function setup(t: Test, mode?: 'trust' | 'always-new' | 'off') {
   const be = await recordingBackend();
   const port = await freePort();
   const tbl = table([{ port, groups: [{ rules: [{ path: '/app', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);

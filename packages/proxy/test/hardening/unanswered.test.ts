@@ -5,11 +5,11 @@
  * would retry it elsewhere). Runs on the default engine and, through test/fast/engine-suites.test.ts,
  * on the other one.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { backend, freePort, table } from '../helpers/ir.js';
 import { rawRequest, recordingBackend, startGateway } from './harness.js';
 
-async function setup(t: Tap.Test): Promise<{ port: number; be: Awaited<ReturnType<typeof recordingBackend>> }> {
+async function setup(t: Test): Promise<{ port: number; be: Awaited<ReturnType<typeof recordingBackend>> }> {
   const be = await recordingBackend();
   const port = await freePort();
   const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);

@@ -5,7 +5,7 @@
  * Runs on whichever engine the runtime selects (test/fast/engine-suites.test.ts runs it on the other).
  */
 import net from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { gateway } from '../helpers/gateway.js';
 import { backend, freePort, table } from '../helpers/ir.js';
 import { raw } from '../helpers/client.js';
@@ -46,7 +46,7 @@ async function doubleAnswerBackend(extra = 'HTTP/1.1 200 OK\r\nContent-Length: 4
  * pipelined second request and then `sequential` fresh requests must each get their own response, and
  * nothing matching `leaked` may reach a client.
  */
-async function checkNoLeak(t: Tap.Test, extra: string | undefined, leaked: RegExp, sequential: number): Promise<void> {
+async function checkNoLeak(t: Test, extra: string | undefined, leaked: RegExp, sequential: number): Promise<void> {
   const be = await doubleAnswerBackend(extra);
   t.teardown(be.close);
   const port = await freePort();

@@ -30,7 +30,7 @@ t.test('rebinding and cross-site requests are refused; scripts and same-origin p
     },
     version: () => ({ version: 'test' }),
   };
-  const admin = new AdminServer({ source: src, metrics: new Metrics({ version: 'test' }), dashboard: {} });
+  const admin = new AdminServer({ source: src, metrics: new Metrics({ version: 'test' }), dashboard: { live: null } });
   await admin.listen('127.0.0.1', 0);
   t.teardown(() => admin.close());
   const port = admin.address().port;

@@ -40,7 +40,7 @@ async function client(port: number, id: number, until: () => number, st: Stats, 
   while (Date.now() < until()) {
     const sock = net.connect(port, '127.0.0.1');
     sock.setNoDelay(true);
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let waiter: (() => void) | null = null;
     let closed = false;
     sock.on('data', (c: Buffer) => {
