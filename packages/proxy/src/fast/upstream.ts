@@ -135,11 +135,16 @@ export class UpConn implements Expirable {
     const H = this.pool.owner.binding.HTTPParser;
     this.parser.initialize(H.RESPONSE, {}, 0, 0);
     if (from + n < chunk.length) this.dead = true;
+    this.completed();
+  }
+
+  /** The final response has been read: the exchange gets it. */
+  completed(): void {
     this.finalDone = true;
-    const v = this.user;
-    if (v === null) return;
+    const u = this.user;
+    if (u === null) return;
     try {
-      v.onResComplete();
+      u.onResComplete();
     } catch {
       this.dead = true;
     }
@@ -403,14 +408,7 @@ function upOnComplete(this: OwnedParser): void {
     up.interim = false;
     return;
   }
-  up.finalDone = true;
-  const u = up.user;
-  if (u === null) return;
-  try {
-    u.onResComplete();
-  } catch {
-    up.dead = true;
-  }
+  up.completed();
 }
 
 export interface FastPoolOptions {
