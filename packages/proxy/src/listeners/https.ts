@@ -120,7 +120,7 @@ export class HttpsTerminator {
         s[kReq] = req;
         s[kReqAt] = performance.now();
         (res as DownResponse & { [kReq]?: H1Socket })[kReq] = s;
-        res.once('finish', onH1ResponseDone);
+        // 'close' follows 'finish', and also ends an aborted response
         res.once('close', onH1ResponseDone);
       }
       if (this.#draining && req.httpVersionMajor === 1) res.setHeader('connection', 'close');

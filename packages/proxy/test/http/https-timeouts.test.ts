@@ -65,6 +65,10 @@ for (const engine of ['fast', 'node'] as const) {
     const slow = await slowTls(port, ['GET / HTTP/1.1\r\nHost: example.org\r\n', ...Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: v\r\n`)], 150);
     t.match(slow.text, /^HTTP\/1\.1 408 /, `408 (got ${JSON.stringify(slow.text.slice(0, 30))})`);
     t.ok(slow.closedAfterMs >= 350 && slow.closedAfterMs < 2600, `closed after the headers timeout + the 1 s sweep (${slow.closedAfterMs} ms)`);
+    // the same after an answered request on a keep-alive connection: the next head is timed too
+    const second = await slowTls(port, ['GET /first HTTP/1.1\r\nHost: example.org\r\n\r\n', 'GET /second HTTP/1.1\r\n', ...Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: v\r\n`)], 150);
+    t.match(second.text, /^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 408 /, 'the first answered, the trickled second one 408');
+    t.ok(second.closedAfterMs < 3000, `closed (${second.closedAfterMs} ms)`);
     // a body that never finishes
     const body = await slowTls(port, ['POST / HTTP/1.1\r\nHost: example.org\r\nContent-Length: 100\r\n\r\nabc'], 50, 5000);
     t.ok(body.closedAfterMs < 3000, `an unfinished body is cut (${body.closedAfterMs} ms)`);
