@@ -66,11 +66,12 @@ export interface Proc {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function gatehouse(args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+/** `gatehouse ARGS` as a child process; `stdoutFd`: its stdout goes to that file descriptor (stdout() is then ''). */
+export function gatehouse(args: string[], stdoutFd?: number): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d) => (out += d));
+  child.stdout?.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
   return { child, stdout: () => out, stderr: () => err, exited };

@@ -2,10 +2,9 @@ import t from 'tap';
 import * as http from 'node:http';
 import { createServer } from 'node:net';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, gatehouse, quickstartEnv, sleep, waitReady, withTimeout } from './e2e-helpers.js';
+import { gatehouse, quickstartEnv, sleep, waitReady, withTimeout } from './e2e-helpers.js';
 
 function request(port: number, host: string, path: string, agent?: http.Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -143,25 +142,20 @@ t.test('access log to a regular file (stdout redirected): every line lands in th
   const dir = mkdtempSync(join(tmpdir(), 'gh-alfile-'));
   const file = join(dir, 'access.log');
   const fd = openSync(file, 'a');
-  const child = spawn(process.execPath, [BIN, 'run', env.dir, '--admin', `127.0.0.1:${env.admin}`, '--access-log', 'json', '--no-watch', '--drain-timeout', '2s'], {
-    stdio: ['ignore', fd, 'pipe'],
-  });
+  const p = gatehouse(['run', env.dir, '--admin', `127.0.0.1:${env.admin}`, '--access-log', 'json', '--no-watch', '--drain-timeout', '2s'], fd);
   closeSync(fd);
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<{ code: number | null }>((r) => child.on('exit', (code) => r({ code })));
-  t.teardown(() => void child.kill('SIGKILL'));
-  await waitReady(env.admin, { child, stdout: () => '', stderr: () => err, exited: exited as never });
+  t.teardown(() => void p.child.kill('SIGKILL'));
+  await waitReady(env.admin, p);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   const n = 300;
   const answers = await Promise.all(Array.from({ length: n }, (_, i) => request(env.port, 'www.example.com', `/file-log/${i}`, agent)));
   agent.destroy();
   t.ok(answers.every((a) => a.status === 200), 'all answered');
-  child.kill('SIGTERM');
-  t.same(await withTimeout(exited, 8000, 'exit'), { code: 0 }, 'exit 0');
+  p.child.kill('SIGTERM');
+  t.same(await withTimeout(p.exited, 8000, 'exit'), { code: 0, signal: null }, 'exit 0');
   const lines = readFileSync(file, 'utf8').split('\n');
   t.equal(lines.pop(), '', 'the file ends with a newline');
-  const paths = lines.map((l) => JSON.parse(l).path as string).filter((p) => p.startsWith('/file-log/'));
+  const paths = lines.map((l) => JSON.parse(l).path as string).filter((path) => path.startsWith('/file-log/'));
   t.equal(paths.length, n, `${n} request lines in the file`);
   t.same(new Set(paths).size, n, 'each request once');
 });

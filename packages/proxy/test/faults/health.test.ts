@@ -1,7 +1,7 @@
 /** Passive health (outlier ejection) and the per-backend pending bound (circuit breaking). */
 import t from 'tap';
 import { backend, freePort, table } from '../helpers/ir.js';
-import { rawRequest, recordingBackend, startGateway } from '../hardening/harness.js';
+import { gatewayInFront, rawRequest, recordingBackend, startGateway } from '../hardening/harness.js';
 import { OutlierDetector, newHealthState } from '../../src/upstream/health.js';
 
 const GET = 'GET /x HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n';
@@ -65,13 +65,7 @@ t.test('a single failing endpoint is never ejected: its errors are answered', as
     res.writeHead(500, { 'content-length': 3 });
     res.end('bad');
   });
-  const port = await freePort();
-  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('be', [{ address: '127.0.0.1', port: bad.port }])]);
-  const gw = await startGateway(tbl);
-  t.teardown(async () => {
-    await gw.close();
-    await bad.close();
-  });
+  const gw = await gatewayInFront(t, bad);
   for (let i = 0; i < 12; i++) t.equal((await rawRequest(gw.port, GET)).status, 500);
   t.equal(bad.requests.length, 12);
 });
@@ -84,13 +78,7 @@ t.test('pending requests per backend are bounded → 503 overflow', async (t) =>
       res.end('ok');
     });
   });
-  const port = await freePort();
-  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('be', [{ address: '127.0.0.1', port: be.port }])]);
-  const gw = await startGateway(tbl, { limits: { maxPendingPerBackend: 2 } });
-  t.teardown(async () => {
-    await gw.close();
-    await be.close();
-  });
+  const gw = await gatewayInFront(t, be, { limits: { maxPendingPerBackend: 2 } });
   const first = [rawRequest(gw.port, GET, 3000), rawRequest(gw.port, GET, 3000)];
   while (held.length < 2) await new Promise((r) => setTimeout(r, 10));
   const over = await Promise.all([rawRequest(gw.port, GET), rawRequest(gw.port, GET)]);

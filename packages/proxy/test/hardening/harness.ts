@@ -10,7 +10,8 @@ import type { RoutingTable } from '@gatehouse/core';
 import { GatehouseRuntime, type RuntimeOptions } from '../../src/runtime.js';
 import { DEFAULT_HTTP_ENGINE } from '../../src/fast/engine.js';
 import type { RequestRecord } from '../../src/api.js';
-import { emptyStatus } from '../helpers/ir.js';
+import type { Test } from 'tap';
+import { backend, emptyStatus, freePort, table } from '../helpers/ir.js';
 import { compileYaml } from '../helpers/yaml.js';
 
 export interface GatewayUnderTest {
@@ -64,6 +65,21 @@ export function startGateway(t: RoutingTable, opts?: RuntimeOptions): Promise<Ga
 }
 
 /** Same from Gateway API YAML (compiled as the cli does). */
+/**
+ * The engine under test on a free port with one route, `/` → `be` (backend id `name`); the gateway and
+ * the backend are closed when `t` ends.
+ */
+export async function gatewayInFront(t: Test, be: { port: number; close(): Promise<void> }, opts?: RuntimeOptions, name = 'be'): Promise<GatewayUnderTest> {
+  const port = await freePort();
+  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend(name, [{ address: '127.0.0.1', port: be.port }])]);
+  const gw = await startGateway(tbl, opts);
+  t.teardown(async () => {
+    await gw.close();
+    await be.close();
+  });
+  return gw;
+}
+
 export function startGatewayYaml(yaml: string, opts?: RuntimeOptions): Promise<GatewayUnderTest> {
   const c = compileYaml(yaml);
   if (c.decodeErrors.length > 0) throw new Error(c.decodeErrors.join('\n'));

@@ -3,21 +3,14 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import t, { type Test } from 'tap';
 import { backend, freePort, table } from '../helpers/ir.js';
-import { eventually, rawRequest, recordingBackend, startGateway, type GatewayUnderTest } from './harness.js';
+import { eventually, gatewayInFront, rawRequest, recordingBackend, startGateway, type GatewayUnderTest } from './harness.js';
 
 const H = 'Host: example.com\r\n';
 
 /** A gateway with `limits` in front of a recording backend (one route, `/`), both closed at the end. */
 async function limited(t: Test, limits: Record<string, number>): Promise<{ gw: GatewayUnderTest; be: Awaited<ReturnType<typeof recordingBackend>> }> {
   const be = await recordingBackend();
-  const port = await freePort();
-  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
-  const gw = await startGateway(tbl, { limits });
-  t.teardown(async () => {
-    await gw.close();
-    await be.close();
-  });
-  return { gw, be };
+  return { gw: await gatewayInFront(t, be, { limits }, 'rec'), be };
 }
 
 t.test('header size, header count, URI length, body size', async (t) => {

@@ -3,19 +3,12 @@
  * line, the connection closed, and the recording backend saw nothing (not even a TCP connection).
  */
 import t from 'tap';
-import { backend, freePort, table } from '../helpers/ir.js';
-import { rawRequest, recordingBackend, startGateway } from './harness.js';
+import { gatewayInFront, rawRequest, recordingBackend } from './harness.js';
 import { H, HOSTILE } from './hostile-table.js';
 
 t.test('malformed and hostile requests: answered, closed, never forwarded', async (t) => {
   const be = await recordingBackend();
-  const port = await freePort();
-  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
-  const gw = await startGateway(tbl);
-  t.teardown(async () => {
-    await gw.close();
-    await be.close();
-  });
+  const gw = await gatewayInFront(t, be, {}, 'rec');
   // a valid request first: the backend and the harness work
   const ok = await rawRequest(gw.port, `GET /ok HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
   t.equal(ok.status, 200, 'a well-formed request is forwarded');

@@ -6,18 +6,11 @@
  * on the other one.
  */
 import t, { type Test } from 'tap';
-import { backend, freePort, table } from '../helpers/ir.js';
-import { rawRequest, recordingBackend, startGateway } from './harness.js';
+import { gatewayInFront, rawRequest, recordingBackend } from './harness.js';
 
 async function setup(t: Test): Promise<{ port: number; be: Awaited<ReturnType<typeof recordingBackend>> }> {
   const be = await recordingBackend();
-  const port = await freePort();
-  const tbl = table([{ port, groups: [{ rules: [{ path: '/', refs: [{ backend: 0 }] }] }] }], [backend('rec', [{ address: '127.0.0.1', port: be.port }])]);
-  const gw = await startGateway(tbl);
-  t.teardown(async () => {
-    await gw.close();
-    await be.close();
-  });
+  const gw = await gatewayInFront(t, be, {}, 'rec');
   // an idle upstream connection in the pool: a forward then reaches the backend at once
   const warm = await rawRequest(gw.port, 'GET /warm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   if (warm.status !== 200) throw new Error('warm-up request failed: ' + warm.statusLine);
