@@ -6,7 +6,7 @@
  *
  * Which files: every `*.test.ts` under test/ (except test/fast, whose files pick their engines
  * themselves) that starts a gateway: it uses GatehouseRuntime, the hardening harness's startGateway,
- * the gateway helper, HttpPortServer or HttpsTerminator. Today that is test/http, test/hardening (but
+ * gatewayInFront, the gateway helper, HttpPortServer or HttpsTerminator. Today that is test/http, test/hardening (but
  * process.test.ts), test/faults, test/runtime.test.ts, test/upstream/resolver.test.ts,
  * test/l4/e2e.test.ts and test/l4/tls-port.test.ts (HTTPS listeners), and test/soak. Run once only:
  * test/ops, test/dashboard, test/filters and the rest of test/l4, which never start an HTTP engine. The
@@ -28,7 +28,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
 const PARALLEL = 2;
 /** A test file that starts a gateway (see above). */
-const SERVES_HTTP = /\b(?:GatehouseRuntime|startGateway|startGatewayYaml|HttpPortServer|HttpsTerminator)\b|helpers\/gateway\.js/;
+const SERVES_HTTP = /\b(?:GatehouseRuntime|startGateway|startGatewayYaml|gatewayInFront|HttpPortServer|HttpsTerminator)\b|helpers\/gateway\.js/;
 const SKIP_DIRS = new Set(['fast', 'helpers']);
 
 const first = process.env.GATEHOUSE_HTTP_ENGINE === 'node' || process.env.GATEHOUSE_HTTP_ENGINE === 'fast' ? process.env.GATEHOUSE_HTTP_ENGINE : DEFAULT_HTTP_ENGINE;
