@@ -191,9 +191,8 @@ export class TlsPortServer implements PortServer {
     let buf = Buffer.allocUnsafe(1024);
     let len = 0;
     const cleanup = (): void => {
-      socket.setTimeout(0);
+      clearTimeout(timer);
       socket.removeListener('data', onData);
-      socket.removeListener('timeout', onTimeout);
       socket.removeListener('end', onEnd);
       this.pending.delete(socket);
     };
@@ -228,7 +227,9 @@ export class TlsPortServer implements PortServer {
       socket.pause();
       this.dispatch(socket, start, Buffer.from(buf.subarray(0, len)), res.sni);
     };
-    socket.setTimeout(this.helloTimeoutMs, onTimeout);
+    // A fixed deadline from accept, not an idle timeout: a client dribbling one byte just inside an idle
+    // timeout would otherwise hold its pending slot for hours (16 KiB × the timeout).
+    const timer = setTimeout(onTimeout, this.helloTimeoutMs);
     socket.on('data', onData);
     socket.on('end', onEnd);
   }
@@ -316,15 +317,14 @@ export class TlsPortServer implements PortServer {
         conn.result = 'client_error';
       }
     });
-    // The handshake is bounded by the same budget as the ClientHello.
-    const onTimeout = (): void => {
+    // The handshake gets the same fixed budget as the ClientHello, counted from the end of the hello.
+    const timer = setTimeout(() => {
       if (!secure) conn.abort('tls_handshake_timeout');
-    };
-    socket.setTimeout(this.helloTimeoutMs, onTimeout);
+    }, this.helloTimeoutMs);
+    tlsSocket.once('close', () => clearTimeout(timer));
     tlsSocket.once('secure', () => {
       secure = true;
-      socket.setTimeout(0);
-      socket.removeListener('timeout', onTimeout);
+      clearTimeout(timer);
       // TLSSocket starts flowing on its own; hold plaintext until the upstream is connected.
       tlsSocket.pause();
       forward(conn, picker, this.connectTimeoutMs, null);
