@@ -41,8 +41,10 @@ export function formatDiagnostic(d: Diagnostic): string {
   const obj = d.object ? ` ${d.object}` : '';
   const path = d.path ? ` (${d.path})` : '';
   const hint = d.hint ? ` (${d.hint})` : '';
-  const sev = d.severity === 'error' ? '' : `${d.severity} `;
-  return `${where}${obj} ${sev}${d.code}: ${d.message}${path}${hint}`;
+  // DESIGN §3: `file:line:col kind ns/name CODE: message`; a warning says so at the start of its message,
+  // so every line keeps that shape for tools that parse it.
+  const sev = d.severity === 'error' ? '' : `${d.severity}: `;
+  return `${where}${obj} ${d.code}: ${sev}${d.message}${path}${hint}`;
 }
 
 /** Sort by file, line, column, then code: the order diagnostics are printed in. */

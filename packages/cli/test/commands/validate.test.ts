@@ -24,7 +24,7 @@ t.test('errors: one line each, sorted, then the summary; exit 1', async (t) => {
   t.equal(
     r.stdout,
     [
-      'a.yaml:2:1 Deployment default/d warning UNSUPPORTED_KIND: Deployment (apps/v1) is not read by Gatehouse; skipped (kind)',
+      'a.yaml:2:1 Deployment default/d UNSUPPORTED_KIND: warning: Deployment (apps/v1) is not read by Gatehouse; skipped (kind)',
       'a.yaml:13:5 Service default/s UNKNOWN_FIELD: unknown field "protcol" (spec.ports[0].protcol) (did you mean "protocol"?)',
       'b.yaml:6:15 HTTPRoute default/r INVALID_HOSTNAME: "10.0.0.1" is not a valid hostname: IP addresses are not allowed (spec.hostnames[0])',
       '0 objects, 2 errors, 1 warning',
