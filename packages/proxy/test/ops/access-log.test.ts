@@ -221,3 +221,26 @@ t.test('SyncFileSink: batches written to the file at once; a failing fd loses it
   t.equal(bad.write(Buffer.from('x\n')), true);
   t.equal(bad.failedWrites, 1);
 });
+
+t.test('SyncFileSink: a slow write moves it to a non-blocking stream on the same fd, and no line is lost', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-alslow-'));
+  const file = join(dir, 'access.log');
+  const fd = openSync(file, 'a');
+  t.teardown(() => closeSync(fd));
+  // a threshold of -1 ms makes the first write "slow", as a stalled disk would
+  const sink = new SyncFileSink(fd, -1);
+  const log = new AccessLog({ format: 'json', sink, flushMs: 10_000, flushBytes: 4096 });
+  for (let i = 0; i < 5; i++) log.request(sampleRequest({ bytesOut: i }));
+  t.equal(sink.stream, null, 'nothing written yet: still synchronous');
+  for (let i = 5; i < 500; i++) log.request(sampleRequest({ bytesOut: i }));
+  t.not(sink.stream, null, 'after the slow write the sink writes through a stream');
+  const early = readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
+  t.ok(early < 500, `only the first batch was written synchronously (${early} lines on disk)`);
+  await log.close();
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  t.same(lines.map((l) => JSON.parse(l).bytes_out), Array.from({ length: 500 }, (_, i) => i), 'every line, in order');
+  // a fast disk never switches
+  const fast = new SyncFileSink(fd, 60_000);
+  fast.write(Buffer.from(''));
+  t.equal(fast.stream, null);
+});
