@@ -9,6 +9,7 @@
 import { compareDiagnostics, formatDiagnostic, hasErrors } from '@gatehouse/core';
 import type { CompileOptions, CompileResult, Diagnostic, ResourceSet, RoutingTable, StatusReport } from '@gatehouse/core';
 import type { ApplyResult, Logger, Runtime } from '@gatehouse/proxy';
+import { GenerationTracker } from './generations.js';
 
 /** What the loader (`loadResources(dir)`, packages/cli/src/load) answers. */
 export interface LoadResult {
@@ -83,6 +84,8 @@ export class Reloader {
   attempts = 0;
   /** Do not log rejected diagnostics (the caller prints the report itself, e.g. at startup). */
   quiet = false;
+  /** metadata.generation per object across reloads, as the API server keeps it (generations.ts). */
+  readonly generations = new GenerationTracker();
 
   constructor(opts: ReloaderOptions) {
     this.opts = opts;
@@ -190,9 +193,10 @@ export class Reloader {
       return reject(loaded.hash, loaded.diagnostics, `${n} error${n === 1 ? '' : 's'} in ${this.opts.dir}`);
     }
 
+    const observed = this.generations.observe(loaded.resources);
     let compiled: CompileResult;
     try {
-      compiled = this.opts.compile(loaded.resources, this.opts.compileOptions ?? {});
+      compiled = this.opts.compile(observed.resources, this.opts.compileOptions ?? {});
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       return reject(loaded.hash, [...loaded.diagnostics, { severity: 'error', code: 'COMPILE_FAILED', message: `internal compiler error: ${msg}` }], 'the compiler failed');
@@ -213,6 +217,7 @@ export class Reloader {
 
     this.appliedHash = loaded.hash;
     this.failed = null;
+    this.generations.commit(observed);
     const sorted = diags.sort(compareDiagnostics);
     for (const d of sorted) if (d.severity === 'warning') logger.warn(`config: ${formatDiagnostic(d)}`, { code: d.code, file: d.file, line: d.line, col: d.col });
     for (const f of applied.failed) logger.error(`cannot listen on ${f.key}: ${f.error}`, { port: f.key });
