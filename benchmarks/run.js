@@ -3,7 +3,7 @@
  * End-to-end proxy benchmark: Gatehouse side by side with direct, nginx, HAProxy and Node proxies,
  * all in front of the same nginx backend on loopback, measured with wrk. See benchmarks/README.md.
  *
- *   node benchmarks/run.js [--quick] [--only simple,routes1k,canary,large,tcp] [--skip-peers]
+ *   node benchmarks/run.js [--quick] [--only simple,routes1k,canary,large,tcp,tcpconn,tcpbulk] [--skip-peers]
  *                          [--no-readme] [--keep] [--profile]
  */
 import { spawnSync } from 'node:child_process';
@@ -68,7 +68,7 @@ function parseArgs(argv) {
 
 const USAGE = `usage: node benchmarks/run.js [options]   (pnpm bench builds first)
   --quick            1 s warm-up + 3 s per row; Node peers and the 2-worker row only in "simple"
-  --only LIST        scenarios, comma-separated: simple,routes1k,canary,large,tcp
+  --only LIST        scenarios, comma-separated: simple,routes1k,canary,large,tcp,tcpconn,tcpbulk
   --skip-peers       no Node peer rows (http-proxy, reply-from, fast-proxy)
   --profile          instead of the table: Gatehouse (1 worker) under node --cpu-prof, top self time
   --no-readme        do not rewrite the End-to-end table in benchmarks/README.md
@@ -84,6 +84,13 @@ const SCENARIOS = [
   { id: 'canary', kind: 'canary', title: '3:1 weighted canary over two backends, 100-byte response' },
   { id: 'large', kind: 'large', title: '1 MiB response (nginx static file)' },
   { id: 'tcp', kind: 'tcp', title: 'TCP passthrough (TCPRoute / nginx stream / HAProxy mode tcp), 100-byte HTTP response' },
+  {
+    id: 'tcpconn',
+    kind: 'tcp',
+    close: true,
+    title: 'TCP passthrough, connection rate: every request on a new connection (`Connection: close`, the backend closes), so req/s = connections/s through the proxy',
+  },
+  { id: 'tcpbulk', kind: 'tcp', large: true, title: 'TCP passthrough, throughput: 1 MiB responses over kept-alive connections (MiB/s is the figure)' },
 ];
 
 const PEERS = ['http-proxy', 'reply-from', 'fast-proxy'];
@@ -104,8 +111,10 @@ function request(scenario) {
   if (scenario.kind === 'routes1k') {
     return { path: ROUTES_1K_TARGET.path, headers: { Host: ROUTES_1K_TARGET.host, ...ROUTES_1K_TARGET.headers } };
   }
-  return { path: scenario.kind === 'large' ? '/1m' : '/', headers: {} };
+  return { path: isLarge(scenario) ? '/1m' : '/', headers: scenario.close ? { Connection: 'close' } : {} };
 }
+
+const isLarge = (scenario) => scenario.kind === 'large' || scenario.large === true;
 
 function backendsFor(scenario, backendPorts) {
   const a = { name: 'a', port: backendPorts.a, weight: 3 };
@@ -246,7 +255,7 @@ const round1 = (n) => Math.round(n * 10) / 10;
 
 async function verify(scenario, port, isDirect) {
   const req = request(scenario);
-  const expectLength = scenario.kind === 'large' ? LARGE_BODY_LENGTH : SMALL_BODY_LENGTH;
+  const expectLength = isLarge(scenario) ? LARGE_BODY_LENGTH : SMALL_BODY_LENGTH;
   const notes = [];
   const heads = [];
   const n = scenario.kind === 'canary' ? 8 : 1;
@@ -260,7 +269,7 @@ async function verify(scenario, port, isDirect) {
   if (scenario.kind === 'canary') {
     const a = heads.filter((h) => h.startsWith('backend-a')).length;
     if (a !== 6) notes.push(`3:1 check: 8 requests split a:b = ${a}:${8 - a}`);
-  } else if (scenario.kind !== 'large' && !heads[0].startsWith('backend-a')) {
+  } else if (!isLarge(scenario) && !heads[0].startsWith('backend-a')) {
     throw new Error(`check failed: body "${heads[0]}" is not backend a's`);
   }
   if (scenario.kind === 'routes1k' && !isDirect) {
@@ -317,7 +326,7 @@ async function measureRow(ctx, scenario, row) {
   const req = request(scenario);
   // Direct rows always send the bare request (the backend ignores routing headers): one measurement
   // serves every scenario with the same path.
-  const directKey = row.id === 'direct' ? req.path : null;
+  const directKey = row.id === 'direct' ? `${req.path}${scenario.close ? ' (close)' : ''}` : null;
   if (directKey && ctx.directCache.has(directKey)) {
     return { ...ctx.directCache.get(directKey), note: `same request as ${ctx.directCache.get(directKey).scenario}` };
   }
@@ -331,7 +340,7 @@ async function measureRow(ctx, scenario, row) {
     });
     const notes = await verify(scenario, port, row.id === 'direct');
     const url = `http://127.0.0.1:${port}${req.path}`;
-    const headers = row.id === 'direct' ? {} : req.headers;
+    const headers = row.id === 'direct' ? (scenario.close ? { Connection: 'close' } : {}) : req.headers;
     await runWrk({ url, headers, durationS: ctx.warmupS, connections: ctx.connections, cpus: ctx.loadCpus });
     let result = null;
     // A measured run during which other processes took a good share of the proxy core is repeated
@@ -381,6 +390,7 @@ function skipReason(ctx, scenario, row) {
     if (row.engine && !ctx.gatehouse.flags['--http-engine']) return 'no `--http-engine` flag in run.ts';
   }
   if (row.nginxWorkers > 1 && scenario.kind !== 'simple') return 'the 2-worker comparison runs in "simple"';
+  if (row.gatehouse > 1 && (scenario.close || scenario.large) && scenario.kind === 'tcp') return 'the 2-worker rows run in the HTTP scenarios and "tcp"';
   if ((row.id === 'nginx' || row.nginxWorkers) && scenario.kind === 'tcp' && !ctx.streamModule) {
     return `nginx stream module missing (apt-get install -y libnginx-mod-stream)`;
   }
