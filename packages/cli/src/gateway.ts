@@ -49,6 +49,8 @@ export interface RuntimeFactoryContext {
   telemetry: Telemetry;
   bindAddress: string;
   backendResolution: 'default' | 'strict';
+  /** --drain-timeout: also bounds the drain of a listener removed by a reload. */
+  drainTimeoutMs: number;
 }
 
 export interface GatewayDeps {
@@ -104,6 +106,7 @@ export class Gateway {
       telemetry: this.live ? new LiveTelemetry(this.telemetry, this.live) : this.telemetry,
       bindAddress: config.bind,
       backendResolution: config.backendResolution,
+      drainTimeoutMs: config.drainTimeoutMs,
     });
     const compileOptions: CompileOptions = { backendResolution: config.backendResolution, defaultAddress: config.bind };
     if (config.gatewayClasses.length > 0) compileOptions.gatewayClasses = config.gatewayClasses;

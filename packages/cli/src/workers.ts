@@ -230,7 +230,7 @@ export function runWorker(config: GatewayConfig): Promise<number> {
   const metrics = new Metrics({ version: VERSION });
   const accessLog = new AccessLog({ format: config.accessLog, maxWriteBytes: 4096, onDrop: () => metrics.accessLogDropped.inc() });
   const telemetry = new GatewayTelemetry(metrics, accessLog.enabled ? accessLog : null);
-  const runtime = new GatehouseRuntime({ logger, telemetry, bindAddress: config.bind });
+  const runtime = new GatehouseRuntime({ logger, telemetry, bindAddress: config.bind, drainTimeoutMs: config.drainTimeoutMs });
   const send = (m: FromWorker) => process.send?.(m);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   let draining = false;

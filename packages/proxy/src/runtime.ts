@@ -71,6 +71,11 @@ export interface RuntimeOptions extends EngineOptions {
   resolver?: BackendResolver;
   /** HTTP/1.1 engine for plain-HTTP ports: `fast` (raw sockets + llhttp) or `node` (node:http + undici); default: `GATEHOUSE_HTTP_ENGINE`, then fast/engine.ts DEFAULT_HTTP_ENGINE. */
   httpEngine?: 'fast' | 'node';
+  /**
+   * How long the in-flight requests and connections of a listener removed by a reload (or whose port
+   * changed protocol) may take to finish before they are closed (`--drain-timeout`; default 15 s).
+   */
+  drainTimeoutMs?: number;
   /** Override the PortServer per protocol (tests). */
   servers?: Partial<Record<PortIR['protocol'], PortServerFactory>>;
 }
@@ -101,6 +106,9 @@ export class GatehouseRuntime implements Runtime {
   #current: { table: RoutingTable; status: StatusReport } | null = null;
   #applying: Promise<unknown> = Promise.resolve();
   #closed = false;
+  readonly #drainMs: number;
+  /** Servers removed by a reload that are still draining in the background (awaited by close()). */
+  readonly #retiring = new Map<Promise<void>, PortServer>();
 
   constructor(options: RuntimeOptions = {}) {
     this.logger = options.logger ?? new ConsoleLogger();
@@ -110,6 +118,8 @@ export class GatehouseRuntime implements Runtime {
     this.engine = new HttpEngine(this.logger, this.telemetry, this.resolver, options);
     this.httpEngine = useHttpEngine(this.engine, options.httpEngine); // fast engine hook
     this.#factories = { ...DEFAULT_SERVERS, ...options.servers };
+    const d = options.drainTimeoutMs;
+    this.#drainMs = d !== undefined && Number.isFinite(d) && d >= 0 ? d : 15_000;
   }
 
   apply(table: RoutingTable, status: StatusReport): Promise<ApplyResult> {
@@ -143,18 +153,15 @@ export class GatehouseRuntime implements Runtime {
       const p = wanted.get(key);
       if (p === undefined || p.protocol !== s.protocol) toClose.push([key, s.server]);
     }
-    // close removed ports first (a protocol change on the same key must free the socket)
-    for (const [key] of toClose) this.#servers.delete(key);
-    await Promise.all(
-      toClose.map(async ([key, s]) => {
-        result.closed.push(key);
-        try {
-          await s.close(0);
-        } catch (err) {
-          this.logger.warn('closing a port failed', { key, error: (err as Error).message });
-        }
-      }),
-    );
+    // Removed ports (and a protocol change on the same key) stop accepting now, which frees the socket
+    // for a new server on the same port; their in-flight requests and connections finish in the
+    // background, bounded by the drain timeout, and the swap does not wait for them. Every port server
+    // closes its listening socket synchronously at the start of close().
+    for (const [key, server] of toClose) {
+      this.#servers.delete(key);
+      result.closed.push(key);
+      this.#retire(key, server);
+    }
     this.#current = { table, status };
     for (const port of table.ports) {
       const have = this.#servers.get(port.key);
@@ -195,6 +202,48 @@ export class GatehouseRuntime implements Runtime {
     return result;
   }
 
+  /** Close a removed port server in the background: stop accepting at once, drain, then close. */
+  #retire(key: string, server: PortServer): void {
+    let done: Promise<void>;
+    try {
+      done = server.close(this.#drainMs);
+    } catch (err) {
+      done = Promise.reject(err as Error);
+    }
+    const tracked: Promise<void> = done.then(
+      () => {
+        this.#retiring.delete(tracked);
+      },
+      (err: unknown) => {
+        this.#retiring.delete(tracked);
+        this.logger.warn('closing a port failed', { key, error: (err as Error).message });
+      },
+    );
+    this.#retiring.set(tracked, server);
+  }
+
+  /** Shutdown: ports removed by a reload get at most `drainMs` more, then what is left of them is closed. */
+  async #hurryRetiring(drainMs: number): Promise<void> {
+    if (this.#retiring.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.#retiring.keys()),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, drainMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    // a second close(0) stops waiting and closes every remaining connection
+    await Promise.all([...this.#retiring.values()].map((server) => server.close(0).catch(() => undefined)));
+    this.#retiring.clear();
+  }
+
+  /** Ports removed by a reload whose connections are still draining. */
+  retiring(): number {
+    return this.#retiring.size;
+  }
+
   current(): { table: RoutingTable; status: StatusReport } | null {
     return this.#current;
   }
@@ -205,7 +254,7 @@ export class GatehouseRuntime implements Runtime {
     await this.#applying;
     const servers = [...this.#servers.values()];
     this.#servers.clear();
-    await Promise.all(servers.map((s) => s.server.close(drainMs).catch(() => undefined)));
+    await Promise.all([...servers.map((s) => s.server.close(drainMs).catch(() => undefined)), this.#hurryRetiring(drainMs)]);
     closeFastEngine(this.engine); // fast engine hook
     // upstream pools finish what is in flight, bounded by the drain time; then they are destroyed
     let timer: NodeJS.Timeout | undefined;

@@ -40,7 +40,8 @@ Serve the Gateway API YAML in DIR (default ./gateway), watch it and reload on ch
   --no-watch                   do not watch DIR (SIGHUP and POST /reload still reload)
   --watch-poll                 watch by polling (network filesystems, some container volumes)
   --backend-resolution default|strict   strict disables the DNS fallback for backendRefs
-  --drain-timeout DURATION     how long in-flight requests may take on shutdown (default 15s)
+  --drain-timeout DURATION     how long in-flight requests may take on shutdown, and on a listener
+                               that a reload removes (default 15s)
   --gateway-class NAME         serve only Gateways of this GatewayClass (repeatable)
   --workers N                  N worker processes sharing the listen sockets (node:cluster; default 1)
   --http-engine fast|node      HTTP/1.1 engine: fast (raw sockets + Node's llhttp) or node (node:http + undici);
@@ -208,7 +209,7 @@ export function parseRunArgs(
 /** The data plane's Runtime (packages/proxy/src/runtime.ts). */
 export function createRuntime(ctx: RuntimeFactoryContext): Runtime {
   // --backend-resolution is applied by compile() (strict: no DNS fallback backends in the table).
-  return new GatehouseRuntime({ logger: ctx.logger, telemetry: ctx.telemetry, bindAddress: ctx.bindAddress });
+  return new GatehouseRuntime({ logger: ctx.logger, telemetry: ctx.telemetry, bindAddress: ctx.bindAddress, drainTimeoutMs: ctx.drainTimeoutMs });
 }
 
 /** Starts a gateway and resolves with the exit code once it has stopped. */

@@ -2,9 +2,9 @@ import t from 'tap';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gatehouse, quickstartEnv, sleep, waitReady, withTimeout } from './e2e-helpers.js';
+import { freePorts, gatehouse, quickstartEnv, sleep, waitReady, withTimeout } from './e2e-helpers.js';
 
 const NEW_ROUTE = `
 ---
@@ -199,3 +199,91 @@ t.test(
     t.ok(Date.now() - t0 < 2000, `exited ${Date.now() - t0} ms after SIGTERM with an idle keep-alive connection open`);
   },
 );
+
+/** A second Gateway with one listener on `port`, routing everything to the quickstart's api backend. */
+function sideGateway(port: number): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: side
+  namespace: default
+spec:
+  gatewayClassName: gatehouse
+  addresses:
+    - type: IPAddress
+      value: 127.0.0.1
+  listeners:
+    - name: b
+      protocol: HTTP
+      port: ${port}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: side
+  namespace: default
+spec:
+  parentRefs:
+    - name: side
+  rules:
+    - backendRefs:
+        - name: api
+          port: 80
+`;
+}
+
+t.test('a listener removed by a reload drains: its request in flight completes with 200, new connections are refused', async (t) => {
+  const env = await quickstartEnv();
+  t.teardown(env.close);
+  const [pb] = await freePorts(1);
+  const side = join(env.dir, 'side.yaml');
+  writeFileSync(side, sideGateway(pb));
+  const p = gatehouse(['run', env.dir, '--admin', `127.0.0.1:${env.admin}`, '--access-log', 'off', '--drain-timeout', '10s', '--log-format', 'json']);
+  t.teardown(() => void p.child.kill('SIGKILL'));
+  await waitReady(env.admin, p);
+  t.equal(await get(pb, 'anything.example', new http.Agent(), new Set()), 200, 'listener B serves');
+
+  // a slow request on B (the echo backend answers after 2 s)
+  const t0 = Date.now();
+  const slow = new Promise<{ status: number; ms: number; body: string }>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: pb, path: '/slow?delay=2s', headers: { host: 'b.example' }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Date.now() - t0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(8000, () => req.destroy(new Error('client timeout')));
+  });
+  slow.catch(() => undefined);
+  await sleep(300);
+
+  const servingHash = async (): Promise<string> => ((await (await fetch(`http://127.0.0.1:${env.admin}/status`)).json()) as { serving: { hash: string } }).serving.hash;
+  const before = await servingHash();
+  unlinkSync(side);
+  let after = before;
+  for (let i = 0; i < 100 && after === before && Date.now() - t0 < 1800; i++) {
+    await sleep(25);
+    after = await servingHash();
+  }
+  t.not(after, before, `reloaded without B ${Date.now() - t0} ms after the request started, while it is still in flight`);
+  const refusedCode = await new Promise<string>((resolve) => {
+    const s = net.connect(pb, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+  const refusedAt = Date.now() - t0;
+  t.equal(refusedCode, 'ECONNREFUSED', `a new connection to B's port is refused after the reload (${refusedAt} ms)`);
+  t.ok(refusedAt < 2000, 'checked while the slow request was still in flight');
+
+  const r = await withTimeout(slow, 8000, 'slow request');
+  t.equal(r.status, 200, 'the request in flight on the removed listener completed with 200');
+  t.ok(r.ms >= 1900, `after the backend's full delay (${r.ms} ms)`);
+  t.match(JSON.parse(r.body), { pod: 'api', path: '/slow?delay=2s' }, 'with the backend answer');
+  t.equal(await get(env.port, 'www.example.com', new http.Agent(), new Set()), 200, 'the kept listener serves');
+  p.child.kill('SIGTERM');
+  t.equal((await withTimeout(p.exited, 8000, 'exit')).code, 0);
+});
