@@ -17,7 +17,14 @@ if (process.argv[2] === undefined) {
 const N = Number(process.argv[2]);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const bin = path.join(root, 'packages/cli/dist/bin.js');
-const BE = 28580, GW = 28581, ADMIN = 28582;
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+const [BE, GW, ADMIN] = [await freePort(), await freePort(), await freePort()];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-idle-'));
 fs.writeFileSync(path.join(dir, 'gw.yaml'), `
 apiVersion: gateway.networking.k8s.io/v1
