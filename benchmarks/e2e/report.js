@@ -14,9 +14,40 @@ const f2 = (n) => (n == null || !Number.isFinite(n) ? '–' : n.toFixed(2));
 const f1 = (n) => (n == null || !Number.isFinite(n) ? '–' : n.toFixed(1));
 const ratio = (n) => (n == null || !Number.isFinite(n) ? '–' : `${n.toFixed(2)}×`);
 
+const PEER_IDS = ['http-proxy', 'reply-from', 'fast-proxy'];
+
+/**
+ * Where the simple route with one worker stands against issue 8's targets (≥ 0.5× nginx's req/s on the
+ * same core budget, ≥ 1.3× the best Node peer's), said plainly from the run's own numbers.
+ */
+export function targetsMarkdown(results) {
+  const simple = results.scenarios.find((s) => s.id === 'simple');
+  const ok = (id) => simple?.rows.find((r) => r.id === id && r.status === 'ok');
+  const gh = ok('gatehouse-1w');
+  const nginx = ok('nginx');
+  const peers = PEER_IDS.map(ok).filter(Boolean);
+  if (!gh || !nginx || peers.length === 0) return '';
+  const best = peers.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
+  const vsNginx = gh.requestsPerSec / nginx.requestsPerSec;
+  const vsPeer = gh.requestsPerSec / best.requestsPerSec;
+  const ahead = peers.every((p) => gh.requestsPerSec > p.requestsPerSec);
+  const verdict = (met) => (met ? 'met' : '**not met**');
+  return [
+    `**Targets (simple route, Gatehouse 1 worker, this run).** ${f0(gh.requestsPerSec)} req/s = **${vsNginx.toFixed(2)}× nginx** ` +
+      `(1 worker, same core; target ≥ 0.5×: ${verdict(vsNginx >= 0.5)}) and **${vsPeer.toFixed(2)}× the best Node peer** ` +
+      `(${best.label.replace(/^Node: /, '')}, ${f0(best.requestsPerSec)} req/s; target ≥ 1.3×: ${verdict(vsPeer >= 1.3)}); ` +
+      `${ahead ? 'ahead of every Node peer' : '**behind at least one Node peer**'}. ` +
+      `CPU per request: ${f1(gh.cpuMicrosPerRequest)} µs against nginx's ${f1(nginx.cpuMicrosPerRequest)} µs and ${f1(best.cpuMicrosPerRequest)} µs for ${best.label.replace(/^Node: /, '')}. ` +
+      'Gatehouse, nginx and HAProxy write an access log line per request; the Node peers log nothing.',
+    '',
+  ].join('\n');
+}
+
 /** One markdown table per scenario. */
 export function resultsMarkdown(results) {
   const out = [];
+  const targets = targetsMarkdown(results);
+  if (targets) out.push(targets);
   for (const sc of results.scenarios) {
     out.push(`#### ${sc.id}: ${sc.title}`, '');
     out.push('| proxy | req/s | p50 ms | p99 ms | proxy CPU µs/req | MiB/s | req/s vs direct | req/s vs nginx | CPU/req vs nginx | notes |');
