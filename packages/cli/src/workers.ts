@@ -224,12 +224,14 @@ export function aggregatedMetrics(primary: Metrics, runtime: ClusterRuntime): ()
 }
 
 /** The body of a worker process. Never resolves: the worker exits after the primary tells it to drain. */
-export function runWorker(config: GatewayConfig): Promise<number> {
+export function runWorker(config: GatewayConfig, onCreated?: (t: { logger: Logger; metrics: Metrics }) => void): Promise<number> {
   const index = Number(process.env.GATEHOUSE_WORKER_INDEX ?? cluster.worker?.id ?? 0);
   const logger = new ProcessLogger({ level: config.logLevel, format: config.logFormat, base: { worker: index } });
   const metrics = new Metrics({ version: VERSION });
   const accessLog = new AccessLog({ format: config.accessLog, maxWriteBytes: 4096, onDrop: () => metrics.accessLogDropped.inc() });
   const telemetry = new GatewayTelemetry(metrics, accessLog.enabled ? accessLog : null);
+  // the last-resort handlers (commands/run.ts) log with this worker's logger and count in its metrics
+  onCreated?.({ logger, metrics });
   const runtime = new GatehouseRuntime({ logger, telemetry, bindAddress: config.bind, drainTimeoutMs: config.drainTimeoutMs });
   const send = (m: FromWorker) => process.send?.(m);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});

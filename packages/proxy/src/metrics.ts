@@ -157,6 +157,8 @@ interface BackendBound {
   errors: Map<string, CounterChild>;
 }
 
+export type ProcessErrorKind = 'uncaughtException' | 'unhandledRejection';
+
 export interface MetricsOptions {
   version: string;
   /** Collect Node.js process metrics (prefixed `gatehouse_`). Default true. */
@@ -180,6 +182,7 @@ export class Metrics {
   readonly configLastReloadTimestamp: Gauge;
   readonly buildInfo: Gauge<'version' | 'node'>;
   readonly accessLogDropped: Counter;
+  readonly processErrors: Counter<'kind'>;
 
   private listeners = new Map<string, ListenerBound>();
   /** Listeners with at least one observed duration, in first-observation order (series order). */
@@ -284,6 +287,14 @@ export class Metrics {
       help: 'Access-log lines dropped because the destination could not keep up.',
       registers,
     });
+    this.processErrors = new Counter({
+      name: 'gatehouse_process_errors_total',
+      help: 'Errors nobody handled (logged with their stack; the process kept serving), per kind (uncaughtException, unhandledRejection).',
+      labelNames: ['kind'] as const,
+      registers,
+    });
+    this.processErrors.labels('uncaughtException').inc(0);
+    this.processErrors.labels('unhandledRejection').inc(0);
     this.buildInfo.labels(opts.version, process.version).set(1);
     this.configReloads.labels('success').inc(0);
     this.configReloads.labels('failure').inc(0);
@@ -463,6 +474,11 @@ export class Metrics {
   onUdpDatagram(listenerId: string, direction: 'in' | 'out', result: 'forwarded' | 'dropped'): void {
     const a = this.udp.get(listenerId) ?? this.udpChildren(listenerId);
     a[(direction === 'in' ? 0 : 2) + (result === 'forwarded' ? 0 : 1)].inc();
+  }
+
+  /** Counts an uncaught exception or unhandled rejection (cli `run`'s last-resort handlers). */
+  onProcessError(kind: ProcessErrorKind): void {
+    this.processErrors.labels(kind).inc();
   }
 
   /** Records one reload attempt (`unchanged` saves are not counted). */

@@ -20,6 +20,7 @@ import {
   type AccessLogFormat,
   type LogFormat,
   type LogLevel,
+  type ProcessErrorKind,
   type Runtime,
 } from '@gatehouse/proxy';
 import { loadResources } from '../load/index.js';
@@ -213,7 +214,10 @@ export function createRuntime(ctx: RuntimeFactoryContext): Runtime {
 }
 
 /** Starts a gateway and resolves with the exit code once it has stopped. */
-export async function serve(config: GatewayConfig, hooks: { onStarted?: (gw: Gateway) => void; workers?: number } = {}): Promise<number> {
+export async function serve(
+  config: GatewayConfig,
+  hooks: { onCreated?: (gw: Gateway) => void; onStarted?: (gw: Gateway) => void; workers?: number } = {},
+): Promise<number> {
   const workers = hooks.workers ?? 1;
   const deps: GatewayDeps =
     workers > 1
@@ -226,6 +230,7 @@ export async function serve(config: GatewayConfig, hooks: { onStarted?: (gw: Gat
       : { load: loadResources, compile, createRuntime };
   // With workers the primary serves no traffic: its access log stays off (each worker writes its own).
   const gw = new Gateway(workers > 1 ? { ...config, accessLog: 'off' } : config, deps);
+  hooks.onCreated?.(gw);
   // Signal handlers go in before start: a SIGTERM that arrives while starting (readyz may already be
   // 200) stops the gateway as soon as it is up, instead of killing the process mid-way.
   let signalled: NodeJS.Signals | null = null;
@@ -289,15 +294,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   let stopped = null as Gateway | null;
+  let lastResort = null as LastResortTarget | null;
   // limit flags apply to every Runtime of this process (primary or worker: same argv)
   setDefaultLimits(config.limits);
   // --http-engine: every Runtime of this process (and cluster workers, which inherit the environment)
   if (config.httpEngine !== undefined) process.env.GATEHOUSE_HTTP_ENGINE = config.httpEngine;
-  installLastResortHandlers(() => stopped?.logger ?? null);
+  installLastResortHandlers(() => lastResort);
   quietClosedStdio();
-  if (cluster.isWorker) return runWorker(config);
+  if (cluster.isWorker) return runWorker(config, (t) => (lastResort = t));
   const code = await serve(config, {
     workers: config.workers,
+    onCreated: (gw) => {
+      lastResort = { logger: gw.logger, metrics: gw.metrics };
+    },
     onStarted: (gw) => {
       stopped = gw;
     },
@@ -323,30 +332,38 @@ export function quietClosedStdio(): void {
   for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
 }
 
+/** Where the last-resort handlers report: the logger and metrics of this process, once they exist. */
+export interface LastResortTarget {
+  logger: { error(msg: string, fields?: Record<string, unknown>): void };
+  metrics: { onProcessError(kind: ProcessErrorKind): void } | null;
+}
+
 /**
- * The last resort (docs/reliability.md): an error nobody handled is logged. Operational errors of
- * sockets and peers (ECONNRESET, EPIPE, HPE_*, UND_ERR_*, ...) leave the process serving; anything else
- * is a programmer error — the process state can no longer be trusted, so it logs and exits 70
- * (EX_SOFTWARE) for the supervisor to restart it. Unhandled rejections are treated the same way.
+ * The last resort (docs/reliability.md §6): no unhandled rejection or uncaught exception takes the
+ * process down. Each one is logged at error level with its stack and counted in
+ * `gatehouse_process_errors_total{kind}` (kind `uncaughtException` or `unhandledRejection`), and the
+ * process keeps serving: one request's bug must not cut every other connection, and the supervisor
+ * would restart into the same config anyway. The log line says whether the error looks operational
+ * (a socket or peer failure: ECONNRESET, EPIPE, HPE_*, UND_ERR_*, ...; `isOperationalError`) or like a
+ * programmer error (TypeError, RangeError, ERR_INVALID_ARG_*, a thrown non-error), which is a bug to
+ * report. Before the gateway's logger exists, the line goes to stderr as JSON.
  */
-export function installLastResortHandlers(logger: () => { error(msg: string, fields?: Record<string, unknown>): void } | null): void {
+export function installLastResortHandlers(target: () => LastResortTarget | null): void {
   if (lastResortInstalled) return;
   lastResortInstalled = true;
-  const handle = (kind: string) => (err: unknown) => {
-    const e = err as { message?: string; code?: string; stack?: string } | null;
-    const fields = { kind, error: e?.message ?? String(err), code: e?.code, stack: e?.stack };
-    const log = logger();
-    const write = (msg: string): void => {
-      if (log !== null) log.error(msg, fields);
-      else process.stderr.write(JSON.stringify({ level: 'error', msg, ...fields }) + '\n');
-    };
-    if (isOperationalError(err)) {
-      write('unhandled operational error (kept serving)');
-      return;
+  const handle = (kind: ProcessErrorKind) => (err: unknown) => {
+    try {
+      const e = err as { message?: string; code?: string; stack?: string } | null;
+      const operational = isOperationalError(err);
+      const msg = operational ? `unhandled operational error (${kind}); kept serving` : `unhandled programmer error (${kind}): a bug, please report it; kept serving`;
+      const fields = { kind, class: operational ? 'operational' : 'programmer', error: e?.message ?? String(err), code: e?.code, stack: e?.stack };
+      const to = target();
+      to?.metrics?.onProcessError(kind);
+      if (to !== null) to.logger.error(msg, fields);
+      else process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg, ...fields }) + '\n');
+    } catch {
+      // the last resort must not throw itself (that would end the process)
     }
-    write('unhandled programmer error: exiting');
-    process.exitCode = 70;
-    setImmediate(() => process.exit(70));
   };
   process.on('uncaughtException', handle('uncaughtException'));
   process.on('unhandledRejection', handle('unhandledRejection'));

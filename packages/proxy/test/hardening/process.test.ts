@@ -1,4 +1,7 @@
-/** The last-resort classification (cli `run` keeps serving on operational errors, exits on programmer errors) and the error table. */
+/**
+ * The last-resort classification (cli `run` keeps serving after every unhandled error and labels its log line
+ * `class: operational|programmer` with this function; test/ops/process-errors.e2e.test.ts in the cli) and the error table.
+ */
 import t from 'tap';
 import { isOperationalError, replyForUpstreamError } from '../../src/errors.js';
 import { PARSER_ERROR_TABLE, checkTransferEncoding, replyForParserError, resolveLimits, setDefaultLimits } from '../../src/limits.js';

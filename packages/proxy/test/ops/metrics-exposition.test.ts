@@ -152,6 +152,11 @@ gatehouse_build_info{version="1.2.3",node="NODE"} 1
 # HELP gatehouse_access_log_dropped_total Access-log lines dropped because the destination could not keep up.
 # TYPE gatehouse_access_log_dropped_total counter
 gatehouse_access_log_dropped_total 0
+
+# HELP gatehouse_process_errors_total Errors nobody handled (logged with their stack; the process kept serving), per kind (uncaughtException, unhandledRejection).
+# TYPE gatehouse_process_errors_total counter
+gatehouse_process_errors_total{kind="uncaughtException"} 0
+gatehouse_process_errors_total{kind="unhandledRejection"} 0
 `;
 
 const EXPECTED_TWICE = `# HELP gatehouse_listener_requests_total HTTP requests answered, per Gateway listener, method and status code.
@@ -264,6 +269,11 @@ gatehouse_build_info{version="1.2.3",node="NODE"} 1
 # HELP gatehouse_access_log_dropped_total Access-log lines dropped because the destination could not keep up.
 # TYPE gatehouse_access_log_dropped_total counter
 gatehouse_access_log_dropped_total 0
+
+# HELP gatehouse_process_errors_total Errors nobody handled (logged with their stack; the process kept serving), per kind (uncaughtException, unhandledRejection).
+# TYPE gatehouse_process_errors_total counter
+gatehouse_process_errors_total{kind="uncaughtException"} 0
+gatehouse_process_errors_total{kind="unhandledRejection"} 0
 `;
 
 const EXPECTED_WORKER_LABEL = `# HELP gatehouse_listener_requests_total HTTP requests answered, per Gateway listener, method and status code.
@@ -376,6 +386,11 @@ gatehouse_build_info{version="1.2.3",node="NODE",worker="1"} 1
 # HELP gatehouse_access_log_dropped_total Access-log lines dropped because the destination could not keep up.
 # TYPE gatehouse_access_log_dropped_total counter
 gatehouse_access_log_dropped_total{worker="1"} 0
+
+# HELP gatehouse_process_errors_total Errors nobody handled (logged with their stack; the process kept serving), per kind (uncaughtException, unhandledRejection).
+# TYPE gatehouse_process_errors_total counter
+gatehouse_process_errors_total{kind="uncaughtException",worker="1"} 0
+gatehouse_process_errors_total{kind="unhandledRejection",worker="1"} 0
 `;
 
 const EXPECTED_AGGREGATE = `# HELP gatehouse_listener_requests_total HTTP requests answered, per Gateway listener, method and status code.
@@ -491,6 +506,11 @@ gatehouse_build_info{version="1.2.3",node="NODE"} 1
 # HELP gatehouse_access_log_dropped_total Access-log lines dropped because the destination could not keep up.
 # TYPE gatehouse_access_log_dropped_total counter
 gatehouse_access_log_dropped_total 0
+
+# HELP gatehouse_process_errors_total Errors nobody handled (logged with their stack; the process kept serving), per kind (uncaughtException, unhandledRejection).
+# TYPE gatehouse_process_errors_total counter
+gatehouse_process_errors_total{kind="uncaughtException"} 0
+gatehouse_process_errors_total{kind="unhandledRejection"} 0
 `;
 
 
