@@ -89,7 +89,7 @@ for (const [wa, wb, clients] of [
     const ctx = context(table([backend('Service default/a:53', [a.port]), backend('Service default/b:53', [b.port])]));
     const srv = new UdpPortServer(l4Port('UDP', l4Route('default/u', 'UDPRoute', [ref(0, wa), ref(1, wb)])), ctx);
     await srv.listen();
-    const cs = [];
+    const cs: Awaited<ReturnType<typeof udpClient>>[] = [];
     for (let i = 0; i < clients; i++) cs.push(await udpClient());
     t.teardown(async () => {
       for (const c of cs) await c.close();
