@@ -42,6 +42,8 @@ export interface GatewayConfig {
   backendResolution: 'default' | 'strict';
   drainTimeoutMs: number;
   gatewayClasses: string[];
+  /** --trust-forwarded: append to an incoming X-Forwarded-For (keep -Proto/-Host) instead of overwriting. */
+  trustForwarded?: boolean;
 }
 
 export interface RuntimeFactoryContext {
@@ -51,6 +53,8 @@ export interface RuntimeFactoryContext {
   backendResolution: 'default' | 'strict';
   /** --drain-timeout: also bounds the drain of a listener removed by a reload. */
   drainTimeoutMs: number;
+  /** --trust-forwarded */
+  trustForwarded: boolean;
 }
 
 export interface GatewayDeps {
@@ -107,6 +111,7 @@ export class Gateway {
       bindAddress: config.bind,
       backendResolution: config.backendResolution,
       drainTimeoutMs: config.drainTimeoutMs,
+      trustForwarded: config.trustForwarded === true,
     });
     const compileOptions: CompileOptions = { backendResolution: config.backendResolution, defaultAddress: config.bind };
     if (config.gatewayClasses.length > 0) compileOptions.gatewayClasses = config.gatewayClasses;

@@ -232,7 +232,13 @@ export function runWorker(config: GatewayConfig, onCreated?: (t: { logger: Logge
   const telemetry = new GatewayTelemetry(metrics, accessLog.enabled ? accessLog : null);
   // the last-resort handlers (commands/run.ts) log with this worker's logger and count in its metrics
   onCreated?.({ logger, metrics });
-  const runtime = new GatehouseRuntime({ logger, telemetry, bindAddress: config.bind, drainTimeoutMs: config.drainTimeoutMs });
+  const runtime = new GatehouseRuntime({
+    logger,
+    telemetry,
+    bindAddress: config.bind,
+    drainTimeoutMs: config.drainTimeoutMs,
+    trustForwarded: config.trustForwarded === true,
+  });
   const send = (m: FromWorker) => process.send?.(m);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   let draining = false;

@@ -27,7 +27,7 @@ import { loadResources } from '../load/index.js';
 import { Gateway, type GatewayConfig, type GatewayDeps, type RuntimeFactoryContext } from '../gateway.js';
 import { ClusterRuntime, aggregatedMetrics, runWorker } from '../workers.js';
 
-export const usage = 'run [DIR] [--admin HOST:PORT] [--bind ADDR] [--log-format json|pretty] [--access-log json|pretty|off] [--no-watch] [--watch-poll] [--drain-timeout 15s] [limits: --max-header-size --max-headers --max-uri-size --max-body-size --headers-timeout --request-timeout --idle-timeout --max-connections --max-streams --max-pending --connect-timeout --outlier-failures --request-id]';
+export const usage = 'run [DIR] [--admin HOST:PORT] [--bind ADDR] [--log-format json|pretty] [--access-log json|pretty|off] [--no-watch] [--watch-poll] [--drain-timeout 15s] [--trust-forwarded] [limits: --max-header-size --max-headers --max-uri-size --max-body-size --headers-timeout --request-timeout --idle-timeout --max-connections --max-streams --max-pending --connect-timeout --outlier-failures --request-id]';
 
 const HELP = `usage: gatehouse run [DIR] [flags]
 
@@ -44,6 +44,8 @@ Serve the Gateway API YAML in DIR (default ./gateway), watch it and reload on ch
   --drain-timeout DURATION     how long in-flight requests may take on shutdown, and on a listener
                                that a reload removes (default 15s)
   --gateway-class NAME         serve only Gateways of this GatewayClass (repeatable)
+  --trust-forwarded            append the client address to an incoming X-Forwarded-For and keep incoming
+                               X-Forwarded-Proto/-Host (behind a trusted proxy); default: overwrite them
   --workers N                  N worker processes sharing the listen sockets (node:cluster; default 1)
   --http-engine fast|node      HTTP/1.1 engine: fast (raw sockets + Node's llhttp) or node (node:http + undici);
                                default: GATEHOUSE_HTTP_ENGINE, else fast; node when this Node's llhttp
@@ -151,6 +153,7 @@ export function parseRunArgs(
         'gateway-class': { type: 'string', multiple: true },
         workers: { type: 'string' },
         'http-engine': { type: 'string' },
+        'trust-forwarded': { type: 'boolean' },
         ...Object.fromEntries([...Object.keys(LIMIT_FLAGS), 'outlier-failures', 'request-id'].map((f) => [f, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
@@ -202,6 +205,7 @@ export function parseRunArgs(
     backendResolution: oneOf('backend-resolution', v['backend-resolution'], ['default', 'strict'] as const, 'default'),
     drainTimeoutMs,
     gatewayClasses: v['gateway-class'] ?? [],
+    trustForwarded: v['trust-forwarded'] === true,
     workers,
     ...(v['http-engine'] === undefined ? {} : { httpEngine: oneOf('http-engine', v['http-engine'], ['fast', 'node'] as const, 'fast') }),
   };
@@ -210,7 +214,13 @@ export function parseRunArgs(
 /** The data plane's Runtime (packages/proxy/src/runtime.ts). */
 export function createRuntime(ctx: RuntimeFactoryContext): Runtime {
   // --backend-resolution is applied by compile() (strict: no DNS fallback backends in the table).
-  return new GatehouseRuntime({ logger: ctx.logger, telemetry: ctx.telemetry, bindAddress: ctx.bindAddress, drainTimeoutMs: ctx.drainTimeoutMs });
+  return new GatehouseRuntime({
+    logger: ctx.logger,
+    telemetry: ctx.telemetry,
+    bindAddress: ctx.bindAddress,
+    drainTimeoutMs: ctx.drainTimeoutMs,
+    trustForwarded: ctx.trustForwarded,
+  });
 }
 
 /** Starts a gateway and resolves with the exit code once it has stopped. */
