@@ -3,6 +3,7 @@
  * shows what will not be served and why. All are warnings: the spec reports these through status,
  * and the rest of the configuration is still served.
  *
+ *   GATEWAYCLASS_NOT_ACCEPTED a GatewayClass is Accepted=False (InvalidParameters; from gateways.ts)
  *   GATEWAY_NOT_ACCEPTED     a Gateway is not served (missing class, address, no valid listener)
  *   LISTENER_NOT_PROGRAMMED  a listener carries no traffic (conflict, protocol, certificates, kinds)
  *   ROUTE_NOT_ACCEPTED       a route with parentRefs is accepted by none of them

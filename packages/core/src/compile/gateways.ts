@@ -11,8 +11,11 @@
  *  - class present but not selected by `options.gatewayClasses` → Accepted=Unknown `Pending`,
  *    Programmed=Unknown `Pending`, exactly what Kubernetes shows for a Gateway no controller handles.
  * A Gateway with `spec.infrastructure.parametersRef` is Accepted=False `InvalidParameters` (no
- * parameters kind is supported). A GatewayClass `parametersRef` is ignored with a warning instead, so
- * classes written for other controllers (which often carry one) still work.
+ * parameters kind is supported). So is a GatewayClass with `spec.parametersRef`: the spec rejects a class
+ * whose parametersRef "refers to an unsupported kind" (or one that cannot be found), and Gatehouse takes
+ * no class parameters at all. Its Gateways are then not served: Accepted=False `Invalid`, naming the
+ * class. (Until this was fixed the ref was ignored with a warning; classes copied from another
+ * controller's quickstart, Envoy Gateway's EnvoyProxy for one, must drop the line.)
  *
  * Listener conflicts inside one Gateway (features.md §2 "distinctness"), per (port, transport):
  *  - listeners of incompatible protocol families (HTTP | HTTPS+TLS | TCP) → all Conflicted
@@ -122,21 +125,42 @@ export function listenerProgrammed(l: ListenerState): boolean {
 export interface GatewayClassState {
   gatewayClass: GatewayClass;
   selected: boolean;
+  /** Why the class is Accepted=False (InvalidParameters), or null. Only judged for selected classes. */
+  problem: Problem | null;
 }
 
 export function compileGatewayClasses(ctx: CompileContext): Map<string, GatewayClassState> {
   const classes = new Map<string, GatewayClassState>();
   for (const gc of ctx.resources.gatewayClasses) {
     if (classes.has(gc.metadata.name)) continue;
-    const ref = gc.spec.parametersRef;
-    if (ref) {
-      const what = `${ref.kind}${ref.group ? `.${ref.group}` : ''} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
-      ctx.diagnose('warning', 'PARAMETERS_IGNORED', `parametersRef ${what} is ignored: Gatehouse takes no class parameters`, gc, 'spec.parametersRef');
-    }
     const selected = ctx.gatewayClassFilter === null || ctx.gatewayClassFilter.has(gc.metadata.name);
-    classes.set(gc.metadata.name, { gatewayClass: gc, selected });
+    const problem = selected ? classParametersProblem(ctx, gc) : null;
+    if (problem) {
+      ctx.diagnose('warning', 'GATEWAYCLASS_NOT_ACCEPTED', `${problem.reason}: ${problem.message}`, gc, 'spec.parametersRef');
+    }
+    classes.set(gc.metadata.name, { gatewayClass: gc, selected, problem });
   }
   return classes;
+}
+
+/**
+ * `spec.parametersRef` of a GatewayClass: Gatehouse supports no parameters kind, so every ref is
+ * InvalidParameters ("refers to an unsupported kind"); a ConfigMap that is not in the directory is
+ * reported as not found, which is the more useful message.
+ */
+function classParametersProblem(ctx: CompileContext, gc: GatewayClass): Problem | null {
+  const ref = gc.spec.parametersRef;
+  if (!ref) return null;
+  const where = ref.namespace ? `${ref.namespace}/` : '';
+  const what = `${ref.kind}${ref.group ? `.${ref.group}` : ''} ${where}${ref.name}`;
+  if (ref.group === '' && ref.kind === 'ConfigMap') {
+    const found = ctx.resources.configMaps.some((c) => c.metadata.name === ref.name && c.metadata.namespace === (ref.namespace ?? c.metadata.namespace));
+    if (!found) return { reason: 'InvalidParameters', message: `parametersRef ${what} not found in the directory` };
+  }
+  return {
+    reason: 'InvalidParameters',
+    message: `parametersRef ${what}: kind ${ref.kind} is not supported (Gatehouse takes no GatewayClass parameters; remove spec.parametersRef)`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- gateways
@@ -185,6 +209,9 @@ function gatewayClassProblem(
   }
   if (!gc.selected) {
     return { status: 'Unknown', reason: 'Pending', message: `GatewayClass ${name} is not handled by this instance (not selected by --gateway-class)` };
+  }
+  if (gc.problem) {
+    return { status: 'False', reason: 'Invalid', message: `GatewayClass ${name} is not accepted (${gc.problem.reason}: ${gc.problem.message})` };
   }
   return null;
 }
@@ -250,11 +277,33 @@ function validateListener(ctx: CompileContext, gateway: GatewayState, spec: List
   if ((protocol === 'HTTPS' || protocol === 'TLS') && !spec.tls) {
     l.notAccepted = { reason: 'UnsupportedValue', message: `a ${protocol} listener needs a tls block` };
   }
+  const mtls = clientValidationField(gateway.gateway, spec);
+  if (mtls !== null && l.notAccepted === null) {
+    // Serving the listener without the client-certificate check it asks for would let every client in:
+    // refuse it instead (fail closed) with the spec's reason for a value the implementation does not support.
+    l.notAccepted = {
+      reason: 'UnsupportedValue',
+      message: `${mtls} (client certificate validation) is not supported by Gatehouse: the listener is not served rather than served without it`,
+    };
+  }
   resolveRouteKinds(l);
   if (l.notAccepted === null && spec.tls && spec.tls.mode === 'Terminate' && (protocol === 'HTTPS' || protocol === 'TLS')) {
     resolveCertificates(ctx, l);
   }
   return l;
+}
+
+/**
+ * The field asking this listener to validate client certificates, or null: the listener's own
+ * `tls.frontendValidation` (experimental, v1.1–v1.4) or the Gateway's `spec.tls.frontend` (v1.5+), which
+ * applies to its HTTPS listeners. Decode keeps both as written; Gatehouse implements neither.
+ */
+function clientValidationField(gateway: Gateway, spec: Listener): string | null {
+  const own = (spec.tls as { frontendValidation?: unknown } | undefined)?.frontendValidation;
+  if (own !== undefined && own !== null) return 'tls.frontendValidation';
+  const frontend = (gateway.spec as { tls?: { frontend?: unknown } | null }).tls?.frontend;
+  if (frontend !== undefined && frontend !== null && spec.protocol === 'HTTPS') return 'spec.tls.frontend';
+  return null;
 }
 
 function knownProtocol(p: string): ListenerState['protocol'] {

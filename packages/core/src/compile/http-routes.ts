@@ -4,12 +4,13 @@
  * entry per match per rule per intersected hostname.
  *
  * A rule that cannot be honoured (unsupported filter, invalid regex, ReplacePrefixMatch without a
- * single PathPrefix match) is DROPPED: the route reports PartiallyInvalid (or Accepted=False
- * UnsupportedValue when every rule is dropped). An unresolvable backendRef never drops a rule: its
+ * single PathPrefix match: UnsupportedValue; URLRewrite combined with a backendRef's RequestRedirect:
+ * IncompatibleFilters) is DROPPED: the route reports PartiallyInvalid (or, when every rule is dropped,
+ * Accepted=False with the first dropped rule's reason). An unresolvable backendRef never drops a rule: its
  * share of traffic answers 500 (`backend: -1`) and the route reports ResolvedRefs=False.
  */
 import { RE2JS } from 're2js';
-import type { BackendRefIR, HttpMatchEntry, HttpRuleIR, StringMatchIR } from '../ir/types.js';
+import type { BackendRefIR, FilterIR, HttpMatchEntry, HttpRuleIR, StringMatchIR } from '../ir/types.js';
 import type {
   GRPCRoute,
   GRPCRouteMatch,
@@ -98,6 +99,11 @@ export function compileHttpRoute(ctx: CompileContext, route: HTTPRoute | GRPCRou
       out.dropped.push({ ruleIndex, problem: backendProblem });
       return;
     }
+    const incompatible = incompatibleFilters(filters, backendRefs);
+    if (incompatible) {
+      out.dropped.push({ ruleIndex, problem: incompatible });
+      return;
+    }
     const ir: HttpRuleIR = {
       route: nsName(route),
       routeKind: route.kind,
@@ -119,6 +125,28 @@ export function compileHttpRoute(ctx: CompileContext, route: HTTPRoute | GRPCRou
     out.rules.push({ ruleIndex, ir, matches: templates });
   });
   return out;
+}
+
+/**
+ * URLRewrite and RequestRedirect "may not be combined" (HTTPRouteRule.filters). The CRD's CEL rejects
+ * both in one filter list (decode does too), but not a rule-level URLRewrite with a RequestRedirect in a
+ * backendRef's filters: the redirect would answer and the rewrite be silently ignored. Such a rule is
+ * dropped with IncompatibleFilters, the spec's reason for it.
+ */
+function incompatibleFilters(ruleFilters: readonly FilterIR[], backendRefs: readonly BackendRefIR[]): Problem | null {
+  const ruleRewrite = ruleFilters.some((f) => f.type === 'URLRewrite');
+  const ruleRedirect = ruleFilters.some((f) => f.type === 'RequestRedirect');
+  for (const ref of backendRefs) {
+    const redirect = ruleRedirect || ref.filters.some((f) => f.type === 'RequestRedirect');
+    const rewrite = ruleRewrite || ref.filters.some((f) => f.type === 'URLRewrite');
+    if (redirect && rewrite) {
+      return {
+        reason: 'IncompatibleFilters',
+        message: `URLRewrite and RequestRedirect cannot be combined (rule filters plus the filters of backendRef ${ref.name}): a request is either redirected or forwarded`,
+      };
+    }
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------- HTTP matches

@@ -20,13 +20,15 @@ export function buildStatusReport(
 ): StatusReport {
   const gatewayClasses = [...classes.values()]
     .sort((a, b) => cmp(a.gatewayClass.metadata.name, b.gatewayClass.metadata.name))
-    .map(({ gatewayClass, selected }) => ({
+    .map(({ gatewayClass, selected, problem }) => ({
       name: gatewayClass.metadata.name,
       controllerName: gatewayClass.spec.controllerName,
       conditions: [
-        selected
-          ? condition('Accepted', 'True', 'Accepted', 'Accepted: Gateways of this class are served', gatewayClass.metadata.generation)
-          : condition('Accepted', 'Unknown', 'Pending', 'not handled by this instance (not selected by --gateway-class)', gatewayClass.metadata.generation),
+        !selected
+          ? condition('Accepted', 'Unknown', 'Pending', 'not handled by this instance (not selected by --gateway-class)', gatewayClass.metadata.generation)
+          : problem
+            ? condition('Accepted', 'False', problem.reason, `${problem.message}; Gateways of this class are not served`, gatewayClass.metadata.generation)
+            : condition('Accepted', 'True', 'Accepted', 'Accepted: Gateways of this class are served', gatewayClass.metadata.generation),
       ],
     }));
   const gatewayStatuses = [...gateways].sort((a, b) => cmp(a.key, b.key)).map((gw) => gatewayStatus(gw, defaultAddress));
@@ -90,6 +92,20 @@ function gatewayStatus(gw: GatewayState, defaultAddress: string | null): Gateway
       ? condition('Programmed', 'True', 'Programmed', `Programmed: ${programmed.length} of ${gw.listeners.length} listeners serve traffic`, gen)
       : condition('Programmed', 'False', 'Invalid', 'no listener can be programmed', gen),
   );
+  // ResolvedRefs (experimental in the godoc): the Gateway's own refs (spec.tls client certificates,
+  // not read by Gatehouse) plus a summary of its listeners' ResolvedRefs.
+  const unresolved = gw.listeners.filter((l) => l.refProblems.length > 0);
+  conditions.push(
+    unresolved.length === 0
+      ? condition('ResolvedRefs', 'True', 'ResolvedRefs', 'ResolvedRefs', gen)
+      : condition(
+          'ResolvedRefs',
+          'False',
+          'ListenersNotResolved',
+          `listeners with unresolved references: ${unresolved.map((l) => `${l.spec.name} (${l.refProblems[0].reason})`).join(', ')}`,
+          gen,
+        ),
+  );
   return {
     name: gw.key,
     conditions,
@@ -147,7 +163,8 @@ function routeStatus(work: RouteWork, controllerName: string): RouteStatus {
     if (p.notAccepted) {
       conditions.push(condition('Accepted', p.notAccepted.status, p.notAccepted.reason, p.notAccepted.message, gen));
     } else if (allDropped) {
-      conditions.push(condition('Accepted', 'False', 'UnsupportedValue', `every rule is invalid: ${droppedMessage}`, gen));
+      // The first rule's reason (UnsupportedValue, or IncompatibleFilters); the message lists every rule.
+      conditions.push(condition('Accepted', 'False', dropped[0].problem.reason, `every rule is invalid: ${droppedMessage}`, gen));
     } else {
       const listeners = p.attachments.map((a) => a.listener.spec.name).join(', ');
       let message = `Accepted by listeners ${listeners}`;
