@@ -257,5 +257,5 @@ t.test('reload: a passthrough connection survives a reload that keeps its route;
   t.equal(dropNew.ok, false, 'a new connection for the removed route is refused');
   t.same([a.connections, b.connections], [2, 1], 'only the new keep connection went to b');
   await waitFor(() => ctx.telemetry.l4.length >= 1, 2000, 'record of the closed connection');
-  t.equal(ctx.telemetry.l4[0]!.route, 'default/drop');
+  t.same([ctx.telemetry.l4[0]!.route, ctx.telemetry.l4[0]!.result], ['default/drop', 'route_removed'], 'its record says why it was closed');
 });
