@@ -4,7 +4,7 @@
  *  [--request-timeout MS] [--test-timeout MS] [--suite-timeout MS] [--consistency MS] [--keep] [--no-write]`
  * Exit 0 when every must-pass test passed, 1 when one did not, 2 on usage errors.
  */
-import { runConformance, type ConformanceOptions } from './index.js';
+import { renderPublished, runConformance, type ConformanceOptions } from './index.js';
 
 const USAGE = `usage: gatehouse-conformance [options]
   --run NAME[,NAME...]        run only these upstream tests (ShortName)
@@ -20,11 +20,12 @@ const USAGE = `usage: gatehouse-conformance [options]
                               compile's backend resolution (default strict: Services must exist, as in Kubernetes)
   --http-engine node|fast     the proxy's HTTP/1.1 engine (default: the proxy's default, fast); both must pass alike
   --keep                      keep the assembled directories (printed at the end)
-  --no-write                  do not write results/latest.json and RESULTS.md
+  --no-write                  do not write results/latest.json, RESULTS.md and the README's conformance block
+  --render                    run nothing: render RESULTS.md and the README block from results/latest.json again
 `;
 
-function parse(argv: string[]): ConformanceOptions | string {
-  const o: ConformanceOptions = {};
+function parse(argv: string[]): (ConformanceOptions & { render?: boolean }) | string {
+  const o: ConformanceOptions & { render?: boolean } = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -59,6 +60,7 @@ function parse(argv: string[]): ConformanceOptions | string {
       case '--http-engine': o.httpEngine = val(); break;
       case '--keep': o.keepDirs = true; break;
       case '--no-write': o.write = false; break;
+      case '--render': o.render = true; break;
       case '-h': case '--help': return '';
       default: return `unknown option ${a}`;
     }
@@ -67,7 +69,7 @@ function parse(argv: string[]): ConformanceOptions | string {
 }
 
 async function main(): Promise<number> {
-  let o: ConformanceOptions | string;
+  let o: (ConformanceOptions & { render?: boolean }) | string;
   try {
     o = parse(process.argv.slice(2));
   } catch (e) {
@@ -77,6 +79,10 @@ async function main(): Promise<number> {
     if (o) process.stderr.write(`gatehouse-conformance: ${o}\n`);
     process.stderr.write(USAGE);
     return o ? 2 : 0;
+  }
+  if (o.render) {
+    renderPublished();
+    return 0;
   }
   const { exitCode } = await runConformance(o);
   return exitCode;

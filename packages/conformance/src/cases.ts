@@ -34,6 +34,15 @@ export interface GatewayExpectation {
   hasAddress?: boolean;
   /** When given, the listener list must have exactly these names (upstream listenersMatch). */
   listeners?: ListenerExpectation[];
+  /** Every condition of the Gateway and of its listeners must carry this observedGeneration. */
+  observedGeneration?: number;
+}
+
+export interface GatewayClassExpectation {
+  name: string;
+  conditions?: ConditionExpectation[];
+  /** Every condition must carry this observedGeneration. */
+  observedGeneration?: number;
 }
 
 export interface RouteParentExpectation {
@@ -52,9 +61,12 @@ export interface RouteExpectation {
   parents?: RouteParentExpectation[];
   /** The route must have no parent status with Accepted=True. */
   noAcceptedParents?: boolean;
+  /** Every condition of every parent status must carry this observedGeneration (upstream "latest conditions"). */
+  observedGeneration?: number;
 }
 
 export interface StatusExpectation {
+  gatewayClasses?: GatewayClassExpectation[];
   gateways?: GatewayExpectation[];
   routes?: RouteExpectation[];
 }
@@ -193,6 +205,12 @@ export interface ConformanceCase {
   /** Printed with a FAIL: what the case writer knows about likely causes (e.g. a standalone limitation). */
   note?: string;
   provisional?: boolean;
+  /**
+   * `reload`: run through `gatehouse run` itself (the cli's Gateway with its reloader and admin server):
+   * each `then` phase rewrites the files in the directory, POSTs /reload and reads GET /status, as an
+   * operator (or kubectl against an API server) would. Default `build`: load + compile + apply in-process.
+   */
+  via: 'build' | 'reload';
   phases: Phase[];
   /** Source file of the case. */
   file: string;
@@ -221,7 +239,7 @@ const REQUEST_KEYS = ['method', 'host', 'path', 'headers', 'body', 'gateway', 'l
 const EXPECT_KEYS = ['label', 'status', 'backend', 'namespace', 'backendSees', 'responseHeaders', 'responseHeaderOneOf', 'ignoreWhitespace', 'responseAbsentHeaders', 'redirect', 'mirroredTo', 'addRequestId', 'rejected', 'backendTls', 'backendServerName', 'grpcStatus'];
 const DISTRIBUTION_KEYS = ['requests', 'concurrency', 'tolerance', 'attempts', 'shares', 'headerNamesBackend', 'mirror'];
 const PHASE_KEYS = ['mutate', 'status', 'requests', 'distributions', 'gateway', 'listener', 'host', 'namespace'];
-const CASE_KEYS = ['name', 'description', 'features', 'manifests', 'skip', 'note', 'provisional', 'then', ...PHASE_KEYS];
+const CASE_KEYS = ['name', 'description', 'features', 'manifests', 'skip', 'note', 'provisional', 'via', 'then', ...PHASE_KEYS];
 
 function asList(v: unknown, where: string): unknown[] {
   if (v === undefined || v === null) return [];
@@ -271,13 +289,24 @@ export function parseConditions(v: unknown, where: string): ConditionExpectation
 
 function parseStatus(v: unknown, where: string, defaultGateway: string): StatusExpectation | undefined {
   if (v === undefined || v === null) return undefined;
-  const r = onlyKeys(asRecord(v, where), ['gateways', 'routes', 'acceptedRoutes'], where);
+  const r = onlyKeys(asRecord(v, where), ['gatewayClasses', 'gateways', 'routes', 'acceptedRoutes'], where);
   const out: StatusExpectation = {};
+  if (r.gatewayClasses !== undefined) {
+    out.gatewayClasses = asList(r.gatewayClasses, `${where}.gatewayClasses`).map((g, i) => {
+      const w = `${where}.gatewayClasses[${i}]`;
+      const gr = onlyKeys(asRecord(g, w), ['name', 'conditions', 'observedGeneration'], w);
+      const ce: GatewayClassExpectation = { name: str(gr.name, `${w}.name`) };
+      if (gr.conditions !== undefined) ce.conditions = parseConditions(gr.conditions, `${w}.conditions`);
+      if (gr.observedGeneration !== undefined) ce.observedGeneration = generation(gr.observedGeneration, `${w}.observedGeneration`);
+      return ce;
+    });
+  }
   if (r.gateways !== undefined) {
     out.gateways = asList(r.gateways, `${where}.gateways`).map((g, i) => {
       const w = `${where}.gateways[${i}]`;
-      const gr = onlyKeys(asRecord(g, w), ['name', 'conditions', 'listeners', 'hasAddress'], w);
+      const gr = onlyKeys(asRecord(g, w), ['name', 'conditions', 'listeners', 'hasAddress', 'observedGeneration'], w);
       const ge: GatewayExpectation = { name: qualify(str(gr.name, `${w}.name`)) };
+      if (gr.observedGeneration !== undefined) ge.observedGeneration = generation(gr.observedGeneration, `${w}.observedGeneration`);
       if (gr.conditions !== undefined) ge.conditions = parseConditions(gr.conditions, `${w}.conditions`);
       if (gr.hasAddress === true) ge.hasAddress = true;
       if (gr.listeners !== undefined) {
@@ -297,11 +326,12 @@ function parseStatus(v: unknown, where: string, defaultGateway: string): StatusE
   if (r.routes !== undefined) {
     out.routes = asList(r.routes, `${where}.routes`).map((x, i) => {
       const w = `${where}.routes[${i}]`;
-      const rr = onlyKeys(asRecord(x, w), ['kind', 'name', 'parents', 'noAcceptedParents'], w);
+      const rr = onlyKeys(asRecord(x, w), ['kind', 'name', 'parents', 'noAcceptedParents', 'observedGeneration'], w);
       const re: RouteExpectation = {
         kind: (optStr(rr.kind, `${w}.kind`) ?? 'HTTPRoute') as RouteExpectation['kind'],
         name: qualify(str(rr.name, `${w}.name`)),
       };
+      if (rr.observedGeneration !== undefined) re.observedGeneration = generation(rr.observedGeneration, `${w}.observedGeneration`);
       if (rr.noAcceptedParents === true) re.noAcceptedParents = true;
       if (rr.parents !== undefined) {
         re.parents = asList(rr.parents, `${w}.parents`).map((p, j) => {
@@ -337,6 +367,12 @@ function parseStatus(v: unknown, where: string, defaultGateway: string): StatusE
     });
   }
   return out;
+}
+
+function generation(v: unknown, where: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CaseError(`${where}: expected a generation (an integer >= 1)`);
+  return n;
 }
 
 /** `name` → `gateway-conformance-infra/name`; `ns/name` unchanged. */
@@ -517,6 +553,7 @@ export function parseCase(text: string, file: string): ConformanceCase {
     description: optStr(r.description, `${file}: description`) ?? '',
     features: asList(r.features, `${file}: features`).map((f) => str(f, file)),
     manifests: asList(r.manifests, `${file}: manifests`).map((m) => str(m, file)),
+    via: 'build',
     phases: [],
     file,
   };
@@ -525,6 +562,9 @@ export function parseCase(text: string, file: string): ConformanceCase {
   const note = optStr(r.note, `${file}: note`);
   if (note !== undefined) c.note = note;
   if (r.provisional === true) c.provisional = true;
+  const via = optStr(r.via, `${file}: via`);
+  if (via !== undefined && via !== 'build' && via !== 'reload') throw new CaseError(`${file}: via must be "build" or "reload", got "${via}"`);
+  if (via === 'reload') c.via = 'reload';
   c.phases.push(parsePhase(r, defaults, file, CASE_KEYS));
   const first = c.phases[0]!;
   if (first.mutate.length) throw new CaseError(`${file}: "mutate" belongs in a "then" phase`);

@@ -9,7 +9,7 @@ import { loadCatalogue, isCoreIn, MESH_SKIP_REASON, type CatalogueEntry } from '
 import { loadCases, type ConformanceCase } from './cases.js';
 import { CONTROLLER_NAME, GATEWAY_CLASS_NAME } from './manifests.js';
 import { loadProduct, ProductUnavailable, type Product } from './product.js';
-import { markdown, summarise, summaryLines, testLines, type RunReport } from './report.js';
+import { markdown, readmeBlock, spliceReadme, summarise, summaryLines, testLines, type RunReport } from './report.js';
 import { DEFAULT_RUN_OPTIONS, Suite, type RunOptions, type TestResult } from './runner.js';
 
 export * from './cases.js';
@@ -22,6 +22,8 @@ export * from './table.js';
 
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CASES_DIR = join(PACKAGE_DIR, 'cases');
+/** The repository README, whose `<!-- conformance:begin -->` block is generated with RESULTS.md. */
+export const README_PATH = join(PACKAGE_DIR, '..', '..', 'README.md');
 export const DEFAULT_CONFORMANCE_DIR = process.env.GATEHOUSE_CONFORMANCE_DIR ?? '/work/shared/conformance';
 
 export interface ConformanceOptions extends Partial<Omit<RunOptions, 'log'>> {
@@ -160,7 +162,27 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Confor
   if (o.write !== false) {
     mkdirSync(join(PACKAGE_DIR, 'results'), { recursive: true });
     writeFileSync(join(PACKAGE_DIR, 'results', 'latest.json'), `${JSON.stringify(report, null, 1)}\n`);
-    writeFileSync(join(PACKAGE_DIR, 'RESULTS.md'), markdown(report, catalogue));
+    writePublished(report, catalogue, log);
   }
   return { report, exitCode: mustPassFailed.length ? 1 : 0 };
+}
+
+/** RESULTS.md and the README's marked block (only that block is rewritten), both rendered from `report`. */
+function writePublished(report: RunReport, catalogue: readonly CatalogueEntry[], log: (line: string) => void): void {
+  writeFileSync(join(PACKAGE_DIR, 'RESULTS.md'), markdown(report, catalogue));
+  if (!existsSync(README_PATH)) return;
+  const readme = readFileSync(README_PATH, 'utf8');
+  try {
+    const next = spliceReadme(readme, readmeBlock(report, catalogue));
+    if (next !== readme) writeFileSync(README_PATH, next);
+  } catch (e) {
+    log(`README not updated: ${(e as Error).message}`);
+  }
+}
+
+/** `--render`: RESULTS.md and the README block again from results/latest.json, without running anything. */
+export function renderPublished(log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): void {
+  const report = JSON.parse(readFileSync(join(PACKAGE_DIR, 'results', 'latest.json'), 'utf8')) as RunReport;
+  writePublished(report, loadCatalogue(CASES_DIR), log);
+  log(`rendered RESULTS.md and the README block from results/latest.json (${report.generatedAt})`);
 }

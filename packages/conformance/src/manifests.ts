@@ -1,7 +1,7 @@
 /**
  * Assembling the directory the product loads for one test: the upstream base manifests and the test's
- * manifests, byte for byte except the `{GATEWAY_CLASS_NAME}` placeholder (the upstream Applier fills it
- * in the same way), plus the files the runner generates (GatewayClass, TLS Secrets, EndpointSlices).
+ * manifests, byte for byte except the `{GATEWAY_CLASS_NAME}` and `{GATEWAY_CONTROLLER_NAME}` placeholders
+ * (the upstream Applier fills them in the same way), plus the files the runner generates (GatewayClass, TLS Secrets, EndpointSlices).
  * Mutations between phases (the upstream tests delete or patch objects) rewrite only the file that
  * holds the object.
  */
@@ -13,6 +13,8 @@ import type { Mutation } from './cases.js';
 export const GATEWAY_CLASS_NAME = 'gatehouse';
 export const CONTROLLER_NAME = 'gatehouse.dev/gateway-controller';
 export const PLACEHOLDER = '{GATEWAY_CLASS_NAME}';
+/** Filled with CONTROLLER_NAME, as the upstream Applier does (GatewayClassObservedGenerationBump's own class). */
+export const CONTROLLER_PLACEHOLDER = '{GATEWAY_CONTROLLER_NAME}';
 
 export type K8sObject = Record<string, unknown> & {
   apiVersion?: string;
@@ -41,9 +43,9 @@ export function parseObjects(text: string, source: string): K8sObject[] {
   return out;
 }
 
-/** Reads an upstream manifest and fills the placeholder; nothing else is changed. */
+/** Reads an upstream manifest and fills the placeholders; nothing else is changed. */
 export function readManifest(conformanceDir: string, rel: string, index: number): ManifestFile {
-  const text = readFileSync(join(conformanceDir, rel), 'utf8').split(PLACEHOLDER).join(GATEWAY_CLASS_NAME);
+  const text = readFileSync(join(conformanceDir, rel), 'utf8').split(PLACEHOLDER).join(GATEWAY_CLASS_NAME).split(CONTROLLER_PLACEHOLDER).join(CONTROLLER_NAME);
   const flat = rel.replace(/\//g, '--');
   return { name: `${String(index).padStart(2, '0')}-${flat}`, source: rel, objects: parseObjects(text, rel), text };
 }
@@ -61,6 +63,17 @@ export function gatewayClassObject(): K8sObject {
     metadata: { name: GATEWAY_CLASS_NAME },
     spec: { controllerName: CONTROLLER_NAME },
   };
+}
+
+/**
+ * The GatewayClasses this controller serves: every class in the directory whose controllerName is ours
+ * (a Kubernetes controller picks its classes by controllerName; Gatehouse's `--gateway-class` by name).
+ */
+export function servedGatewayClasses(objects: readonly K8sObject[]): string[] {
+  const names = objects
+    .filter((o) => o.kind === 'GatewayClass' && o.spec?.controllerName === CONTROLLER_NAME && typeof o.metadata?.name === 'string')
+    .map((o) => o.metadata!.name!);
+  return names.length ? [...new Set(names)].sort() : [GATEWAY_CLASS_NAME];
 }
 
 export function writeDir(dir: string, files: readonly ManifestFile[]): void {

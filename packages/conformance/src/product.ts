@@ -26,9 +26,29 @@ export interface BuildResult {
 export interface Product {
   /** Which entry points were found, e.g. `loadResources+compile+createRuntime`. */
   readonly description: string;
-  build(dir: string): Promise<BuildResult>;
+  /** Load + compile `dir`; `gatewayClasses`: the classes this controller serves (default: the suite's own). */
+  build(dir: string, gatewayClasses?: string[]): Promise<BuildResult>;
   /** A fresh data plane; its warnings and errors go to `log`. */
   newRuntime(log: (line: string) => void): Promise<Runtime>;
+  /**
+   * `gatehouse run DIR` in-process, as the cli builds it (its Gateway: reloader, generation counters, admin
+   * server on a free loopback port), with no watcher: the runner writes files and POSTs /reload, as an
+   * operator would. Ports are remapped as for `build` + `apply`. Rejects when the first load fails.
+   */
+  startGateway(dir: string, gatewayClasses: string[], log: (line: string) => void): Promise<LiveGateway>;
+}
+
+/** A running `gatehouse run`, driven through its admin endpoints. */
+export interface LiveGateway {
+  /** The data plane (for the bound ports and the serving table). */
+  readonly runtime: Runtime;
+  /** `http://127.0.0.1:<port>` of the admin server. */
+  readonly admin: string;
+  /** `POST /reload`: the reload outcome (`result` ok, unchanged or error; `diagnostics` of a rejection). */
+  reload(): Promise<{ result: string; message: string; diagnostics?: { text: string }[] }>;
+  /** `GET /status`: the StatusReport the operator sees. */
+  status(): Promise<StatusReport>;
+  close(): Promise<void>;
 }
 
 export class ProductUnavailable extends Error {}
@@ -39,6 +59,14 @@ export function remapPorts(table: RoutingTable): RoutingTable {
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
+
+/** The part of the cli's Gateway (packages/cli/src/gateway.ts) the harness drives. */
+interface CliGateway {
+  readonly runtime: Runtime;
+  start(): Promise<{ ok: true } | { ok: false; code: number; message: string }>;
+  adminAddress(): { host: string; port: number } | null;
+  stop(reason: string): Promise<void>;
+}
 
 async function tryImport(spec: string): Promise<Record<string, unknown> | null> {
   try {
@@ -108,6 +136,7 @@ export async function loadProduct(opts: ProductOptions): Promise<Product> {
   const core = await tryImport('@gatehouse/core');
   const proxy = await tryImport('@gatehouse/proxy');
   const cliLoad = (await tryImport('@gatehouse/cli/dist/load/index.js')) ?? (await tryImport('@gatehouse/cli'));
+  const cliGateway = await tryImport('@gatehouse/cli/dist/gateway.js');
   const compile = core?.compile as AnyFn | undefined;
   const decode = core?.decodeDocuments as AnyFn | undefined;
   const loadResources = cliLoad?.loadResources as AnyFn | undefined;
@@ -121,9 +150,26 @@ export async function loadProduct(opts: ProductOptions): Promise<Product> {
     `core compile (backendResolution ${opts.backendResolution})`,
     `proxy GatehouseRuntime${engine ? ` (httpEngine ${engine})` : ''}`,
   ];
+  const compileOptions = (gatewayClasses: string[]): Record<string, unknown> => ({
+    gatewayClasses,
+    controllerName: opts.controllerName,
+    backendResolution: opts.backendResolution,
+    isolateGateways: true,
+    defaultAddress: '127.0.0.1',
+  });
+  const runtimeLogger = (log: (line: string) => void) => {
+    const fmt = (level: string, msg: string, fields?: Record<string, unknown>): void =>
+      log(`${level} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+    return {
+      debug: () => {},
+      info: () => {},
+      warn: (m: string, f?: Record<string, unknown>) => fmt('warn', m, f),
+      error: (m: string, f?: Record<string, unknown>) => fmt('error', m, f),
+    };
+  };
   return {
     description: parts.join(' + '),
-    async build(dir) {
+    async build(dir, gatewayClasses = [opts.gatewayClass]) {
       let resources: unknown;
       const diags: Diagnostic[] = [];
       if (loadResources) {
@@ -141,7 +187,7 @@ export async function loadProduct(opts: ProductOptions): Promise<Product> {
         resources = d.resources;
         diags.push(...d.diagnostics);
       }
-      const c = compile(resources, { gatewayClasses: [opts.gatewayClass], controllerName: opts.controllerName, backendResolution: opts.backendResolution, isolateGateways: true, defaultAddress: '127.0.0.1' }) as {
+      const c = compile(resources, compileOptions(gatewayClasses)) as {
         table: RoutingTable;
         status: StatusReport;
         diagnostics: Diagnostic[];
@@ -155,15 +201,60 @@ export async function loadProduct(opts: ProductOptions): Promise<Product> {
       };
     },
     async newRuntime(log) {
-      const fmt = (level: string, msg: string, fields?: Record<string, unknown>): void =>
-        log(`${level} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
-      const logger = {
-        debug: () => {},
-        info: () => {},
-        warn: (m: string, f?: Record<string, unknown>) => fmt('warn', m, f),
-        error: (m: string, f?: Record<string, unknown>) => fmt('error', m, f),
+      return new RuntimeClass({ bindAddress: '127.0.0.1', logger: runtimeLogger(log), ...(opts.httpEngine ? { httpEngine: opts.httpEngine } : {}) });
+    },
+    async startGateway(dir, gatewayClasses, log) {
+      const GatewayClass = cliGateway?.Gateway as (new (config: Record<string, unknown>, deps: Record<string, unknown>) => CliGateway) | undefined;
+      if (!GatewayClass || !loadResources) throw new ProductUnavailable('@gatehouse/cli does not export Gateway (dist/gateway.js) and loadResources');
+      const logger = runtimeLogger(log);
+      let startErr = '';
+      const gw = new GatewayClass(
+        {
+          dir,
+          admin: { host: '127.0.0.1', port: 0 },
+          bind: '127.0.0.1',
+          logFormat: 'json',
+          logLevel: 'warn',
+          accessLog: 'off',
+          watch: false,
+          watchPoll: false,
+          backendResolution: opts.backendResolution,
+          drainTimeoutMs: 0,
+          gatewayClasses,
+        },
+        {
+          load: loadResources,
+          // The cli's own compile options (classes, resolution, bind address) plus the suite's controller
+          // name and per-Gateway isolation, then the listener ports remapped (see the header comment).
+          compile: (resources: unknown, o: Record<string, unknown>) => {
+            const c = compile(resources, { ...o, ...compileOptions(gatewayClasses) }) as { table: RoutingTable };
+            return { ...c, table: remapPorts(c.table) };
+          },
+          createRuntime: (ctx: { telemetry: unknown }) =>
+            new RuntimeClass({ bindAddress: '127.0.0.1', logger, telemetry: ctx.telemetry, ...(opts.httpEngine ? { httpEngine: opts.httpEngine } : {}) }),
+          logger: { ...logger, level: 'warn', format: 'json', enabled: (l: string) => l === 'warn' || l === 'error' },
+          err: { write: (s: string) => (startErr += s) },
+        },
+      );
+      const started = await gw.start();
+      if (!started.ok) throw new Error(`gatehouse run did not start: ${startErr.trim() || started.message}`);
+      const address = gw.adminAddress();
+      if (!address) {
+        await gw.stop('no admin address');
+        throw new Error('gatehouse run started without an admin server');
+      }
+      const admin = `http://127.0.0.1:${address.port}`;
+      const call = async <T>(method: string, path: string): Promise<T> => {
+        const res = await fetch(`${admin}${path}`, { method, signal: AbortSignal.timeout(10_000) });
+        return (await res.json()) as T;
       };
-      return new RuntimeClass({ bindAddress: '127.0.0.1', logger, ...(opts.httpEngine ? { httpEngine: opts.httpEngine } : {}) });
+      return {
+        runtime: gw.runtime,
+        admin,
+        reload: () => call('POST', '/reload'),
+        status: () => call('GET', '/status'),
+        close: () => gw.stop('conformance test done'),
+      };
     },
   };
 }

@@ -21,11 +21,12 @@ import {
   gatewayClassObject,
   generatedFile,
   readManifest,
+  servedGatewayClasses,
   writeDir,
   type K8sObject,
   type ManifestFile,
 } from './manifests.js';
-import { remapPorts, type BuildResult, type Product } from './product.js';
+import { remapPorts, type BuildResult, type LiveGateway, type Product } from './product.js';
 import type { RoutingTable, Runtime } from './product-types.js';
 import { checkStatus } from './status-check.js';
 
@@ -127,7 +128,7 @@ export class Suite {
       hints: [],
     };
     if (c.skip) return { ...result, outcome: 'SKIP', reason: c.skip };
-    const state: RunState = { cancelled: false, runtime: null };
+    const state: RunState = { cancelled: false, runtime: null, live: null };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
@@ -143,7 +144,8 @@ export class Suite {
     } finally {
       clearTimeout(timer);
       state.cancelled = true;
-      if (state.runtime) await state.runtime.close(0).catch(() => {});
+      if (state.live) await state.live.close().catch(() => {});
+      else if (state.runtime) await state.runtime.close(0).catch(() => {});
     }
     result.durationMs = Date.now() - started;
     if (result.failures.length) {
@@ -171,7 +173,12 @@ export class Suite {
       const slices = await backends.endpointSlicesFor(allObjects(withoutSlices));
       files.splice(0, files.length, ...withoutSlices, generatedFile('91-generated-endpointslices.yaml', slices));
       writeDir(dir, files);
-      const built = await product.build(dir);
+      const classes = servedGatewayClasses(allObjects(files));
+      if (c.via === 'reload') {
+        await this.runLivePhase(c, pi, dir, classes, result, state, allObjects(files));
+        continue;
+      }
+      const built = await product.build(dir, classes);
       for (const d of built.errors) if (!result.diagnostics.includes(d)) result.diagnostics.push(d);
       for (const h of endpointHints(built.table, slices)) if (!result.hints.includes(h)) result.hints.push(h);
       if (phase.status) {
@@ -186,6 +193,41 @@ export class Suite {
       }
       await this.runTraffic(phase, pi, built, state, result, allObjects(files));
     }
+  }
+
+  /**
+   * One phase through `gatehouse run` (case `via: reload`): the first phase starts the cli's Gateway on the
+   * directory, later ones POST /reload after the files were rewritten; status comes from GET /status.
+   */
+  private async runLivePhase(c: ConformanceCase, pi: number, dir: string, classes: string[], result: TestResult, state: RunState, objects: K8sObject[]): Promise<void> {
+    const phase = c.phases[pi]!;
+    const log = (l: string): void => {
+      // The reloader logs the loader's warnings (e.g. Deployment not read) as `config:` lines: not runtime events.
+      if (result.runtimeLog.length < 50 && !l.startsWith('warn config: ')) result.runtimeLog.push(l);
+    };
+    if (!state.live) {
+      state.live = await this.s.product.startGateway(dir, classes, log);
+      state.runtime = state.live.runtime;
+    } else {
+      const outcome = await state.live.reload();
+      if (outcome.result !== 'ok') {
+        for (const d of outcome.diagnostics ?? []) if (!result.diagnostics.includes(d.text)) result.diagnostics.push(d.text);
+        result.failures.push({ phase: pi, kind: 'setup', what: 'POST /reload', expected: 'result ok (the changed files applied)', got: `${outcome.result}: ${outcome.message}` });
+        return;
+      }
+    }
+    const status = await state.live.status();
+    if (phase.status) {
+      result.statusChecks++;
+      for (const m of checkStatus(status, phase.status, CONTROLLER_NAME)) result.failures.push({ phase: pi, kind: 'status', ...m });
+    }
+    const table = state.live.runtime.current()?.table;
+    if (!table) {
+      result.failures.push({ phase: pi, kind: 'setup', what: 'serving table', expected: 'a table after the reload', got: 'none' });
+      return;
+    }
+    if (!phase.requests.length && !phase.distributions.length) return;
+    await this.runTraffic(phase, pi, { table, status, errors: [], warnings: [] }, state, result, objects);
   }
 
   /** The fingerprint of the certificate in a kubernetes.io/tls Secret (generated, or from the manifests). */
@@ -379,6 +421,8 @@ export class Suite {
 interface RunState {
   cancelled: boolean;
   runtime: Runtime | null;
+  /** The running `gatehouse run` of a `via: reload` case (owns `runtime`). */
+  live: LiveGateway | null;
 }
 
 export function describeRequest(spec: RequestSpec, host: string): string {

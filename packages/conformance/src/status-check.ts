@@ -29,9 +29,32 @@ function conditionMismatch(where: string, expected: readonly ConditionExpectatio
   return null;
 }
 
+/** Every condition must report `generation` (upstream ConditionsHaveLatestObservedGeneration). */
+function generationMismatch(where: string, generation: number | undefined, actual: readonly Condition[]): Mismatch | null {
+  if (generation === undefined) return null;
+  const stale = actual.filter((c) => c.observedGeneration !== generation);
+  if (!stale.length && actual.length) return null;
+  return {
+    what: `${where} observedGeneration`,
+    expected: `${generation} on every condition`,
+    got: actual.length ? actual.map((c) => `${c.type}=${c.observedGeneration}`).join(', ') : '(no conditions)',
+  };
+}
+
 /** All mismatches (not just the first): status problems are cheap to list and each is actionable. */
 export function checkStatus(report: StatusReport, exp: StatusExpectation, controllerName: string): Mismatch[] {
   const out: Mismatch[] = [];
+  for (const ce of exp.gatewayClasses ?? []) {
+    const gc = report.gatewayClasses.find((c) => c.name === ce.name);
+    if (!gc) {
+      out.push({ what: `GatewayClass ${ce.name}`, expected: 'present in the status report', got: `absent (classes: ${report.gatewayClasses.map((c) => c.name).join(', ') || 'none'})` });
+      continue;
+    }
+    const m = conditionMismatch(`GatewayClass ${ce.name}`, ce.conditions ?? [], gc.conditions);
+    if (m) out.push(m);
+    const g = generationMismatch(`GatewayClass ${ce.name}`, ce.observedGeneration, gc.conditions);
+    if (g) out.push(g);
+  }
   for (const ge of exp.gateways ?? []) {
     const gw = report.gateways.find((g) => g.name === ge.name);
     if (!gw) {
@@ -40,6 +63,8 @@ export function checkStatus(report: StatusReport, exp: StatusExpectation, contro
     }
     const m = conditionMismatch(`Gateway ${ge.name}`, ge.conditions ?? [], gw.conditions);
     if (m) out.push(m);
+    const g = generationMismatch(`Gateway ${ge.name}`, ge.observedGeneration, [...gw.conditions, ...gw.listeners.flatMap((l) => l.conditions)]);
+    if (g) out.push(g);
     if (ge.hasAddress && !gw.addresses.some((a) => a.value)) {
       out.push({ what: `Gateway ${ge.name} status.addresses`, expected: 'at least one address with a value', got: JSON.stringify(gw.addresses) });
     }
@@ -72,6 +97,12 @@ export function checkStatus(report: StatusReport, exp: StatusExpectation, contro
   for (const re of exp.routes ?? []) {
     const route = report.routes.find((r) => r.kind === re.kind && r.name === re.name);
     const parents = route?.parents ?? [];
+    if (re.observedGeneration !== undefined) {
+      const g = route
+        ? generationMismatch(`${re.kind} ${re.name}`, re.observedGeneration, parents.flatMap((p) => p.conditions))
+        : { what: `${re.kind} ${re.name}`, expected: `conditions at observedGeneration ${re.observedGeneration}`, got: 'route absent from the status report' };
+      if (g) out.push(g);
+    }
     if (re.noAcceptedParents) {
       const accepted = parents.filter((p) => p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True'));
       if (accepted.length) {

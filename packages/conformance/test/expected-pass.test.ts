@@ -56,4 +56,14 @@ t.test('negative controls: a wrong expectation is reported as FAIL with the mism
   );
   const r3 = await suite.run(wrongRedirect);
   t.match(r3.failures[0], { what: 'Location port', expected: '9999', got: /^8083/ });
+  // via reload: a spec change that is expected NOT to bump the generation must be reported with the real one
+  const noBump = parseCase(
+    'name: HTTPRouteObservedGenerationBump\nmanifests: [tests/httproute-observed-generation-bump.yaml]\nvia: reload\n' +
+      'then: [{mutate: [{kind: HTTPRoute, name: observed-generation-bump, patch: {spec: {rules: [{backendRefs: [{name: infra-backend-v2, port: 8080}]}]}}}], ' +
+      'status: {routes: [{name: observed-generation-bump, observedGeneration: 1}]}}]\n',
+    'control.yaml',
+  );
+  const r4 = await suite.run(noBump);
+  t.equal(r4.outcome, 'FAIL');
+  t.match(r4.failures[0], { phase: 1, kind: 'status', what: /observedGeneration/, expected: '1 on every condition', got: /Accepted=2/ });
 });
