@@ -137,6 +137,8 @@ class ListenerBound {
   /** status * METHOD_KEYS + method index → slot in the listener-requests counter */
   readonly slots = new Map<number, number>();
   entry: PromHistogramEntry | null = null;
+  /** In `observed` (its duration series is published): prepared as an HTTP(S) listener, or first request seen. */
+  listed = false;
   constructor(
     readonly gateway: string,
     readonly listener: string,
@@ -185,7 +187,7 @@ export class Metrics {
   readonly processErrors: Counter<'kind'>;
 
   private listeners = new Map<string, ListenerBound>();
-  /** Listeners with at least one observed duration, in first-observation order (series order). */
+  /** Listeners whose duration series is published (HTTP/HTTPS listeners of a prepared table, then any listener with a request), in that order. */
   private observed: ListenerBound[] = [];
   private readonly listenerSlots = new CounterSlots();
   private readonly routeSlots = new CounterSlots();
@@ -301,11 +303,22 @@ export class Metrics {
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   }
 
-  /** Pre-binds the accumulators of every listener, route rule and backend of the table. */
+  /**
+   * Pre-binds the accumulators of every listener, route rule and backend of the table. Series that
+   * exist from here on, before any traffic: `gatehouse_listener_connections_open` (0) for every listener,
+   * `gatehouse_listener_request_duration_seconds` (count 0) for every HTTP/HTTPS listener,
+   * `gatehouse_tcp_connections_total{result="ok"}` for TCP/TLS and the four `gatehouse_udp_datagrams_total`
+   * for UDP listeners. Counters keyed by a status code or method appear with the first request of that
+   * code (no code is invented).
+   */
   prepare(table: RoutingTable): void {
     for (const port of table.ports) {
       for (const l of port.listeners) {
-        this.listenerBound(l.id, l.gateway);
+        const lb = this.listenerBound(l.id, l.gateway);
+        if (!lb.listed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')) {
+          lb.listed = true;
+          this.observed.push(lb);
+        }
         this.connectionGauge(l.id);
         if (port.protocol === 'TCP' || port.protocol === 'TLS') this.tcpChildren(l.id);
         if (port.protocol === 'UDP') this.udpChildren(l.id);
@@ -351,6 +364,7 @@ export class Metrics {
     let g = this.connections.get(listener);
     if (g === undefined) {
       g = this.listenerConnections.labels(listener);
+      g.inc(0); // the series exists (0) from now on
       this.connections.set(listener, g);
     }
     return g;
@@ -392,7 +406,10 @@ export class Metrics {
 
     const v = rec.durationMs / 1000;
     if (v === v && v !== Infinity && v !== -Infinity) {
-      if (lb.count === 0) this.observed.push(lb);
+      if (!lb.listed) {
+        lb.listed = true;
+        this.observed.push(lb);
+      }
       lb.buckets[durationBucket(v)]++;
       lb.sum += v;
       lb.count++;

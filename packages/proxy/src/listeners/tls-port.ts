@@ -253,6 +253,11 @@ export class TlsPortServer implements PortServer {
         // The port accepts with allowHalfOpen (passthrough must relay half-closes); an HTTPS connection
         // gets the default of a plain tls.Server instead, so a client FIN ends the connection.
         socket.allowHalfOpen = false;
+        // connections_open of the HTTPS listener the SNI chose (as L4 connections count theirs)
+        const telemetry = ctx.telemetry;
+        const lid = decision.listener.id;
+        telemetry.onConnection(lid, 1);
+        socket.once('close', () => telemetry.onConnection(lid, -1));
         try {
           this.https.accept(socket);
         } catch (err) {

@@ -1,7 +1,8 @@
 // The exposition after a fixed sequence of calls, byte for byte. The expected texts were produced by the
 // implementation that fed prom-client on every request (before the per-request accounting moved into
 // typed arrays published at scrape time): names, labels, label order, series order, HELP, TYPE, buckets
-// and values must not change.
+// and values must not change. Later additions: the series that exist before any traffic
+// (gatehouse_listener_connections_open 0 for every prepared listener, gatehouse_process_errors_total 0).
 import t from 'tap';
 import type { RoutingTable } from '@gatehouse/core';
 import { Metrics, aggregateMetrics, durationBucket, DURATION_BUCKETS } from '../../src/metrics.js';
@@ -98,6 +99,7 @@ gatehouse_listener_request_duration_seconds_count{gateway="default/gw",listener=
 # HELP gatehouse_listener_connections_open Client connections currently open, per listener.
 # TYPE gatehouse_listener_connections_open gauge
 gatehouse_listener_connections_open{listener="default/gw/http"} 1
+gatehouse_listener_connections_open{listener="default/gw/dns"} 0
 
 # HELP gatehouse_route_requests_total HTTP requests matched by a route rule, per status code.
 # TYPE gatehouse_route_requests_total counter
@@ -215,6 +217,7 @@ gatehouse_listener_request_duration_seconds_count{gateway="default/gw",listener=
 # HELP gatehouse_listener_connections_open Client connections currently open, per listener.
 # TYPE gatehouse_listener_connections_open gauge
 gatehouse_listener_connections_open{listener="default/gw/http"} 2
+gatehouse_listener_connections_open{listener="default/gw/dns"} 0
 
 # HELP gatehouse_route_requests_total HTTP requests matched by a route rule, per status code.
 # TYPE gatehouse_route_requests_total counter
@@ -332,6 +335,7 @@ gatehouse_listener_request_duration_seconds_count{worker="1",gateway="default/gw
 # HELP gatehouse_listener_connections_open Client connections currently open, per listener.
 # TYPE gatehouse_listener_connections_open gauge
 gatehouse_listener_connections_open{listener="default/gw/http",worker="1"} 1
+gatehouse_listener_connections_open{listener="default/gw/dns",worker="1"} 0
 
 # HELP gatehouse_route_requests_total HTTP requests matched by a route rule, per status code.
 # TYPE gatehouse_route_requests_total counter
@@ -450,6 +454,7 @@ gatehouse_listener_request_duration_seconds_count{gateway="default/gw",listener=
 # HELP gatehouse_listener_connections_open Client connections currently open, per listener.
 # TYPE gatehouse_listener_connections_open gauge
 gatehouse_listener_connections_open{listener="default/gw/http"} 2
+gatehouse_listener_connections_open{listener="default/gw/dns"} 0
 
 # HELP gatehouse_route_requests_total HTTP requests matched by a route rule, per status code.
 # TYPE gatehouse_route_requests_total counter
