@@ -12,7 +12,7 @@
  * decides, and tells them to drain.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { VERSION, type RoutingTable, type StatusReport } from '@gatehouse/core';
+import { VERSION, withBindFailures, type RoutingTable, type StatusReport } from '@gatehouse/core';
 import {
   AccessLog,
   GatehouseRuntime,
@@ -165,10 +165,12 @@ export class ClusterRuntime implements Runtime {
     for (const sl of live) sl.serving = true;
     const oks = results.map((r) => (r as PromiseFulfilledResult<{ result: ApplyResult; bound: [string, number][] }>).value);
     this.bound = new Map(oks[0]?.bound ?? []);
-    const failedPorts = new Map<string, string>();
-    for (const o of oks) for (const f of o.result.failed) failedPorts.set(f.key, f.error);
+    const failedPorts = new Map<string, ApplyResult['failed'][number]>();
+    for (const o of oks) for (const f of o.result.failed) failedPorts.set(f.key, f);
     const first = oks[0]?.result ?? { opened: [], kept: [], closed: [], failed: [] };
-    return { ...first, failed: [...failedPorts].map(([key, error]) => ({ key, error })) };
+    // a port that could not be bound shows in /status (Listener PortUnavailable, Gateway AddressNotUsable)
+    if (failedPorts.size > 0) this.cur = { table, status: withBindFailures(status, table, [...failedPorts.values()]) };
+    return { ...first, failed: [...failedPorts.values()] };
   }
 
   current(): { table: RoutingTable; status: StatusReport } | null {

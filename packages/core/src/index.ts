@@ -6,6 +6,7 @@ export * from './resources/selector.js';
 export { parseDuration } from './resources/schema.js';
 export * from './ir/types.js';
 export * from './compile/status.js';
+export * from './status/bind-failures.js';
 export * from './compile/index.js';
 export * from './match/types.js';
 export * from './balance/swrr.js';

@@ -132,7 +132,7 @@ export interface ApplyResult {
   kept: string[];
   closed: string[];
   /** Ports that could not be bound (the rest of the table still serves). */
-  failed: { key: string; error: string }[];
+  failed: { key: string; error: string; code?: string }[];
 }
 
 export interface Runtime {

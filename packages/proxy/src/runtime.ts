@@ -1,4 +1,4 @@
-import type { PortIR, RoutingTable, StatusReport } from '@gatehouse/core';
+import { withBindFailures, type PortIR, type RoutingTable, type StatusReport } from '@gatehouse/core';
 import type {
   ApplyResult,
   BackendResolver,
@@ -176,7 +176,8 @@ export class GatehouseRuntime implements Runtime {
         this.#servers.set(port.key, { server, protocol: port.protocol });
         result.opened.push(port.key);
       } catch (err) {
-        result.failed.push({ key: port.key, error: (err as Error).message });
+        const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (err as NodeJS.ErrnoException).code;
+        result.failed.push({ key: port.key, error: (err as Error).message, code });
         this.logger.error('cannot bind port', { key: port.key, error: (err as Error).message });
         try {
           await server.close(0);
@@ -185,6 +186,8 @@ export class GatehouseRuntime implements Runtime {
         }
       }
     }
+    // a port that could not be bound shows in /status (Listener PortUnavailable, Gateway AddressNotUsable)
+    if (result.failed.length > 0) this.#current = { table, status: withBindFailures(status, table, result.failed) };
     // 3. upstream pools: keep the static endpoints this table uses (DNS ones age out by the idle sweep)
     const keep = new Set<string>();
     for (const b of table.backends) {
