@@ -5,17 +5,21 @@
  * `gatehouse schema [KIND]` prints it.
  *
  * What JSON Schema expresses exactly: types, required fields, unknown fields, enums, ranges, lengths,
- * patterns, list sizes, map sizes, defaults. What it cannot, and is left to `gatehouse validate`:
- * the cross-field (CEL) rules attached to objects and lists, list-map uniqueness (`x-kubernetes-list-
- * map-keys`: said in the description), duplicate objects across files, base64 in Secret data, the
- * v1alpha1 route binding, and YAML syntax. Hostname checks become patterns (they are regular apart
- * from the wording of their messages). A field written as `null` counts as absent, as in the decoder.
+ * patterns, list sizes, map sizes, defaults, and the CEL rules that depend only on one object's own
+ * fields or test a list for an item (if/then/else, not, anyOf: CEL_EQUIVALENTS below). What it cannot,
+ * and is left to `gatehouse validate`: the CEL rules that compare two fields or two list items or count
+ * matches, list-map uniqueness (`x-kubernetes-list-map-keys`: said in the description), duplicate
+ * objects across files, base64 in Secret data, the v1alpha1 route binding, and YAML syntax. Hostname
+ * checks become patterns (they are regular apart from the wording of their messages). A field written
+ * as `null` counts as absent, as in the decoder.
  *
  * Pure: no I/O; the output is deterministic (keys in declaration order).
  */
 import { KINDS, KNOWN_UNSUPPORTED, OWN_GROUPS, objectSchema, type KindDef } from './kinds.js';
 import { metadata } from './core-kinds.js';
-import type { Field, ObjectSchema, Schema, StringSchema } from './schema.js';
+import { Ctx, type Field, type ListSchema, type ObjectSchema, type Rule, type Schema, type StringSchema } from './schema.js';
+import type { Diagnostic } from '../diagnostics.js';
+import { formatPath, type FieldPath, type RawDocument } from './document.js';
 
 export type JsonSchema = { [k: string]: unknown };
 
@@ -102,8 +106,8 @@ function objectToJson(s: ObjectSchema): JsonSchema {
   js.properties = properties;
   if (required.length) js.required = required;
   js.additionalProperties = false;
-  const union = discriminatedUnion(s);
-  if (union) js.allOf = union;
+  const allOf = [...(discriminatedUnion(s) ?? []), ...celEquivalents(s)];
+  if (allOf.length) js.allOf = allOf;
   return js;
 }
 
@@ -125,6 +129,314 @@ function discriminatedUnion(s: ObjectSchema): JsonSchema[] | undefined {
     if (name && name !== 'type') branches.push({ if: { properties: { type: { const: v } }, required: ['type'] }, then: { required: [name] } });
   }
   return branches.length >= 2 ? branches : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------- CEL rules
+
+/**
+ * A path value as `checkPathValue` (formats.ts) accepts it: starts with "/", no "//", "/./", "/../",
+ * "%2f", "#", no trailing "/." or "/..", only RFC 3986 path characters and %-escapes.
+ */
+export const PATH_VALUE_PATTERN =
+  "^(?!.*//)(?!.*/\\.{1,2}/)(?!.*/\\.{1,2}$)(?!.*%2[fF])/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$";
+
+/** A decoded value (defaults filled in, as a rule receives it) and where the rules report it, or `null`: they accept it. */
+type Probe = [value: unknown, errorAt: FieldPath | null];
+
+/**
+ * A CEL rule of the CRDs that draft-07 can say (if/then/else, not, anyOf). Rules are plain
+ * functions, so each equivalent is written next to the probes that pin what the rule does: it is emitted
+ * for an object (or list) only when that object's own rules report every rejecting probe at its path and
+ * accept the others. A rule no equivalent covers (or one that changed) stays with `gatehouse validate`:
+ * the schema is then looser than the decoder there, never stricter.
+ */
+interface CelEquivalent {
+  /** `object`: rules of an object with these fields; `list`: rules of a list whose items have them. */
+  on: 'object' | 'list';
+  fields: readonly string[];
+  probes: readonly Probe[];
+  json: (fields: Record<string, Field>) => JsonSchema;
+}
+
+const PROBE_DOC: RawDocument = { file: '', index: 0, order: 0, value: null, locate: () => ({ file: '', line: 1, col: 1 }) };
+
+/** The paths the rules report errors at for `value`, or undefined when they fail on it (a probe of another shape). */
+function ruleErrors(rules: readonly Rule[], value: unknown): string[] | undefined {
+  const out: Diagnostic[] = [];
+  const ctx = new Ctx(PROBE_DOC, undefined, out);
+  try {
+    for (const r of rules) r(JSON.parse(JSON.stringify(value)), ctx, []);
+  } catch {
+    return undefined;
+  }
+  return out.filter((d) => d.severity === 'error').map((d) => d.path ?? '');
+}
+
+function agrees(rules: readonly Rule[], probes: readonly Probe[]): boolean {
+  return probes.every(([value, at]) => {
+    const errors = ruleErrors(rules, value);
+    if (!errors) return false;
+    return at === null ? errors.length === 0 : errors.includes(formatPath(at));
+  });
+}
+
+/**
+ * An `if` schema: each field holds one of its values. A field that is absent or null counts as its
+ * default (the decoder fills it in before the rules run), so it matches when the default is one of them.
+ */
+function holds(fields: Record<string, Field>, conds: Record<string, readonly unknown[]>): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  for (const [k, values] of Object.entries(conds)) {
+    const byDefault = values.includes(fields[k]?.default);
+    properties[k] = byDefault ? { enum: [...values, null] } : values.length === 1 ? { const: values[0] } : { enum: [...values] };
+    if (!byDefault) required.push(k);
+  }
+  return required.length ? { properties, required } : { properties };
+}
+
+/** A field that must not be set (null counts as absent). */
+const unset = (why: string): JsonSchema => ({ type: 'null', description: why });
+/**
+ * "The list has an item matching `item`", written `not: {items: {not: item}}` rather than `contains`:
+ * the same in draft-07, and ajv 8.20 evaluates a `contains` inside an `if` inside `items` wrongly
+ * (the first list item's match carries over to the next ones).
+ */
+const hasItem = (item: JsonSchema): JsonSchema => ({ type: 'array', not: { items: { not: item } } });
+/** A list item of a filter list whose type is `type`. */
+const filterOfType = (type: string): JsonSchema => ({ type: 'object', required: ['type'], properties: { type: { const: type } } });
+/** A filter that rewrites with ReplacePrefixMatch (RequestRedirect or URLRewrite). */
+const replacePrefixFilter: JsonSchema = {
+  anyOf: (
+    [
+      ['RequestRedirect', 'requestRedirect'],
+      ['URLRewrite', 'urlRewrite'],
+    ] as const
+  ).map(([type, field]) => ({
+    type: 'object',
+    required: ['type', field],
+    properties: {
+      type: { const: type },
+      [field]: { type: 'object', required: ['path'], properties: { path: { type: 'object', required: ['type'], properties: { type: { const: 'ReplacePrefixMatch' } } } } },
+    },
+  })),
+};
+
+const SECRET_REF = { group: '', kind: 'Secret', name: 'cert' };
+const TLS_TERMINATE = { mode: 'Terminate', certificateRefs: [SECRET_REF], options: {} };
+const LISTENER = { name: 'l', port: 443, allowedRoutes: { namespaces: { from: 'Same' }, kinds: [] } };
+const PREFIX_MATCH = { path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] };
+const EXACT_MATCH = { path: { type: 'Exact', value: '/a' }, headers: [], queryParams: [] };
+const SERVICE_REF = { group: '', kind: 'Service', name: 'web', port: 80, weight: 1, filters: [] };
+const REDIRECT = { type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 302 } };
+const REWRITE = { type: 'URLRewrite', urlRewrite: { hostname: 'internal.example.com' } };
+const PREFIX_REWRITE = { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/b' } } };
+const rule = (o: object) => ({ matches: [PREFIX_MATCH], filters: [], backendRefs: [], ...o });
+
+const CEL_EQUIVALENTS: readonly CelEquivalent[] = [
+  // Gateway listeners (the CRD's listener rules, one per protocol).
+  {
+    on: 'object',
+    fields: ['protocol', 'hostname', 'tls'],
+    probes: [
+      [{ ...LISTENER, protocol: 'TCP', hostname: 'a.example.com' }, ['hostname']],
+      [{ ...LISTENER, protocol: 'UDP', hostname: 'a.example.com' }, ['hostname']],
+      [{ ...LISTENER, protocol: 'HTTP', hostname: 'a.example.com' }, null],
+      [{ ...LISTENER, protocol: 'TCP' }, null],
+    ],
+    json: (f) => ({ if: holds(f, { protocol: ['TCP', 'UDP'] }), then: { properties: { hostname: unset('hostname must not be set on a TCP or UDP listener') } } }),
+  },
+  {
+    on: 'object',
+    fields: ['protocol', 'tls'],
+    probes: [
+      [{ ...LISTENER, protocol: 'HTTP', tls: TLS_TERMINATE }, ['tls']],
+      [{ ...LISTENER, protocol: 'TCP', tls: TLS_TERMINATE }, ['tls']],
+      [{ ...LISTENER, protocol: 'UDP', tls: TLS_TERMINATE }, ['tls']],
+      [{ ...LISTENER, protocol: 'HTTPS', tls: TLS_TERMINATE }, null],
+    ],
+    json: (f) => ({ if: holds(f, { protocol: ['HTTP', 'TCP', 'UDP'] }), then: { properties: { tls: unset('tls must not be set on an HTTP, TCP or UDP listener (use protocol HTTPS or TLS)') } } }),
+  },
+  {
+    on: 'object',
+    fields: ['protocol', 'tls'],
+    probes: [
+      [{ ...LISTENER, protocol: 'TLS' }, []],
+      [{ ...LISTENER, protocol: 'TLS', tls: { certificateRefs: [SECRET_REF], options: {} } }, ['tls']],
+      [{ ...LISTENER, protocol: 'TLS', tls: { mode: 'Passthrough', certificateRefs: [], options: {} } }, null],
+      [{ ...LISTENER, protocol: 'HTTPS', tls: { certificateRefs: [SECRET_REF], options: {} } }, null],
+    ],
+    json: (f) => ({
+      if: holds(f, { protocol: ['TLS'] }),
+      then: { description: 'a TLS listener needs tls.mode: Passthrough or Terminate', required: ['tls'], properties: { tls: { type: 'object', required: ['mode'], properties: { mode: { type: 'string' } } } } },
+    }),
+  },
+  {
+    on: 'object',
+    fields: ['protocol', 'tls'],
+    probes: [
+      [{ ...LISTENER, protocol: 'HTTPS' }, []],
+      [{ ...LISTENER, protocol: 'HTTPS', tls: { ...TLS_TERMINATE, mode: 'Passthrough' } }, ['tls', 'mode']],
+      [{ ...LISTENER, protocol: 'HTTPS', tls: TLS_TERMINATE }, null],
+    ],
+    json: (f) => ({
+      if: holds(f, { protocol: ['HTTPS'] }),
+      then: {
+        description: 'an HTTPS listener needs tls (mode Terminate, with certificateRefs)',
+        required: ['tls'],
+        properties: { tls: { type: 'object', properties: { mode: { enum: ['Terminate', null] } } } },
+      },
+    }),
+  },
+  // Listener tls: Terminate (the default) needs certificateRefs (or implementation options).
+  {
+    on: 'object',
+    fields: ['mode', 'certificateRefs', 'options'],
+    probes: [
+      [{ mode: 'Terminate', certificateRefs: [], options: {} }, []],
+      [{ certificateRefs: [], options: {} }, []],
+      [{ mode: 'Passthrough', certificateRefs: [], options: {} }, null],
+      [{ mode: 'Terminate', certificateRefs: [SECRET_REF], options: {} }, null],
+      [{ mode: 'Terminate', certificateRefs: [], options: { 'example.com/key': 'v' } }, null],
+    ],
+    json: () => ({
+      if: { properties: { mode: { enum: ['Terminate', null] } } },
+      then: {
+        description: 'tls mode Terminate needs certificateRefs (a Secret of type kubernetes.io/tls)',
+        anyOf: [
+          { required: ['certificateRefs'], properties: { certificateRefs: { type: 'array', minItems: 1 } } },
+          { required: ['options'], properties: { options: { type: 'object', minProperties: 1 } } },
+        ],
+      },
+    }),
+  },
+  // A backendRef to a Service (group "" and kind Service, the defaults) needs a port.
+  {
+    on: 'object',
+    fields: ['group', 'kind', 'name', 'port'],
+    probes: [
+      [{ ...SERVICE_REF, port: undefined }, []],
+      [SERVICE_REF, null],
+      [{ ...SERVICE_REF, port: undefined, group: 'gateway.envoyproxy.io', kind: 'Backend' }, null],
+    ],
+    json: (f) => ({
+      if: holds(f, { group: [''], kind: ['Service'] }),
+      then: { description: 'a backendRef to a Service needs a port (the Service port)', required: ['port'], properties: { port: { type: 'integer' } } },
+    }),
+  },
+  // A gRPC method match needs service or method.
+  {
+    on: 'object',
+    fields: ['type', 'service', 'method'],
+    probes: [
+      [{ type: 'Exact' }, []],
+      [{ type: 'Exact', service: 'grpc.health.v1.Health' }, null],
+      [{ type: 'Exact', method: 'Check' }, null],
+    ],
+    json: () => ({
+      description: 'a gRPC method match needs service or method (or both)',
+      anyOf: [
+        { required: ['service'], properties: { service: { type: 'string' } } },
+        { required: ['method'], properties: { method: { type: 'string' } } },
+      ],
+    }),
+  },
+  // An Exact or PathPrefix path value is a path (not for RegularExpression).
+  {
+    on: 'object',
+    fields: ['type', 'value'],
+    probes: [
+      [{ type: 'PathPrefix', value: 'api' }, ['value']],
+      [{ type: 'Exact', value: 'api' }, ['value']],
+      [{ type: 'PathPrefix', value: '/a//b' }, ['value']],
+      [{ type: 'PathPrefix', value: '/a/../b' }, ['value']],
+      [{ type: 'PathPrefix', value: '/a/.' }, ['value']],
+      [{ type: 'PathPrefix', value: '/a%2Fb' }, ['value']],
+      [{ type: 'PathPrefix', value: '/a#b' }, ['value']],
+      [{ type: 'PathPrefix', value: '/a b' }, ['value']],
+      [{ type: 'RegularExpression', value: 'api' }, null],
+      [{ type: 'PathPrefix', value: '/api/v1.2/..x/%20' }, null],
+    ],
+    json: (f) => ({
+      if: holds(f, { type: ['Exact', 'PathPrefix'] }),
+      then: { properties: { value: { pattern: PATH_VALUE_PATTERN, description: 'An Exact or PathPrefix value is a path: it starts with "/", has no "//", "/./", "/../", "%2f" or "#", and does not end with "/." or "/..".' } } },
+    }),
+  },
+  // An HTTPRoute rule with a RequestRedirect filter has no backendRefs.
+  {
+    on: 'object',
+    fields: ['matches', 'filters', 'backendRefs'],
+    probes: [
+      [rule({ filters: [REDIRECT], backendRefs: [SERVICE_REF] }), ['backendRefs']],
+      [rule({ filters: [REDIRECT] }), null],
+      [rule({ filters: [REWRITE], backendRefs: [SERVICE_REF] }), null],
+    ],
+    json: () => ({
+      if: { required: ['filters'], properties: { filters: hasItem(filterOfType('RequestRedirect')) } },
+      then: { properties: { backendRefs: { maxItems: 0, description: 'a rule with a RequestRedirect filter has no backendRefs: the redirect is the response' } } },
+    }),
+  },
+  // ReplacePrefixMatch needs the rule to have exactly one match, of path type PathPrefix.
+  {
+    on: 'object',
+    fields: ['matches', 'filters', 'backendRefs'],
+    probes: [
+      [rule({ matches: [EXACT_MATCH], filters: [PREFIX_REWRITE], backendRefs: [SERVICE_REF] }), ['filters', 0]],
+      [rule({ matches: [PREFIX_MATCH, PREFIX_MATCH], filters: [PREFIX_REWRITE] }), ['filters', 0]],
+      [rule({ matches: [], filters: [PREFIX_REWRITE] }), ['filters', 0]],
+      [rule({ matches: [EXACT_MATCH], backendRefs: [{ ...SERVICE_REF, filters: [PREFIX_REWRITE] }] }), ['backendRefs', 0, 'filters', 0]],
+      [rule({ filters: [PREFIX_REWRITE], backendRefs: [{ ...SERVICE_REF, filters: [PREFIX_REWRITE] }] }), null],
+      [rule({ matches: [EXACT_MATCH], filters: [REWRITE] }), null],
+    ],
+    json: () => ({
+      if: {
+        properties: {
+          matches: {
+            anyOf: [
+              { type: 'null' },
+              { type: 'array', minItems: 1, maxItems: 1, items: { properties: { path: { properties: { type: { enum: ['PathPrefix', null] } } } } } },
+            ],
+          },
+        },
+      },
+      then: {},
+      else: {
+        description: 'ReplacePrefixMatch needs the rule to have exactly one match, and its path type must be PathPrefix',
+        properties: {
+          filters: { items: { not: replacePrefixFilter } },
+          backendRefs: { items: { properties: { filters: { items: { not: replacePrefixFilter } } } } },
+        },
+      },
+    }),
+  },
+  // RequestRedirect and URLRewrite are exclusive within a filter list.
+  {
+    on: 'list',
+    fields: ['type', 'requestRedirect', 'urlRewrite'],
+    probes: [
+      [[REDIRECT, REWRITE], [1, 'type']],
+      [[REWRITE, REDIRECT], [1, 'type']],
+      [[REDIRECT], null],
+      [[REWRITE], null],
+    ],
+    json: () => ({
+      description: 'RequestRedirect and URLRewrite cannot be used together: a request is either redirected or forwarded',
+      allOf: [
+        ['RequestRedirect', 'URLRewrite'],
+        ['URLRewrite', 'RequestRedirect'],
+      ].map(([has, not]) => ({ if: hasItem(filterOfType(has!)), then: { items: { properties: { type: { not: { const: not } } } } } })),
+    }),
+  },
+];
+
+/** The CEL equivalents of an object's or a list's rules (empty when it has none, or none agree). */
+function celEquivalents(s: ObjectSchema | ListSchema): JsonSchema[] {
+  if (!s.rules?.length) return [];
+  const fields = s.t === 'object' ? s.fields : s.item.t === 'object' ? s.item.fields : undefined;
+  if (!fields) return [];
+  return CEL_EQUIVALENTS.filter((e) => e.on === (s.t === 'object' ? 'object' : 'list') && e.fields.every((f) => fields[f]) && agrees(s.rules!, e.probes)).map((e) =>
+    e.json(fields),
+  );
 }
 
 /** One schema-language node → JSON Schema. */
@@ -156,6 +468,8 @@ export function toJsonSchema(s: Schema): JsonSchema {
       const js: JsonSchema = { type: 'array', items: nullItem ? nullable(item) : item };
       if (s.minItems !== undefined) js.minItems = s.minItems;
       if (s.maxItems !== undefined) js.maxItems = s.maxItems;
+      const cel = celEquivalents(s);
+      if (cel.length) js.allOf = cel;
       const notes: string[] = [];
       if (s.uniqueBy) notes.push(`Each ${s.uniqueBy.what} must be unique.`);
       if (s.rules?.length) notes.push('Cross-field rules (CEL) on the list are checked by `gatehouse validate`.');
