@@ -204,6 +204,9 @@ t.test('every document the loader accepts validates', async (t) => {
     }
   }
   t.ok(docs > 100, `${docs} documents`);
+  // The loader skips an empty document (a file ending in `---`); editors validate it as null.
+  t.ok(all(null), 'an empty document validates against all.json');
+  t.notOk(all({}), 'an empty object does not');
 });
 
 t.test('invalid cases: rejected, on the same fields as gatehouse validate', async (t) => {

@@ -596,7 +596,12 @@ export function allJsonSchema(schemas: readonly KindSchema[] = kindJsonSchemas()
     title: 'Gatehouse configuration document',
     description:
       'Any document of a Gatehouse config directory: Gateway API (v1, v1beta1, v1alpha2, v1alpha3; networking.x-k8s.io v1alpha1), Service, EndpointSlice, Secret, ConfigMap, Namespace, Envoy Gateway Backend, or a List of them. Generated from the decoder; `gatehouse validate` also checks cross-field rules and references.',
-    oneOf: [{ $ref: '#/definitions/object' }, { $ref: '#/definitions/list' }],
+    oneOf: [
+      { $ref: '#/definitions/object' },
+      { $ref: '#/definitions/list' },
+      // yaml-language-server validates an empty document (a trailing `---`) as null.
+      { type: 'null', description: 'An empty document (after a trailing `---`, or only comments): Gatehouse skips it.' },
+    ],
     definitions,
   };
 }
