@@ -51,6 +51,7 @@ import { key, type CompileContext } from './context.js';
 import { compareListenerHostnames, hostnamesOverlap } from './hostnames.js';
 import { compareAge } from './rank.js';
 import { referenceAllowed } from './reference-grants.js';
+import { certificateNamesOverlap, pemDnsNames } from './x509.js';
 
 export type ProtocolFamily = 'HTTP' | 'TLS' | 'TCP' | 'UDP';
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
@@ -80,8 +81,8 @@ export interface ListenerState {
   conflict: Problem | null;
   /** ResolvedRefs=False reasons (InvalidCertificateRef, RefNotPermitted, InvalidRouteKinds). */
   refProblems: Problem[];
-  /** OverlappingTLSConfig=True message. */
-  overlapping: string | null;
+  /** OverlappingTLSConfig=True (OverlappingHostnames, or OverlappingCertificates which wins). */
+  overlapping: Problem | null;
   /** The valid certificate Secrets (HTTPS, TLS Terminate), in ref order. */
   secrets: Secret[];
   /** `Kind ns/name` of every route attached through this listener. */
@@ -534,22 +535,58 @@ function compareSocketListeners(a: ListenerState, b: ListenerState): number {
 }
 
 /**
- * OverlappingTLSConfig (negative polarity, only ever True): TLS-terminating or passthrough listeners
- * on one socket whose hostnames overlap (one covers the other, or one has no hostname). The
- * listeners stay programmed: SNI picks the most specific one.
+ * OverlappingTLSConfig (negative polarity, only ever True) on the listeners of one TLS socket:
+ *  - `OverlappingCertificates`: the leaf certificates of two terminating listeners have
+ *    subjectAltName dNSNames that can match one server name (`*.example.com` and `foo.example.com`,
+ *    or the same name; one Secret shared by two listeners counts). A client may then reuse a
+ *    connection made for one listener for the other's names (connection coalescing). The spec lets
+ *    controllers detect this ("MAY") and, when both kinds apply, asks for this reason ("SHOULD");
+ *  - `OverlappingHostnames`: their hostnames overlap (one covers the other, or one has no hostname),
+ *    terminating or passthrough (the spec's "MUST detect").
+ * The listeners stay programmed: SNI picks the most specific one.
  */
 function markOverlappingTls(sockets: readonly SocketState[]): void {
   for (const socket of sockets) {
     if (socket.family !== 'TLS') continue;
+    const namesOf = new Map(socket.listeners.map((l) => [l, listenerCertificateNames(l)]));
     for (const l of socket.listeners) {
+      const names = namesOf.get(l)!;
+      const certs = socket.listeners.filter(
+        (o) => o !== l && names.length > 0 && namesOf.get(o)!.some((n) => names.some((m) => certificateNamesOverlap(m, n))),
+      );
+      if (certs.length > 0) {
+        l.overlapping = {
+          reason: 'OverlappingCertificates',
+          message: `certificate names ${names.join(', ')} overlap the certificates of ${certs
+            .map((o) => `${o.id} (${namesOf.get(o)!.join(', ')})`)
+            .join(', ')} on port ${l.spec.port}`,
+        };
+        continue;
+      }
       const others = socket.listeners.filter((o) => o !== l && hostnamesOverlap(o.hostname, l.hostname));
       if (others.length === 0) continue;
-      l.overlapping = `hostname ${l.hostname ?? '(none)'} overlaps ${others
-        .map((o) => `${o.id} (${o.hostname ?? 'no hostname'})`)
-        .join(', ')} on port ${l.spec.port}`;
+      l.overlapping = {
+        reason: 'OverlappingHostnames',
+        message: `hostname ${l.hostname ?? '(none)'} overlaps ${others.map((o) => `${o.id} (${o.hostname ?? 'no hostname'})`).join(', ')} on port ${l.spec.port}`,
+      };
     }
   }
 }
+
+/** subjectAltName dNSNames of a listener's certificates (sorted, unique); parsed once per Secret. */
+function listenerCertificateNames(l: ListenerState): string[] {
+  const out = new Set<string>();
+  for (const secret of l.secrets) {
+    let names = certificateNamesCache.get(secret);
+    if (names === undefined) {
+      names = pemDnsNames(secret.spec.data['tls.crt'] ?? '');
+      certificateNamesCache.set(secret, names);
+    }
+    for (const n of names) out.add(n);
+  }
+  return [...out].sort();
+}
+const certificateNamesCache = new WeakMap<Secret, string[]>();
 
 // ---------------------------------------------------------------------------------------------- certificates
 

@@ -143,7 +143,7 @@ function listenerStatus(l: ListenerState, gen: number): ListenerStatus {
       ? condition('Conflicted', 'True', l.conflict.reason, l.conflict.message, gen)
       : condition('Conflicted', 'False', 'NoConflicts', 'No conflicts', gen),
   );
-  if (l.overlapping) conditions.push(condition('OverlappingTLSConfig', 'True', 'OverlappingHostnames', l.overlapping, gen));
+  if (l.overlapping) conditions.push(condition('OverlappingTLSConfig', 'True', l.overlapping.reason, l.overlapping.message, gen));
   return { name: l.spec.name, supportedKinds: l.supportedKinds, attachedRoutes: l.attachedRoutes.size, conditions };
 }
 
