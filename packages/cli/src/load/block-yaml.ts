@@ -36,8 +36,6 @@ interface Line {
   text: string;
 }
 
-const NULL = /^(?:~|null|Null|NULL)$/;
-const BOOL = /^(?:true|True|TRUE|false|False|FALSE)$/;
 const INT = /^[-+]?[0-9]+$/;
 const OCT = /^0o[0-7]+$/;
 const HEX = /^0x[0-9a-fA-F]+$/;
@@ -47,11 +45,19 @@ const NAN = /^\.(?:nan|NaN|NAN)$/;
 
 /** YAML 1.2 core schema resolution of a plain scalar. */
 function resolvePlain(s: string): unknown {
-  if (s === '' || NULL.test(s)) return null;
+  const len = s.length;
+  if (len === 0) return null;
   const c = s.charCodeAt(0);
-  // Fast exit for the common case: starts with a letter other than t/f/n/N/T/F.
-  if (((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) && !'tfnTFN'.includes(s[0]!)) return s;
-  if (BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
+  // Nearly every key and value starts with a letter: then only null and the booleans, in their three
+  // spellings each, are not strings (numbers, .inf and .nan start with a digit, a sign or a dot).
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
+    if (len === 4) {
+      if (s === 'null' || s === 'Null' || s === 'NULL') return null;
+      if (s === 'true' || s === 'True' || s === 'TRUE') return true;
+    } else if (len === 5 && (s === 'false' || s === 'False' || s === 'FALSE')) return false;
+    return s;
+  }
+  if (c === 126 /* ~ */ && len === 1) return null;
   if (INT.test(s)) return Number(s);
   if (OCT.test(s)) return parseInt(s.slice(2), 8);
   if (HEX.test(s)) return parseInt(s.slice(2), 16);
@@ -109,6 +115,17 @@ function quoted(s: string): [string, number] {
   return giveUp();
 }
 
+const YAML11_WORD = /^(?:y|yes|n|no|on|off)$/i;
+/** Set for the duration of a `readBlockYaml` call that gives up on YAML 1.1 boolean words. */
+let stopOnYaml11 = false;
+
+/** A plain value scalar, resolved; gives up on a YAML 1.1 boolean word when asked to. */
+function plainValue(s: string): unknown {
+  const v = resolvePlain(s);
+  if (stopOnYaml11 && s.length <= 3 && YAML11_WORD.test(s)) giveUp();
+  return v;
+}
+
 /** A scalar that is the whole rest of a line. */
 function scalar(s: string): unknown {
   const c = s[0];
@@ -121,11 +138,17 @@ function scalar(s: string): unknown {
   if (c !== undefined && '[]{},#&*!|>%@`'.includes(c)) giveUp();
   if ((c === '-' || c === '?' || c === ':') && (s.length === 1 || s[1] === ' ')) giveUp();
   if (s.includes(': ') || s.endsWith(':')) giveUp(); // a mapping where a scalar was expected
-  return resolvePlain(s);
+  return plainValue(s);
+}
+
+interface Entry {
+  key: string;
+  rest: string;
+  restCol: number;
 }
 
 /** Splits `key: rest` (rest may be empty); undefined when the text is not a mapping entry. */
-function splitEntry(s: string): { key: string; rest: string; restCol: number } | undefined {
+function splitEntry(s: string): Entry | undefined {
   let keyEnd: number;
   let key: string;
   const c = s[0];
@@ -166,7 +189,8 @@ class Reader {
     const l = this.peek()!;
     if (l.indent !== indent) giveUp();
     if (l.text === '-' || l.text.startsWith('- ')) return this.seq(indent);
-    if (splitEntry(l.text)) return this.map(indent, l.text, 0);
+    const e = splitEntry(l.text);
+    if (e) return this.map(indent, e, 0);
     this.i++;
     const v = scalar(l.text);
     const next = this.peek();
@@ -186,17 +210,17 @@ class Reader {
 
   /**
    * A block mapping at `indent`. Its first entry may sit inside the current line at column `offset`
-   * (a compact mapping after `- `): `firstText` is that part of the line.
+   * (a compact mapping after `- `): `first` is that entry, already split.
    */
-  map(indent: number, firstText: string, offset: number): Record<string, unknown> {
+  map(indent: number, first: Entry, offset: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const pos = this.positions ? new Map<string, Pos>() : undefined;
     if (pos) this.positions!.set(out, pos);
-    let text = firstText;
+    let e: Entry | undefined = first;
     let col = indent + 1 + offset;
     for (;;) {
       const line = this.lines[this.i]!;
-      const e = splitEntry(text) ?? giveUp();
+      if (e === undefined) giveUp();
       // A duplicate key is left to the full parser to report; `__proto__` would not be a plain key here.
       if (e!.key === '__proto__' || Object.prototype.hasOwnProperty.call(out, e!.key)) giveUp();
       pos?.set(e!.key, { line: line.no, col });
@@ -207,7 +231,7 @@ class Reader {
       if (!next || next.indent < here) return out;
       if (next.indent > here) giveUp();
       if (next.text === '-' || next.text.startsWith('- ')) return offset ? giveUp() : out; // a sequence where a key belongs
-      text = next.text;
+      e = splitEntry(next.text);
       col = next.indent + 1;
       // Later entries of a compact mapping are ordinary lines at the same column.
     }
@@ -240,8 +264,9 @@ class Reader {
       }
       pos?.push({ line: line.no, col: indent + off + 1 });
       if (rest === '-' || rest.startsWith('- ')) giveUp(); // nested compact sequence
-      if (splitEntry(rest)) {
-        out.push(this.map(indent, rest, off));
+      const e = splitEntry(rest);
+      if (e) {
+        out.push(this.map(indent, e, off));
         continue;
       }
       this.i++;
@@ -280,7 +305,7 @@ class Reader {
         while (i < s.length - 1 && s[i] !== ',') i++;
         const text = s.slice(start, i).trimEnd();
         if (text === '' || /[[\]{}]|: |:$|^[-?:]( |$)|^[#&*!|>%@`]/.test(text)) giveUp();
-        item = resolvePlain(text);
+        item = plainValue(text);
       }
       out.push(item);
       pos?.push({ line: lineNo, col: col + start });
@@ -294,11 +319,26 @@ class Reader {
   }
 }
 
+/** Where `text.slice(from, to).trimEnd()` would end (JavaScript's white space and line terminators). */
+function trimmedEnd(text: string, from: number, to: number): number {
+  while (to > from) {
+    const c = text.charCodeAt(to - 1);
+    if (
+      c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+      c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+    )
+      to--;
+    else break;
+  }
+  return to;
+}
+
 /**
  * Reads every document of `text`, or returns undefined when the file is outside the subset. With
  * `positions`, records where every key and list item of the returned values was written.
  */
-export function readBlockYaml(text: string, positions?: Positions): BlockDoc[] | undefined {
+export function readBlockYaml(text: string, positions?: Positions, giveUpOnYaml11Words = false): BlockDoc[] | undefined {
+  stopOnYaml11 = giveUpOnYaml11Words;
   try {
     const docs: BlockDoc[] = [];
     let lines: Line[] = [];
@@ -318,38 +358,49 @@ export function readBlockYaml(text: string, positions?: Positions): BlockDoc[] |
       open = false;
     };
     let no = 0;
+    // Offsets into `text`, not a string per line: only a kept line's content is cut out, once.
+    let nextHash = -2; // position of the next `#` at or after the line start (-1: none left)
     for (let p = 0; p <= text.length; ) {
       let end = text.indexOf('\n', p);
       if (end < 0) end = text.length;
       no++;
-      let raw = text.slice(p, end);
+      const lineEnd = end > p && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      const lineStart = p;
       p = end + 1;
-      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
-      if (raw.startsWith('---') && (raw.length === 3 || raw[3] === ' ')) {
-        if (raw.slice(3).trim() !== '' && !raw.slice(3).trim().startsWith('#')) giveUp();
+      const c0 = lineStart < lineEnd ? text.charCodeAt(lineStart) : -1;
+      if (c0 === 45 /* - */ && text.startsWith('---', lineStart) && (lineEnd - lineStart === 3 || text.charCodeAt(lineStart + 3) === 32)) {
+        const after = text.slice(lineStart + 3, lineEnd).trim();
+        if (after !== '' && !after.startsWith('#')) giveUp();
         flush();
         open = true;
         markerLine = no;
         continue;
       }
-      if (raw.startsWith('...') && (raw.length === 3 || raw[3] === ' ')) {
+      if (c0 === 46 /* . */ && text.startsWith('...', lineStart) && (lineEnd - lineStart === 3 || text.charCodeAt(lineStart + 3) === 32)) {
         flush();
         continue;
       }
-      let indent = 0;
-      while (raw.charCodeAt(indent) === 32) indent++;
-      if (indent === raw.length || raw[indent] === '#') continue;
-      if (raw[indent] === '%' && !open) giveUp(); // directives
+      let at = lineStart;
+      while (at < lineEnd && text.charCodeAt(at) === 32) at++;
+      const indent = at - lineStart;
+      if (at === lineEnd || text.charCodeAt(at) === 35 /* # */) continue;
+      if (text.charCodeAt(at) === 37 /* % */ && !open) giveUp(); // directives
       // Most lines have no `#` at all; an unterminated quote without one is caught by `quoted()`.
-      const c = raw.indexOf('#', indent) < 0 ? -1 : commentStart(raw);
-      const body = c >= 0 ? raw.slice(0, c).trimEnd() : raw.charCodeAt(raw.length - 1) === 32 ? raw.trimEnd() : raw;
+      if (nextHash !== -1 && nextHash < at) nextHash = text.indexOf('#', at);
+      let bodyEnd = lineEnd;
+      if (nextHash !== -1 && nextHash < lineEnd) {
+        const c = commentStart(text.slice(lineStart, lineEnd));
+        if (c >= 0) bodyEnd = trimmedEnd(text, lineStart, lineStart + c);
+      } else if (text.charCodeAt(lineEnd - 1) === 32) bodyEnd = trimmedEnd(text, lineStart, lineEnd);
       open = true;
-      lines.push({ no, indent, text: body.slice(indent) });
+      lines.push({ no, indent, text: text.slice(Math.min(at, bodyEnd), bodyEnd) });
     }
     flush();
     return docs;
   } catch (e) {
     if (e instanceof GiveUp) return undefined;
     throw e;
+  } finally {
+    stopOnYaml11 = false;
   }
 }

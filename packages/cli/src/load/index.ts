@@ -12,7 +12,8 @@
  * file may be loaded too; it is printed as given.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import {
   compareDiagnostics,
@@ -138,14 +139,16 @@ export async function loadDirectory(dir: string): Promise<LoadedDirectory> {
   }
 
   const hash = createHash('sha256');
-  const texts = await Promise.all(
-    found.map((f) =>
-      readFile(f.abs, 'utf8').then(
-        (text) => ({ f, text, error: undefined as unknown }),
-        (error: unknown) => ({ f, text: undefined, error }),
-      ),
-    ),
-  );
+  // Read synchronously: for a thousand small files one readFileSync each costs a fraction of the
+  // promise version (a thread-pool round trip per open, stat, read and close), and parsing, which
+  // follows, holds the event loop anyway.
+  const texts = found.map((f) => {
+    try {
+      return { f, text: readFileSync(f.abs, 'utf8'), error: undefined as unknown };
+    } catch (error) {
+      return { f, text: undefined, error };
+    }
+  });
   const docs: RawDocument[] = [];
   const files: string[] = [];
   for (const { f, text, error } of texts) {

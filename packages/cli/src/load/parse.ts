@@ -75,8 +75,9 @@ export function parseFile(file: string, text: string, firstOrder: number): Parse
 
 /** The block-YAML reader (exported for tests): positions recorded while reading; undefined outside its subset. */
 export function parseBlock(file: string, text: string, firstOrder: number): ParsedFile | undefined {
-  const read = readBlockYaml(text);
-  if (!read || read.some((d) => hasYaml11Word(d.value))) return undefined;
+  // YAML 1.1 boolean words go to the full parser, which warns about them with their exact place.
+  const read = readBlockYaml(text, undefined, true);
+  if (!read) return undefined;
   // Positions inside documents are needed only for diagnostics: read the file again, recording them.
   let located: { docs: BlockDoc[]; positions: Positions } | undefined;
   const withPositions = () => {
