@@ -55,6 +55,8 @@ export interface RuntimeFactoryContext {
   drainTimeoutMs: number;
   /** --trust-forwarded */
   trustForwarded: boolean;
+  /** The dashboard's live numbers (null without an admin server). A runtime whose requests are served elsewhere (--workers) feeds it itself. */
+  live: LiveStats | null;
 }
 
 export interface GatewayDeps {
@@ -80,7 +82,7 @@ export class Gateway {
   readonly telemetry: GatewayTelemetry;
   readonly runtime: Runtime;
   readonly reloader: Reloader;
-  /** Live numbers for the admin dashboard (null without an admin server, or when the requests are served by worker processes). */
+  /** Live numbers for the admin dashboard (null without an admin server); with --workers, fed by the workers' reports. */
   readonly live: LiveStats | null;
   admin: AdminServer | null = null;
   private watcher: ConfigWatcher | null = null;
@@ -103,11 +105,11 @@ export class Gateway {
       onDrop: () => this.metrics.accessLogDropped.inc(),
     });
     this.telemetry = new GatewayTelemetry(this.metrics, this.accessLog.enabled ? this.accessLog : null);
-    // A /metrics body from elsewhere (--workers) means this process does not see the requests.
-    this.live = config.admin && !deps.metricsText ? new LiveStats() : null;
+    this.live = config.admin ? new LiveStats() : null;
     this.runtime = deps.createRuntime({
       logger: this.logger,
       telemetry: this.live ? new LiveTelemetry(this.telemetry, this.live) : this.telemetry,
+      live: this.live,
       bindAddress: config.bind,
       backendResolution: config.backendResolution,
       drainTimeoutMs: config.drainTimeoutMs,

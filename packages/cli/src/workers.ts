@@ -7,6 +7,8 @@
  * ones that took it are put back on the previous table, so workers never serve different configs for
  * longer than a swap). Each worker runs a normal GatehouseRuntime with its own metrics and access log;
  * `/metrics` on the primary aggregates every worker's registry with prom-client's AggregatorRegistry.
+ * With an admin server, each worker also records the dashboard's live numbers and sends what changed
+ * once a second (`gh:live`); the primary adds them into its LiveStats, which `/api/stats` reads.
  *
  * Workers ignore SIGINT/SIGTERM/SIGHUP (a terminal sends them to the whole process group): the primary
  * decides, and tells them to drain.
@@ -17,11 +19,14 @@ import {
   AccessLog,
   GatehouseRuntime,
   GatewayTelemetry,
+  LiveStats,
+  LiveTelemetry,
   Metrics,
   aggregateMetrics,
   type MetricsJson,
   ProcessLogger,
   type ApplyResult,
+  type LiveDelta,
   type Logger,
   type Runtime,
 } from '@gatehouse/proxy';
@@ -36,9 +41,12 @@ type FromWorker =
   | { type: 'gh:hello' }
   | { type: 'gh:applied'; id: number; result: ApplyResult; bound: [string, number][] }
   | { type: 'gh:failed'; id: number; error: string }
-  | { type: 'gh:metrics'; id: number; metrics: MetricsJson };
+  | { type: 'gh:metrics'; id: number; metrics: MetricsJson }
+  | { type: 'gh:live'; delta: LiveDelta };
 
 const APPLY_TIMEOUT_MS = 30_000;
+/** How often a worker sends its live numbers to the primary (when it recorded anything). */
+const LIVE_REPORT_MS = 1000;
 const MAX_RESTARTS_PER_MINUTE = 10;
 
 interface Slot {
@@ -62,6 +70,8 @@ export class ClusterRuntime implements Runtime {
   constructor(
     readonly count: number,
     private readonly logger: Logger,
+    /** The primary's dashboard numbers, fed by the workers' `gh:live` reports (null: admin off). */
+    private readonly live: LiveStats | null = null,
   ) {
     this.slots = Array.from({ length: count }, (_x, index) => ({ index, worker: null, ready: null, serving: false }));
   }
@@ -86,7 +96,8 @@ export class ClusterRuntime implements Runtime {
         if (m.type === 'gh:hello') {
           worker.off('exit', onExit);
           resolve();
-        } else if ('id' in m) this.settle(m);
+        } else if (m.type === 'gh:live') this.live?.addDelta(m.delta);
+        else if ('id' in m) this.settle(m);
       });
     });
     worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
@@ -162,6 +173,7 @@ export class ClusterRuntime implements Runtime {
       throw new Error(failed.join('; '));
     }
     this.cur = { table, status };
+    this.live?.prepare(table);
     for (const sl of live) sl.serving = true;
     const oks = results.map((r) => (r as PromiseFulfilledResult<{ result: ApplyResult; bound: [string, number][] }>).value);
     this.bound = new Map(oks[0]?.bound ?? []);
@@ -231,7 +243,19 @@ export function runWorker(config: GatewayConfig, onCreated?: (t: { logger: Logge
   const logger = new ProcessLogger({ level: config.logLevel, format: config.logFormat, base: { worker: index } });
   const metrics = new Metrics({ version: VERSION });
   const accessLog = new AccessLog({ format: config.accessLog, maxWriteBytes: 4096, onDrop: () => metrics.accessLogDropped.inc() });
-  const telemetry = new GatewayTelemetry(metrics, accessLog.enabled ? accessLog : null);
+  const gatewayTelemetry = new GatewayTelemetry(metrics, accessLog.enabled ? accessLog : null);
+  // the dashboard's live numbers, when the primary serves a dashboard: reported once a second
+  const live = config.admin !== null ? new LiveStats() : null;
+  const telemetry = live !== null ? new LiveTelemetry(gatewayTelemetry, live) : gatewayTelemetry;
+  const send = (m: FromWorker) => process.send?.(m);
+  if (live !== null) {
+    const report = setInterval(() => {
+      if (!process.connected) return;
+      const delta = live.takeDelta();
+      if (delta !== null) send({ type: 'gh:live', delta });
+    }, LIVE_REPORT_MS);
+    report.unref();
+  }
   // the last-resort handlers (commands/run.ts) log with this worker's logger and count in its metrics
   onCreated?.({ logger, metrics });
   const runtime = new GatehouseRuntime({
@@ -241,7 +265,17 @@ export function runWorker(config: GatewayConfig, onCreated?: (t: { logger: Logge
     drainTimeoutMs: config.drainTimeoutMs,
     trustForwarded: config.trustForwarded === true,
   });
-  const send = (m: FromWorker) => process.send?.(m);
+  /** The last live numbers before exiting (bounded wait for the IPC write). */
+  const flushLive = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const delta = live?.takeDelta() ?? null;
+      if (delta === null || !process.connected || process.send === undefined) return resolve();
+      const timer = setTimeout(resolve, 500);
+      process.send({ type: 'gh:live', delta } satisfies FromWorker, undefined, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   let draining = false;
   const drain = async (ms: number) => {
@@ -253,6 +287,7 @@ export function runWorker(config: GatewayConfig, onCreated?: (t: { logger: Logge
       logger.error('error while draining', { error: (err as Error).message });
     }
     await accessLog.close();
+    await flushLive();
     process.exit(0);
   };
   process.on('message', (m: ToWorker) => {

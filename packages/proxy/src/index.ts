@@ -16,6 +16,6 @@ export { TlsPortServer, type TlsPortOptions, type HttpsTerminatorLike, type Http
 export { TcpPortServer } from './listeners/tcp.js';
 export { UdpPortServer, type UdpOptions } from './listeners/udp.js';
 export { type L4Options, RefPicker, SniRouter } from './listeners/l4-common.js';
-export { LiveStats, LiveTelemetry, type LiveSnapshot, type SeriesSnapshot } from './dashboard/live.js';
+export { LiveStats, LiveTelemetry, type LiveDelta, type LiveSnapshot, type SeriesSnapshot } from './dashboard/live.js';
 export { Dashboard, type DashboardOptions } from './dashboard/server.js';
 export { buildModel, type DashboardModel } from './dashboard/model.js';

@@ -234,7 +234,7 @@ export async function serve(
       ? {
           load: loadResources,
           compile,
-          createRuntime: (ctx) => new ClusterRuntime(workers, ctx.logger),
+          createRuntime: (ctx) => new ClusterRuntime(workers, ctx.logger, ctx.live),
           metricsText: (m, r) => aggregatedMetrics(m, r as ClusterRuntime),
         }
       : { load: loadResources, compile, createRuntime };

@@ -55,7 +55,32 @@ class Series {
   readonly backendErrorRing = new Float64Array(HISTORY_SECONDS);
   /** Per second: [bucket, n, bucket, n, ...] of the second's requests, or null when none. */
   readonly histRing: (Uint32Array | null)[] = new Array(HISTORY_SECONDS).fill(null);
+  /** Values at the last takeDelta() (a `--workers` worker's report to the primary); unused otherwise. */
+  sentCount = 0;
+  sentErrors = 0;
+  sentBackendErrors = 0;
+  sentHist: Uint32Array | null = null;
   constructor(readonly id: string) {}
+}
+
+/** What one series recorded since the previous report: counts and `[bucket, n, bucket, n, ...]`. */
+export interface SeriesDelta {
+  id: string;
+  count: number;
+  errors: number;
+  backendErrors: number;
+  hist: number[];
+}
+
+/**
+ * A `--workers` worker's live numbers since its previous report (structured-clone friendly, for IPC).
+ * The primary adds them into its own LiveStats, which it ticks and snapshots as if it had served the
+ * requests itself.
+ */
+export interface LiveDelta {
+  listeners: SeriesDelta[];
+  routes: SeriesDelta[];
+  backends: SeriesDelta[];
 }
 
 export interface SeriesSnapshot {
@@ -181,6 +206,69 @@ export class LiveStats {
     this.lastTick = now;
   }
 
+  /**
+   * What was recorded since the previous call (null when nothing was): a worker sends it to the primary.
+   * Runs on a timer, never on the request path.
+   */
+  takeDelta(): LiveDelta | null {
+    const out: LiveDelta = { listeners: [], routes: [], backends: [] };
+    let any = false;
+    const pairs: [Map<string, Series>, SeriesDelta[]][] = [
+      [this.listeners, out.listeners],
+      [this.routes, out.routes],
+      [this.backends, out.backends],
+    ];
+    for (const [m, list] of pairs) {
+      for (const s of m.values()) {
+        const count = s.count - s.sentCount;
+        const errors = s.errors - s.sentErrors;
+        const backendErrors = s.backendErrors - s.sentBackendErrors;
+        if (count === 0 && errors === 0 && backendErrors === 0) continue;
+        s.sentCount = s.count;
+        s.sentErrors = s.errors;
+        s.sentBackendErrors = s.backendErrors;
+        const sent = (s.sentHist ??= new Uint32Array(BUCKETS));
+        const hist: number[] = [];
+        if (count !== 0) {
+          for (let i = 0; i < BUCKETS; i++) {
+            const d = s.hist[i] - sent[i];
+            if (d !== 0) {
+              hist.push(i, d);
+              sent[i] = s.hist[i];
+            }
+          }
+        }
+        list.push({ id: s.id, count, errors, backendErrors, hist });
+        any = true;
+      }
+    }
+    return any ? out : null;
+  }
+
+  /** Adds a worker's report (takeDelta() of its LiveStats), as if these requests were recorded here. */
+  addDelta(d: LiveDelta): void {
+    const pairs: [Map<string, Series>, SeriesDelta[] | undefined][] = [
+      [this.listeners, d.listeners],
+      [this.routes, d.routes],
+      [this.backends, d.backends],
+    ];
+    for (const [m, list] of pairs) {
+      if (!Array.isArray(list)) continue;
+      for (const x of list) {
+        if (typeof x?.id !== 'string') continue;
+        const s = series(m, x.id);
+        s.count += nonNegative(x.count);
+        s.errors += nonNegative(x.errors);
+        s.backendErrors += nonNegative(x.backendErrors);
+        const h = Array.isArray(x.hist) ? x.hist : [];
+        for (let i = 0; i + 1 < h.length; i += 2) {
+          const b = h[i];
+          if (Number.isInteger(b) && b >= 0 && b < BUCKETS) s.hist[b] += nonNegative(h[i + 1]);
+        }
+      }
+    }
+  }
+
   snapshot(): LiveSnapshot {
     return {
       time: this.lastTick,
@@ -225,6 +313,10 @@ export class LiveStats {
     out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return out;
   }
+}
+
+function nonNegative(n: unknown): number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
 }
 
 function series(m: Map<string, Series>, id: string): Series {
