@@ -232,15 +232,15 @@ spec:
 `;
 }
 
-t.test('a listener removed by a reload drains: its request in flight completes with 200, new connections are refused', async (t) => {
+for (const workers of [1, 2]) t.test(`a listener removed by a reload drains (--workers ${workers}): its request in flight completes with 200, new connections are refused`, async (t) => {
   const env = await quickstartEnv();
   t.teardown(env.close);
   const [pb] = await freePorts(1);
   const side = join(env.dir, 'side.yaml');
   writeFileSync(side, sideGateway(pb));
-  const p = gatehouse(['run', env.dir, '--admin', `127.0.0.1:${env.admin}`, '--access-log', 'off', '--drain-timeout', '10s', '--log-format', 'json']);
+  const p = gatehouse(['run', env.dir, '--admin', `127.0.0.1:${env.admin}`, '--access-log', 'off', '--drain-timeout', '10s', '--log-format', 'json', '--workers', String(workers)]);
   t.teardown(() => void p.child.kill('SIGKILL'));
-  await waitReady(env.admin, p);
+  await waitReady(env.admin, p, 15_000);
   t.equal(await get(pb, 'anything.example', new http.Agent(), new Set()), 200, 'listener B serves');
 
   // a slow request on B (the echo backend answers after 2 s)
