@@ -49,3 +49,45 @@ for (const name of cases) {
     }
   });
 }
+
+// docs/status-reasons.md lists every reason of the spec's status model and who emits it. Every row
+// marked `compile` must be shown by at least one golden, and every reason a golden shows must be in
+// the table, so the table and the compiler cannot drift apart.
+t.test('docs/status-reasons.md: every compile reason has a golden, every golden reason is documented', async (t) => {
+  const doc = readFileSync(join(root, '..', '..', 'docs', 'status-reasons.md'), 'utf8');
+  const rows = doc
+    .split('\n')
+    .filter((line) => /^\| (GatewayClass|Gateway|Listener|Route|ListenerSet|BackendTLSPolicy) \|/.test(line))
+    .map((line) => line.split('|').slice(1, 6).map((cell) => cell.trim()));
+  t.ok(rows.length > 40, `the table has a row per reason (${rows.length})`);
+  const documented = new Map(rows.map(([object, type, status, reason, by]) => [`${object} ${type} ${status} ${reason}`, by]));
+  for (const by of documented.values()) t.ok(['compile', 'runtime', 'never'].includes(by!), `"${by}" is compile, runtime or never`);
+
+  type Cond = { type: string; status: string; reason: string };
+  type Report = {
+    gatewayClasses: { conditions: Cond[] }[];
+    gateways: { conditions: Cond[]; listeners: { conditions: Cond[] }[] }[];
+    routes: { parents: { conditions: Cond[] }[] }[];
+  };
+  const shown = new Map<string, string>();
+  for (const name of cases) {
+    const report = JSON.parse(readFileSync(join(root, name, 'status.json'), 'utf8')) as Report;
+    const add = (object: string, cs: Cond[]) => {
+      for (const c of cs) {
+        const k = `${object} ${c.type} ${c.status} ${c.reason}`;
+        if (!shown.has(k)) shown.set(k, name);
+      }
+    };
+    for (const c of report.gatewayClasses) add('GatewayClass', c.conditions);
+    for (const g of report.gateways) {
+      add('Gateway', g.conditions);
+      for (const l of g.listeners) add('Listener', l.conditions);
+    }
+    for (const r of report.routes) for (const p of r.parents) add('Route', p.conditions);
+  }
+  for (const [k, by] of documented) {
+    if (by === 'compile') t.ok(shown.has(k), `${k}: shown by a golden`);
+    else t.notOk(shown.has(k), `${k}: marked ${by}, so no golden may show it (found in ${shown.get(k)})`);
+  }
+  for (const [k, name] of shown) t.ok(documented.has(k), `${k} (golden ${name}) is documented in docs/status-reasons.md`);
+});
