@@ -114,21 +114,34 @@ function objectToJson(s: ObjectSchema): JsonSchema {
 /**
  * The Gateway API's union convention: a required `type` enum names the sibling field that carries
  * the settings (`type: RequestRedirect` → `requestRedirect`, `type: ReplaceFullPath` →
- * `replaceFullPath`), and the object's CEL rule requires that field. Only for objects that have such
- * a rule and a required `type` whose values name their own fields; the schema requires the field (it
- * does not forbid the others: v1alpha1 allowed them), so it is never stricter than the decoder.
+ * `replaceFullPath`), and the object's CEL rule requires that field (not null: null counts as absent).
+ * Only for objects that have such a rule and a required `type` whose values name their own fields.
+ * The other union fields are forbidden only where the object's own rules reject them (probed: the
+ * v1 filters and path modifiers do; v1alpha1 filters allowed them), so it is never stricter than the decoder.
  */
 function discriminatedUnion(s: ObjectSchema): JsonSchema[] | undefined {
   const type = s.fields.type;
   if (!s.rules?.length || !type?.required || type.schema.t !== 'string' || !type.schema.enum) return undefined;
-  const branches: JsonSchema[] = [];
+  const named = new Map<string, string>();
   for (const v of type.schema.enum) {
     const field = v.charAt(0).toLowerCase() + v.slice(1);
     const camel = /^[A-Z]{2,}/.test(v) ? v.replace(/^[A-Z]+(?=[A-Z][a-z]|$)/, (m) => m.toLowerCase()) : field;
     const name = s.fields[camel] ? camel : s.fields[field] ? field : undefined;
-    if (name && name !== 'type') branches.push({ if: { properties: { type: { const: v } }, required: ['type'] }, then: { required: [name] } });
+    if (name && name !== 'type') named.set(v, name);
   }
-  return branches.length >= 2 ? branches : undefined;
+  if (named.size < 2) return undefined;
+  const fields = [...new Set(named.values())];
+  const placeholder = (f: string) => (s.fields[f]!.schema.t === 'string' ? '/x' : {});
+  const branches: JsonSchema[] = [];
+  for (const [v, name] of named) {
+    const then: JsonSchema = { required: [name], properties: { [name]: { not: { type: 'null' } } } };
+    const others = fields.filter((f) => f !== name);
+    const alone = { type: v, [name]: placeholder(name) };
+    const forbidden = agrees(s.rules, [[alone, null], ...others.map((f): Probe => [{ ...alone, [f]: placeholder(f) }, [f]])]);
+    if (forbidden) for (const f of others) (then.properties as Record<string, JsonSchema>)[f] = unset(`${f} must not be set when type is ${v}`);
+    branches.push({ if: { properties: { type: { const: v } }, required: ['type'] }, then });
+  }
+  return branches;
 }
 
 // ---------------------------------------------------------------------------------------------- CEL rules
@@ -407,6 +420,57 @@ const CEL_EQUIVALENTS: readonly CelEquivalent[] = [
           backendRefs: { items: { properties: { filters: { items: { not: replacePrefixFilter } } } } },
         },
       },
+    }),
+  },
+  // allowedRoutes.namespaces: from Selector needs a selector.
+  {
+    on: 'object',
+    fields: ['from', 'selector'],
+    probes: [
+      [{ from: 'Selector' }, ['from']],
+      [{ from: 'Selector', selector: { matchLabels: { a: 'b' }, matchExpressions: [] } }, null],
+      [{ from: 'All' }, null],
+    ],
+    json: () => ({
+      if: { not: { required: ['selector'], properties: { selector: { type: 'object' } } } },
+      then: { properties: { from: { not: { const: 'Selector' }, description: 'from: Selector needs a selector' } } },
+    }),
+  },
+  // A label selector: operators In and NotIn need values, Exists and DoesNotExist have none.
+  {
+    on: 'object',
+    fields: ['matchLabels', 'matchExpressions'],
+    probes: [
+      [{ matchLabels: {}, matchExpressions: [{ key: 'a', operator: 'In', values: [] }] }, ['matchExpressions', 0, 'values']],
+      [{ matchLabels: {}, matchExpressions: [{ key: 'a', operator: 'NotIn', values: [] }] }, ['matchExpressions', 0, 'values']],
+      [{ matchLabels: {}, matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] }, ['matchExpressions', 0, 'values']],
+      [{ matchLabels: {}, matchExpressions: [{ key: 'a', operator: 'In', values: ['x'] }] }, null],
+      [{ matchLabels: {}, matchExpressions: [{ key: 'a', operator: 'DoesNotExist', values: [] }] }, null],
+    ],
+    json: () => ({
+      properties: {
+        matchExpressions: {
+          items: {
+            if: { required: ['operator'], properties: { operator: { enum: ['In', 'NotIn'] } } },
+            then: { required: ['values'], properties: { values: { type: 'array', minItems: 1, description: 'operators In and NotIn need values' } } },
+            else: { properties: { values: { maxItems: 0, description: 'operators Exists and DoesNotExist take no values' } } },
+          },
+        },
+      },
+    }),
+  },
+  // RequestMirror: percent or fraction, not both.
+  {
+    on: 'object',
+    fields: ['backendRef', 'percent', 'fraction'],
+    probes: [
+      [{ backendRef: SERVICE_REF, percent: 50, fraction: { numerator: 1, denominator: 2 } }, []],
+      [{ backendRef: SERVICE_REF, percent: 50 }, null],
+      [{ backendRef: SERVICE_REF, fraction: { numerator: 1, denominator: 2 } }, null],
+    ],
+    json: () => ({
+      not: { required: ['percent', 'fraction'], properties: { percent: { type: 'integer' }, fraction: { type: 'object' } } },
+      description: 'set percent or fraction, not both',
     }),
   },
   // RequestRedirect and URLRewrite are exclusive within a filter list.
