@@ -108,7 +108,7 @@ export class GatehouseRuntime implements Runtime {
   #closed = false;
   readonly #drainMs: number;
   /** Servers removed by a reload that are still draining in the background (awaited by close()). */
-  readonly #retiring = new Map<Promise<void>, PortServer>();
+  readonly #retiring = new Map<Promise<void>, { key: string; server: PortServer; protocol: PortIR['protocol'] }>();
 
   constructor(options: RuntimeOptions = {}) {
     this.logger = options.logger ?? new ConsoleLogger();
@@ -148,19 +148,19 @@ export class GatehouseRuntime implements Runtime {
     // 2. swap: diff servers by key
     const result: ApplyResult = { opened: [], kept: [], closed: [], failed: [] };
     const wanted = new Map(table.ports.map((p) => [p.key, p]));
-    const toClose: [string, PortServer][] = [];
+    const toClose: [string, PortServer, PortIR['protocol']][] = [];
     for (const [key, s] of this.#servers) {
       const p = wanted.get(key);
-      if (p === undefined || p.protocol !== s.protocol) toClose.push([key, s.server]);
+      if (p === undefined || p.protocol !== s.protocol) toClose.push([key, s.server, s.protocol]);
     }
     // Removed ports (and a protocol change on the same key) stop accepting now, which frees the socket
     // for a new server on the same port; their in-flight requests and connections finish in the
     // background, bounded by the drain timeout, and the swap does not wait for them. Every port server
     // closes its listening socket synchronously at the start of close().
-    for (const [key, server] of toClose) {
+    for (const [key, server, protocol] of toClose) {
       this.#servers.delete(key);
       result.closed.push(key);
-      this.#retire(key, server);
+      this.#retire(key, server, protocol);
     }
     this.#current = { table, status };
     for (const port of table.ports) {
@@ -170,6 +170,9 @@ export class GatehouseRuntime implements Runtime {
         result.kept.push(port.key);
         continue;
       }
+      // A UDP port keeps its socket while its sessions drain (replies leave through it): when a reload
+      // brings the same address:port back before that drain ended, the old sessions end now.
+      await this.#endUdpDrain(port.key);
       const server = this.#factories[port.protocol](port, ctx);
       try {
         await server.listen();
@@ -206,7 +209,18 @@ export class GatehouseRuntime implements Runtime {
   }
 
   /** Close a removed port server in the background: stop accepting at once, drain, then close. */
-  #retire(key: string, server: PortServer): void {
+  async #endUdpDrain(key: string): Promise<void> {
+    for (const r of this.#retiring.values()) {
+      if (r.key !== key || r.protocol !== 'UDP') continue;
+      try {
+        await r.server.close(0);
+      } catch {
+        /* closed */
+      }
+    }
+  }
+
+  #retire(key: string, server: PortServer, protocol: PortIR['protocol']): void {
     let done: Promise<void>;
     try {
       done = server.close(this.#drainMs);
@@ -222,7 +236,7 @@ export class GatehouseRuntime implements Runtime {
         this.logger.warn('closing a port failed', { key, error: (err as Error).message });
       },
     );
-    this.#retiring.set(tracked, server);
+    this.#retiring.set(tracked, { key, server, protocol });
   }
 
   /** Shutdown: ports removed by a reload get at most `drainMs` more, then what is left of them is closed. */
@@ -238,7 +252,7 @@ export class GatehouseRuntime implements Runtime {
     ]);
     clearTimeout(timer);
     // a second close(0) stops waiting and closes every remaining connection
-    await Promise.all([...this.#retiring.values()].map((server) => server.close(0).catch(() => undefined)));
+    await Promise.all([...this.#retiring.values()].map((r) => r.server.close(0).catch(() => undefined)));
     this.#retiring.clear();
   }
 

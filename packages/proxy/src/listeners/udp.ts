@@ -114,6 +114,8 @@ export class UdpPortServer implements PortServer {
     // Stop creating sessions; existing ones keep forwarding (replies need the listening socket) until
     // they expire or the drain time is up.
     this.closing = true;
+    // a second, shorter close (shutdown, or the port bound again by a reload) ends the first one's wait
+    if (drainMs <= 0 && this.drainWaiter !== null) this.drainWaiter();
     if (this.sessions.size > 0 && drainMs > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, drainMs);

@@ -3,6 +3,7 @@
  * accepting at once, its in-flight requests and open connections finish in the background bounded by the
  * drain timeout, and `apply()` does not wait for them.
  */
+import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
 import t from 'tap';
@@ -10,7 +11,7 @@ import type { PortIR, RoutingTable } from '@gatehouse/core';
 import { startEchoServer } from '../../src/echo-server.js';
 import { GatehouseRuntime } from '../../src/runtime.js';
 import { backend, emptyStatus, table } from '../helpers/ir.js';
-import { l4Port, l4Route, ref, tcpEchoServer } from '../l4/helpers.js';
+import { l4Port, l4Route, ref, tcpEchoServer, udpEchoServer } from '../l4/helpers.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -187,4 +188,44 @@ t.test('the drain deadline bounds a removed port, and shutdown cuts what is stil
   t.ok(closeMs < 2000, `close(300) returned in ${closeMs} ms although the removed port's drain timeout is 10 s`);
   t.equal(rt.retiring(), 0);
   t.match(await slow, /^error /, 'the request still running on the removed port was cut at shutdown');
+});
+
+t.test('a removed UDP port: its session keeps relaying during the drain; the same port added back binds at once', async (t) => {
+  const echo = await udpEchoServer('u');
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
+  const p = probe.address().port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const be = [backend('u', [{ address: '127.0.0.1', port: echo.port }])];
+  const udpPort: PortIR = { ...l4Port('UDP', l4Route('default/udp', 'UDPRoute', [ref(0)])), key: `127.0.0.1:${p}/udp`, port: p };
+  const withUdp: RoutingTable = { hash: 'v1', ports: [udpPort], backends: be, certificates: [] };
+  const without: RoutingTable = { hash: 'v2', ports: [], backends: be, certificates: [] };
+  const rt = new GatehouseRuntime({ bindAddress: '127.0.0.1', logger: quiet, drainTimeoutMs: 10_000 });
+  const client = dgram.createSocket('udp4');
+  const got: string[] = [];
+  client.on('message', (m) => got.push(m.toString()));
+  await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+  t.teardown(async () => {
+    client.close();
+    await rt.close(100);
+    await echo.close();
+  });
+  await rt.apply(withUdp, emptyStatus);
+  client.send('one', p, '127.0.0.1');
+  t.ok(await waitFor(() => got.includes('u:one'), 3000), 'relayed before the reload');
+
+  const t0 = Date.now();
+  const res = await rt.apply(without, emptyStatus);
+  t.ok(Date.now() - t0 < 400, 'apply did not wait for the UDP session');
+  t.same(res.closed, [udpPort.key]);
+  client.send('two', p, '127.0.0.1');
+  t.ok(await waitFor(() => got.includes('u:two'), 3000), "the client's session still relays during the drain");
+  t.equal(rt.retiring(), 1);
+
+  const back = await rt.apply({ ...withUdp, hash: 'v3' }, emptyStatus);
+  t.same(back.failed, [], 'the same UDP port binds again although the old one was still draining');
+  t.same(back.opened, [udpPort.key]);
+  t.ok(await waitFor(() => rt.retiring() === 0, 2000), 'the old drain ended when the port came back');
+  client.send('three', p, '127.0.0.1');
+  t.ok(await waitFor(() => got.includes('u:three'), 3000), 'served by the new listener');
 });
