@@ -67,6 +67,8 @@ const EXPRESSED: RegExp[] = [
   /^from: Selector needs a selector/,
   /^operator \w+ (needs a non-empty values list|must not have values)/,
   /^set percent or fraction, not both/,
+  /is not a valid gRPC (service|method) name/,
+  /^a Service of type ExternalName needs externalName/,
 ];
 const expressed = (d: Diagnostic) => EXPRESSED.some((re) => re.test(d.message));
 /** A decoder error that is a known limit of JSON Schema (so the schema may miss it). */
@@ -74,9 +76,7 @@ const limit = (d: Diagnostic) => !expressed(d) && NOT_EXPRESSIBLE[d.code] !== un
 
 /** Cross-field checks the decoder reports under an ordinary code (not CEL_RULE), with the reason. */
 const CROSS_FIELD_MESSAGES: [RegExp, string][] = [
-  [/a Service of type ExternalName needs externalName/, 'required only when type is ExternalName'],
   [/a Secret of type kubernetes\.io\/tls needs/, 'tls.crt and tls.key may sit in data or stringData, and only type kubernetes.io/tls needs them'],
-  [/is not a valid gRPC (service|method) name/, 'the name pattern applies to type Exact only'],
   [/forwardTo needs serviceName or backendRef/, 'v1alpha1: one of two fields'],
   [/is not an IP address \(type IPAddress\)|an address hostname|is not a valid hostname/, 'a Gateway address value is checked by its type'],
 ];
@@ -481,7 +481,9 @@ function ruleMutations(o: any): [any, string][] {
     }
   if (o.kind === 'GRPCRoute')
     for (const i of ruleIdx) {
-      const methods = [KEEP, undefined, null, {}, { type: 'Exact' }, { type: 'RegularExpression' }, { service: 'a.B' }, { method: 'M' }, { type: 'RegularExpression', method: '.*' }, { service: null, method: null }];
+      const methods = [KEEP, undefined, null, {}, { type: 'Exact' }, { type: 'RegularExpression' }, { service: 'a.B' }, { method: 'M' }, { type: 'RegularExpression', method: '.*' }, { service: null, method: null },
+        { service: 'grpc/Health' }, { service: '.a._b.C1' }, { service: 'a..b' }, { method: 'a/Check' }, { method: '_Check2' }, { type: 'Exact', method: '1a' },
+        { type: 'RegularExpression', service: 'grpc/.*', method: 'a/b' }];
       for (const method of methods)
         edit(`rules[${i}].matches[0].method=${String(JSON.stringify(method))}`, (c) => {
           const r = c.spec.rules[i];
@@ -490,6 +492,13 @@ function ruleMutations(o: any): [any, string][] {
         });
       for (const b of BACKEND_REFS) edit(`rules[${i}] backendRefs=${String(JSON.stringify(b))}`, (c) => put(c.spec.rules[i], 'backendRefs', b));
     }
+  if (o.kind === 'Service')
+    for (const type of [KEEP, undefined, null, 'ClusterIP', 'ExternalName'])
+      for (const externalName of [KEEP, undefined, null, '', 'db.example.com'])
+        edit(`type=${String(type)} externalName=${String(externalName)}`, (c) => {
+          put(c.spec, 'type', type);
+          put(c.spec, 'externalName', externalName);
+        });
   if (['TCPRoute', 'UDPRoute', 'TLSRoute'].includes(o.kind) && String(o.apiVersion).startsWith('gateway.networking.k8s.io/'))
     for (const i of ruleIdx)
       for (const b of BACKEND_REFS) edit(`rules[${i}] backendRefs=${String(JSON.stringify(b))}`, (c) => put(c.spec.rules[i], 'backendRefs', b));
@@ -506,7 +515,7 @@ t.test('differential: the fields of the expressed CEL rules, decoder vs schema',
       kinds.add(o.kind);
       verdicts.check(m, what);
     }
-  t.same([...kinds].sort(), ['GRPCRoute', 'Gateway', 'HTTPRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute'], 'every kind with such a rule is mutated');
+  t.same([...kinds].sort(), ['GRPCRoute', 'Gateway', 'HTTPRoute', 'Service', 'TCPRoute', 'TLSRoute', 'UDPRoute'], 'every kind with such a rule is mutated');
   t.ok(verdicts.n > 5000, `${verdicts.n} cases`);
   verdicts.assert(t);
 });

@@ -153,6 +153,10 @@ function discriminatedUnion(s: ObjectSchema): JsonSchema[] | undefined {
 export const PATH_VALUE_PATTERN =
   "^(?!.*//)(?!.*/\\.{1,2}/)(?!.*/\\.{1,2}$)(?!.*%2[fF])/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$";
 
+/** gRPC names, as the decoder checks them for type Exact. */
+const GRPC_SERVICE_PATTERN = '^\\.?[a-zA-Z_][a-zA-Z_0-9]*(\\.[a-zA-Z_][a-zA-Z_0-9]*)*$';
+const GRPC_METHOD_PATTERN = '^[A-Za-z_][A-Za-z_0-9]*$';
+
 /** A decoded value (defaults filled in, as a rule receives it) and where the rules report it, or `null`: they accept it. */
 type Probe = [value: unknown, errorAt: FieldPath | null];
 
@@ -352,6 +356,43 @@ const CEL_EQUIVALENTS: readonly CelEquivalent[] = [
         { required: ['service'], properties: { service: { type: 'string' } } },
         { required: ['method'], properties: { method: { type: 'string' } } },
       ],
+    }),
+  },
+  // An Exact gRPC method match names a service and a method (not for RegularExpression).
+  {
+    on: 'object',
+    fields: ['type', 'service', 'method'],
+    probes: [
+      [{ type: 'Exact', service: 'grpc/Health' }, ['service']],
+      [{ type: 'Exact', service: 'grpc..Health' }, ['service']],
+      [{ type: 'Exact', method: 'a/Check' }, ['method']],
+      [{ type: 'Exact', method: 'a.Check' }, ['method']],
+      [{ type: 'Exact', service: '.grpc.health.v1.Health', method: '_Check2' }, null],
+      [{ type: 'RegularExpression', service: 'grpc/.*', method: '.*' }, null],
+    ],
+    json: (f) => ({
+      if: holds(f, { type: ['Exact'] }),
+      then: {
+        properties: {
+          service: { pattern: GRPC_SERVICE_PATTERN, description: 'An Exact service is a gRPC service name, e.g. "grpc.health.v1.Health".' },
+          method: { pattern: GRPC_METHOD_PATTERN, description: 'An Exact method is a gRPC method name, e.g. "Check" (no "/").' },
+        },
+      },
+    }),
+  },
+  // A Service of type ExternalName needs externalName.
+  {
+    on: 'object',
+    fields: ['type', 'externalName'],
+    probes: [
+      [{ type: 'ExternalName' }, []],
+      [{ type: 'ExternalName', externalName: '' }, []],
+      [{ type: 'ExternalName', externalName: 'db.example.com' }, null],
+      [{ type: 'ClusterIP' }, null],
+    ],
+    json: (f) => ({
+      if: holds(f, { type: ['ExternalName'] }),
+      then: { description: 'a Service of type ExternalName needs externalName', required: ['externalName'], properties: { externalName: { type: 'string', minLength: 1 } } },
     }),
   },
   // An Exact or PathPrefix path value is a path (not for RegularExpression).
