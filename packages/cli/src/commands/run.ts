@@ -331,6 +331,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 let lastResortInstalled = false;
+const LAST_RESORT_LOGS_PER_SECOND = 20;
 
 /**
  * stdout/stderr whose reader went away (`gatehouse run | head`, a closed log pipe): the first write error
@@ -350,9 +351,9 @@ export interface LastResortTarget {
 
 /**
  * The last resort (docs/reliability.md §6): no unhandled rejection or uncaught exception takes the
- * process down. Each one is logged at error level with its stack and counted in
- * `gatehouse_process_errors_total{kind}` (kind `uncaughtException` or `unhandledRejection`), and the
- * process keeps serving: one request's bug must not cut every other connection, and the supervisor
+ * process down. Each one is counted in `gatehouse_process_errors_total{kind}` (kind `uncaughtException`
+ * or `unhandledRejection`) and logged at error level with its stack (at most 20 lines a second; a line
+ * after a burst says how many were not logged in `suppressedBefore`), and the process keeps serving: one request's bug must not cut every other connection, and the supervisor
  * would restart into the same config anyway. The log line says whether the error looks operational
  * (a socket or peer failure: ECONNRESET, EPIPE, HPE_*, UND_ERR_*, ...; `isOperationalError`) or like a
  * programmer error (TypeError, RangeError, ERR_INVALID_ARG_*, a thrown non-error), which is a bug to
@@ -361,14 +362,33 @@ export interface LastResortTarget {
 export function installLastResortHandlers(target: () => LastResortTarget | null): void {
   if (lastResortInstalled) return;
   lastResortInstalled = true;
+  // A bug hit by every request must not turn into a stack trace per request on stderr: at most
+  // LAST_RESORT_LOGS_PER_SECOND lines a second; the rest are counted (always) and summed up in the next line.
+  let windowStart = 0;
+  let logged = 0;
+  let suppressed = 0;
   const handle = (kind: ProcessErrorKind) => (err: unknown) => {
     try {
+      const to = target();
+      to?.metrics?.onProcessError(kind);
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        logged = 0;
+      }
+      if (logged >= LAST_RESORT_LOGS_PER_SECOND) {
+        suppressed++;
+        return;
+      }
+      logged++;
       const e = err as { message?: string; code?: string; stack?: string } | null;
       const operational = isOperationalError(err);
       const msg = operational ? `unhandled operational error (${kind}); kept serving` : `unhandled programmer error (${kind}): a bug, please report it; kept serving`;
-      const fields = { kind, class: operational ? 'operational' : 'programmer', error: e?.message ?? String(err), code: e?.code, stack: e?.stack };
-      const to = target();
-      to?.metrics?.onProcessError(kind);
+      const fields: Record<string, unknown> = { kind, class: operational ? 'operational' : 'programmer', error: e?.message ?? String(err), code: e?.code, stack: e?.stack };
+      if (suppressed > 0) {
+        fields.suppressedBefore = suppressed;
+        suppressed = 0;
+      }
       if (to !== null) to.logger.error(msg, fields);
       else process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg, ...fields }) + '\n');
     } catch {

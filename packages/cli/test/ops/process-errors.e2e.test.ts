@@ -14,9 +14,12 @@ import { BIN, quickstartEnv, sleep, waitReady, withTimeout, type Proc } from './
 
 const PRELOAD = `'use strict';
 const cluster = require('node:cluster');
+const n = Number(process.env.GH_TEST_INJECT_COUNT || 1);
 function inject() {
-  Promise.reject(new TypeError('injected rejection'));
-  setTimeout(() => { throw new TypeError('injected exception'); });
+  for (let i = 0; i < n; i++) {
+    Promise.reject(new TypeError('injected rejection'));
+    setTimeout(() => { throw new TypeError('injected exception'); });
+  }
 }
 process.on('SIGUSR2', inject);
 const ms = Number(process.env.GH_TEST_INJECT_WORKER_MS || 0);
@@ -102,6 +105,36 @@ t.test('an uncaught exception and an unhandled rejection are logged and counted;
 
   p.child.kill('SIGTERM');
   t.equal((await withTimeout(p.exited, 8000, 'exit')).code, 0, 'a clean shutdown afterwards');
+});
+
+t.test('a burst of errors: every one counted, the log limited to 20 lines a second', async (t) => {
+  const env = await quickstartEnv();
+  t.teardown(env.close);
+  const p = gatehouseWithPreload(preloadFile(), ['run', env.dir, '--admin', `127.0.0.1:${env.admin}`, '--access-log', 'off', '--log-format', 'json'], { GH_TEST_INJECT_COUNT: '200' });
+  t.teardown(() => void p.child.kill('SIGKILL'));
+  await waitReady(env.admin, p);
+  p.child.kill('SIGUSR2');
+  let counts = { uncaught: 0, rejection: 0 };
+  for (let i = 0; i < 100 && (counts.uncaught < 200 || counts.rejection < 200); i++) {
+    await sleep(30);
+    counts = errorsOf(await metricsText(env.admin));
+  }
+  t.same(counts, { uncaught: 200, rejection: 200 }, 'all 400 errors counted');
+  t.equal(await status(env.port, 'www.example.com'), 200, 'still serving');
+  const logged = p
+    .stderr()
+    .split('\n')
+    .filter((l) => l.includes('"kind":"'));
+  t.ok(logged.length >= 20 && logged.length <= 40, `${logged.length} log lines for 400 errors (20 a second)`);
+  // one more error later: its line says how many were not logged
+  await sleep(1100);
+  p.child.kill('SIGUSR2');
+  const t0 = Date.now();
+  while (!/"suppressedBefore":\d+/.test(p.stderr()) && Date.now() - t0 < 3000) await sleep(30);
+  const m = /"suppressedBefore":(\d+)/.exec(p.stderr());
+  t.ok(m !== null && Number(m[1]) + logged.length === 400, `the next line reports the ${m?.[1]} suppressed ones`);
+  p.child.kill('SIGTERM');
+  t.equal((await withTimeout(p.exited, 8000, 'exit')).code, 0);
 });
 
 t.test('--workers: errors in the workers are counted on the primary and no worker exits', async (t) => {
