@@ -171,231 +171,301 @@ function quoteList(values: readonly (string | number)[]): string {
   return values.map((v) => (typeof v === 'string' ? JSON.stringify(v) : String(v))).join(', ');
 }
 
+/** A schema compiled to a function (see `walkerOf`). */
+type Walker = (value: unknown, ctx: Ctx, path: FieldPath) => any;
+
 /**
  * Checks `value` (present in the document at `path`) against `schema`. Returns the normalised value,
  * or undefined when it is unusable (an error was reported). `path` is used as a stack (pushed and
  * popped while walking, the same length on return): pass a fresh array, and copy it before keeping it.
  */
 export function walk(schema: Schema, value: unknown, ctx: Ctx, path: FieldPath): any {
+  return walkerOf(schema)(value, ctx, path);
+}
+
+const walkers = new WeakMap<Schema, Walker>();
+
+/**
+ * The walker of a schema, built once per schema object: a closure per schema node, with that node's
+ * constraints and its fields' walkers captured. One generic function switching on every node's
+ * kind and reading its optional properties made every property read megamorphic (the schema objects
+ * have a dozen shapes); the closures see one schema each. Same checks, same order, same messages.
+ */
+function walkerOf(schema: Schema): Walker {
+  let w = walkers.get(schema);
+  if (w === undefined) {
+    w = buildWalker(schema);
+    walkers.set(schema, w);
+  }
+  return w;
+}
+
+function buildWalker(schema: Schema): Walker {
   switch (schema.t) {
     case 'any':
-      return value;
+      return (value) => value;
     case 'string': {
-      if (typeof value !== 'string') {
-        ctx.error('INVALID_TYPE', path, `expected a string, got ${typeName(value)}`);
-        return undefined;
-      }
-      if (schema.enum && !schema.enum.includes(value)) {
-        const hint = didYouMean(value, schema.enum);
-        ctx.error('INVALID_ENUM', path, `unsupported value ${JSON.stringify(value)}: expected one of ${quoteList(schema.enum)}`, hint);
-        return undefined;
-      }
-      if (schema.minLength !== undefined && value.length < schema.minLength) {
-        ctx.error(
-          'INVALID_VALUE',
-          path,
-          schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters long`,
-        );
-        return undefined;
-      }
-      if (schema.maxLength !== undefined && value.length > schema.maxLength) {
-        ctx.error('TOO_LONG', path, `must be at most ${schema.maxLength} characters long, got ${value.length}`);
-        return undefined;
-      }
-      if (schema.pattern && !schema.pattern.test(value)) {
-        ctx.error(
-          schema.patternCode ?? 'INVALID_VALUE',
-          path,
-          `${JSON.stringify(value)} is not a valid ${schema.patternWhat ?? `value (must match ${schema.pattern.source})`}`,
-        );
-        return undefined;
-      }
-      if (schema.check) {
-        const msg = schema.check(value);
-        if (msg) {
-          ctx.error(schema.checkCode ?? schema.patternCode ?? 'INVALID_VALUE', path, msg);
+      const { enum: values, minLength, maxLength, pattern, check } = schema;
+      if (!values && minLength === undefined && maxLength === undefined && !pattern && !check)
+        return (value, ctx, path) => {
+          if (typeof value === 'string') return value;
+          ctx.error('INVALID_TYPE', path, `expected a string, got ${typeName(value)}`);
+          return undefined;
+        };
+      return (value, ctx, path) => {
+        if (typeof value !== 'string') {
+          ctx.error('INVALID_TYPE', path, `expected a string, got ${typeName(value)}`);
           return undefined;
         }
-      }
-      return value;
+        if (values && !values.includes(value)) {
+          const hint = didYouMean(value, values);
+          ctx.error('INVALID_ENUM', path, `unsupported value ${JSON.stringify(value)}: expected one of ${quoteList(values)}`, hint);
+          return undefined;
+        }
+        if (minLength !== undefined && value.length < minLength) {
+          ctx.error('INVALID_VALUE', path, minLength === 1 ? 'must not be empty' : `must be at least ${minLength} characters long`);
+          return undefined;
+        }
+        if (maxLength !== undefined && value.length > maxLength) {
+          ctx.error('TOO_LONG', path, `must be at most ${maxLength} characters long, got ${value.length}`);
+          return undefined;
+        }
+        if (pattern && !pattern.test(value)) {
+          ctx.error(
+            schema.patternCode ?? 'INVALID_VALUE',
+            path,
+            `${JSON.stringify(value)} is not a valid ${schema.patternWhat ?? `value (must match ${pattern.source})`}`,
+          );
+          return undefined;
+        }
+        if (check) {
+          const msg = check(value);
+          if (msg) {
+            ctx.error(schema.checkCode ?? schema.patternCode ?? 'INVALID_VALUE', path, msg);
+            return undefined;
+          }
+        }
+        return value;
+      };
     }
     case 'int': {
-      if (typeof value !== 'number' || !Number.isInteger(value)) {
-        const quotedNumber = typeof value === 'string' && /^-?[0-9]+$/.test(value.trim());
-        ctx.error(
-          'INVALID_TYPE',
-          path,
-          `expected an integer, got ${typeName(value)}`,
-          quotedNumber ? `remove the quotes: ${value.trim()}` : undefined,
-        );
-        return undefined;
-      }
-      if (schema.enum && !schema.enum.includes(value)) {
-        ctx.error('INVALID_ENUM', path, `unsupported value ${value}: expected one of ${quoteList(schema.enum)}`);
-        return undefined;
-      }
-      const { min, max } = schema;
-      if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
-        const range =
-          min !== undefined && max !== undefined
-            ? `between ${min} and ${max}`
-            : min !== undefined
-              ? `at least ${min}`
-              : `at most ${max}`;
-        ctx.error('OUT_OF_RANGE', path, `must be ${range}, got ${value}`);
-        return undefined;
-      }
-      return value;
+      const { min, max, enum: values } = schema;
+      return (value, ctx, path) => {
+        if (typeof value !== 'number' || !Number.isInteger(value)) {
+          const quotedNumber = typeof value === 'string' && /^-?[0-9]+$/.test(value.trim());
+          ctx.error(
+            'INVALID_TYPE',
+            path,
+            `expected an integer, got ${typeName(value)}`,
+            quotedNumber ? `remove the quotes: ${value.trim()}` : undefined,
+          );
+          return undefined;
+        }
+        if (values && !values.includes(value)) {
+          ctx.error('INVALID_ENUM', path, `unsupported value ${value}: expected one of ${quoteList(values)}`);
+          return undefined;
+        }
+        if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+          const range =
+            min !== undefined && max !== undefined
+              ? `between ${min} and ${max}`
+              : min !== undefined
+                ? `at least ${min}`
+                : `at most ${max}`;
+          ctx.error('OUT_OF_RANGE', path, `must be ${range}, got ${value}`);
+          return undefined;
+        }
+        return value;
+      };
     }
     case 'bool':
-      if (typeof value !== 'boolean') {
-        const yamlish = typeof value === 'string' && /^(y|yes|on|n|no|off)$/i.test(value);
-        ctx.error(
-          'INVALID_TYPE',
-          path,
-          `expected a boolean, got ${typeName(value)}`,
-          yamlish ? `write ${/^(y|yes|on)$/i.test(value) ? 'true' : 'false'}` : undefined,
-        );
-        return undefined;
-      }
-      return value;
-    case 'duration': {
-      if (typeof value !== 'string') {
-        ctx.error(
-          'INVALID_TYPE',
-          path,
-          `expected a duration string like "10s" or "1m30s", got ${typeName(value)}`,
-          typeof value === 'number' ? `write "${value}s" or "${value}ms"` : undefined,
-        );
-        return undefined;
-      }
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.error(
-          'INVALID_DURATION',
-          path,
-          `${JSON.stringify(value)} is not a valid duration: expected 1 to 4 groups of up to 5 digits followed by h, m, s or ms (e.g. "10s", "1m30s", "500ms")`,
-        );
-        return undefined;
-      }
-      return ms;
-    }
-    case 'intOrString':
-      if (typeof value === 'string' && value !== '') return value;
-      if (typeof value === 'number' && Number.isInteger(value)) return value;
-      ctx.error('INVALID_TYPE', path, `expected an integer or a name, got ${typeName(value)}`);
-      return undefined;
-    case 'list': {
-      if (!Array.isArray(value)) {
-        ctx.error('INVALID_TYPE', path, `expected a list, got ${typeName(value)}`);
-        return undefined;
-      }
-      if (schema.minItems !== undefined && value.length < schema.minItems) {
-        ctx.error(
-          'TOO_FEW_ITEMS',
-          path,
-          schema.minItems === 1 ? 'must have at least one entry' : `must have at least ${schema.minItems} entries, got ${value.length}`,
-        );
-        return undefined;
-      }
-      if (schema.maxItems !== undefined && value.length > schema.maxItems) {
-        ctx.error(
-          'TOO_MANY_ITEMS',
-          path,
-          schema.maxItems === 1 ? `must have exactly one entry, got ${value.length}` : `must have at most ${schema.maxItems} entries, got ${value.length}`,
-        );
-        return undefined;
-      }
-      const out: unknown[] = [];
-      const before = ctx.errors;
-      const at = path as (string | number)[];
-      for (let i = 0; i < value.length; i++) {
-        at.push(i);
-        out.push(walk(schema.item, value[i], ctx, at));
-        at.pop();
-      }
-      if (schema.uniqueBy && out.length > 1) {
-        const seen = new Map<string, number>();
-        for (let i = 0; i < out.length; i++) {
-          const k = out[i] === undefined ? undefined : schema.uniqueBy.key(out[i]);
-          if (k === undefined) continue;
-          const first = seen.get(k);
-          if (first !== undefined) {
-            ctx.error(
-              'DUPLICATE_ENTRY',
-              schema.uniqueBy.field ? [...path, i, schema.uniqueBy.field] : [...path, i],
-              `${schema.uniqueBy.what} ${JSON.stringify(k)} is already used by entry [${first}]; it must be unique`,
-            );
-          } else seen.set(k, i);
+      return (value, ctx, path) => {
+        if (typeof value !== 'boolean') {
+          const yamlish = typeof value === 'string' && /^(y|yes|on|n|no|off)$/i.test(value);
+          ctx.error(
+            'INVALID_TYPE',
+            path,
+            `expected a boolean, got ${typeName(value)}`,
+            yamlish ? `write ${/^(y|yes|on)$/i.test(value) ? 'true' : 'false'}` : undefined,
+          );
+          return undefined;
         }
-      }
-      if (schema.rules && out.length > 0 && ctx.errors === before) for (const r of schema.rules) r(out, ctx, path);
-      return out;
-    }
-    case 'map': {
-      if (!isPlainObject(value)) {
-        ctx.error('INVALID_TYPE', path, `expected a map of keys to values, got ${typeName(value)}`);
+        return value;
+      };
+    case 'duration':
+      return (value, ctx, path) => {
+        if (typeof value !== 'string') {
+          ctx.error(
+            'INVALID_TYPE',
+            path,
+            `expected a duration string like "10s" or "1m30s", got ${typeName(value)}`,
+            typeof value === 'number' ? `write "${value}s" or "${value}ms"` : undefined,
+          );
+          return undefined;
+        }
+        const ms = parseDuration(value);
+        if (ms === undefined) {
+          ctx.error(
+            'INVALID_DURATION',
+            path,
+            `${JSON.stringify(value)} is not a valid duration: expected 1 to 4 groups of up to 5 digits followed by h, m, s or ms (e.g. "10s", "1m30s", "500ms")`,
+          );
+          return undefined;
+        }
+        return ms;
+      };
+    case 'intOrString':
+      return (value, ctx, path) => {
+        if (typeof value === 'string' && value !== '') return value;
+        if (typeof value === 'number' && Number.isInteger(value)) return value;
+        ctx.error('INVALID_TYPE', path, `expected an integer or a name, got ${typeName(value)}`);
         return undefined;
-      }
-      const keys = Object.keys(value);
-      if (schema.maxProperties !== undefined && keys.length > schema.maxProperties) {
-        ctx.error('TOO_MANY_ITEMS', path, `must have at most ${schema.maxProperties} entries, got ${keys.length}`);
-        return undefined;
-      }
-      const out: Record<string, unknown> = {};
-      const at = path as (string | number)[];
-      for (const k of keys) {
-        at.push(k);
-        if (schema.key) walk(schema.key, k, ctx, at);
-        out[k] = walk(schema.value, value[k], ctx, at);
-        at.pop();
-      }
-      return out;
-    }
+      };
+    case 'list':
+      return listWalker(schema);
+    case 'map':
+      return mapWalker(schema);
     case 'object':
-      return walkObject(schema, value, ctx, path);
+      return objectWalker(schema);
   }
 }
 
-const fieldEntries = new WeakMap<ObjectSchema, [string, Field][]>();
-
-function walkObject(schema: ObjectSchema, value: unknown, ctx: Ctx, path: FieldPath): any {
-  if (value === null || value === undefined) value = {};
-  if (!isPlainObject(value)) {
-    ctx.error('INVALID_TYPE', path, `expected ${schema.what ? `a ${schema.what} (an object)` : 'an object'}, got ${typeName(value)}`);
-    return undefined;
-  }
-  const before = ctx.errors;
-  const at = path as (string | number)[];
-  for (const k in value) {
-    if (!Object.prototype.hasOwnProperty.call(schema.fields, k)) {
-      const known = Object.keys(schema.fields);
-      at.push(k);
-      ctx.error('UNKNOWN_FIELD', at, `unknown field ${JSON.stringify(k)}`, didYouMean(k, known) ?? `known fields: ${known.join(', ')}`);
+function listWalker(schema: ListSchema): Walker {
+  const { minItems, maxItems, uniqueBy } = schema;
+  const rules = schema.rules;
+  let item: Walker | undefined; // looked up on first use: a schema may contain itself
+  return (value, ctx, path) => {
+    if (!Array.isArray(value)) {
+      ctx.error('INVALID_TYPE', path, `expected a list, got ${typeName(value)}`);
+      return undefined;
+    }
+    if (minItems !== undefined && value.length < minItems) {
+      ctx.error(
+        'TOO_FEW_ITEMS',
+        path,
+        minItems === 1 ? 'must have at least one entry' : `must have at least ${minItems} entries, got ${value.length}`,
+      );
+      return undefined;
+    }
+    if (maxItems !== undefined && value.length > maxItems) {
+      ctx.error(
+        'TOO_MANY_ITEMS',
+        path,
+        maxItems === 1 ? `must have exactly one entry, got ${value.length}` : `must have at most ${maxItems} entries, got ${value.length}`,
+      );
+      return undefined;
+    }
+    item ??= walkerOf(schema.item);
+    const out: unknown[] = [];
+    const before = ctx.errors;
+    const at = path as (string | number)[];
+    for (let i = 0; i < value.length; i++) {
+      at.push(i);
+      out.push(item(value[i], ctx, at));
       at.pop();
     }
-  }
-  let entries = fieldEntries.get(schema);
-  if (!entries) fieldEntries.set(schema, (entries = Object.entries(schema.fields)));
-  const out: Record<string, unknown> = {};
-  for (const [k, f] of entries) {
-    const v = value[k];
-    if (v === undefined || v === null) {
-      if (f.required) ctx.error('MISSING_FIELD', path, `required field ${JSON.stringify(k)} is missing`);
-      else if (f.default !== undefined) {
+    if (uniqueBy && out.length > 1) {
+      const seen = new Map<string, number>();
+      for (let i = 0; i < out.length; i++) {
+        const k = out[i] === undefined ? undefined : uniqueBy.key(out[i]);
+        if (k === undefined) continue;
+        const first = seen.get(k);
+        if (first !== undefined) {
+          ctx.error(
+            'DUPLICATE_ENTRY',
+            uniqueBy.field ? [...path, i, uniqueBy.field] : [...path, i],
+            `${uniqueBy.what} ${JSON.stringify(k)} is already used by entry [${first}]; it must be unique`,
+          );
+        } else seen.set(k, i);
+      }
+    }
+    if (rules && out.length > 0 && ctx.errors === before) for (const r of rules) r(out, ctx, path);
+    return out;
+  };
+}
+
+function mapWalker(schema: MapSchema): Walker {
+  const { maxProperties } = schema;
+  let key: Walker | undefined | null; // null: no key schema
+  let val: Walker | undefined;
+  return (value, ctx, path) => {
+    if (!isPlainObject(value)) {
+      ctx.error('INVALID_TYPE', path, `expected a map of keys to values, got ${typeName(value)}`);
+      return undefined;
+    }
+    const keys = Object.keys(value);
+    if (maxProperties !== undefined && keys.length > maxProperties) {
+      ctx.error('TOO_MANY_ITEMS', path, `must have at most ${maxProperties} entries, got ${keys.length}`);
+      return undefined;
+    }
+    if (key === undefined) key = schema.key ? walkerOf(schema.key) : null;
+    val ??= walkerOf(schema.value);
+    const out: Record<string, unknown> = {};
+    const at = path as (string | number)[];
+    for (const k of keys) {
+      at.push(k);
+      if (key !== null) key(k, ctx, at);
+      out[k] = val(value[k], ctx, at);
+      at.pop();
+    }
+    return out;
+  };
+}
+
+interface CompiledField {
+  /** The key in the document. */
+  key: string;
+  /** The key in the output (`as`, or the same). */
+  out: string;
+  field: Field;
+  walker: Walker | undefined;
+}
+
+function objectWalker(schema: ObjectSchema): Walker {
+  const fields = schema.fields;
+  const rules = schema.rules;
+  const what = schema.what;
+  let compiled: CompiledField[] | undefined; // built on first use: a schema may contain itself
+  return (value, ctx, path) => {
+    if (value === null || value === undefined) value = {};
+    if (!isPlainObject(value)) {
+      ctx.error('INVALID_TYPE', path, `expected ${what ? `a ${what} (an object)` : 'an object'}, got ${typeName(value)}`);
+      return undefined;
+    }
+    const before = ctx.errors;
+    const at = path as (string | number)[];
+    for (const k in value) {
+      if (!Object.prototype.hasOwnProperty.call(fields, k)) {
+        const known = Object.keys(fields);
         at.push(k);
-        out[f.as ?? k] = walk(f.schema, cloneJson(f.default), ctx, at);
+        ctx.error('UNKNOWN_FIELD', at, `unknown field ${JSON.stringify(k)}`, didYouMean(k, known) ?? `known fields: ${known.join(', ')}`);
         at.pop();
       }
-      continue;
     }
-    at.push(k);
-    const w = walk(f.schema, v, ctx, at);
-    at.pop();
-    if (w !== undefined) out[f.as ?? k] = w;
-  }
-  if (schema.rules && ctx.errors === before) for (const r of schema.rules) r(out, ctx, path);
-  return out;
+    if (compiled === undefined)
+      compiled = Object.entries(fields).map(([key, field]) => ({ key, out: field.as ?? key, field, walker: undefined }));
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < compiled.length; i++) {
+      const c = compiled[i]!;
+      const v = value[c.key];
+      if (v === undefined || v === null) {
+        const f = c.field;
+        if (f.required) ctx.error('MISSING_FIELD', path, `required field ${JSON.stringify(c.key)} is missing`);
+        else if (f.default !== undefined) {
+          at.push(c.key);
+          out[c.out] = (c.walker ??= walkerOf(f.schema))(cloneJson(f.default), ctx, at);
+          at.pop();
+        }
+        continue;
+      }
+      at.push(c.key);
+      const w = (c.walker ??= walkerOf(c.field.schema))(v, ctx, at);
+      at.pop();
+      if (w !== undefined) out[c.out] = w;
+    }
+    if (rules && ctx.errors === before) for (const r of rules) r(out, ctx, path);
+    return out;
+  };
 }
 
 function cloneJson(v: unknown): unknown {
