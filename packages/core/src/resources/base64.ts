@@ -36,7 +36,7 @@ export function utf8(bytes: Uint8Array): string {
       (cp = ((b & 0x0f) << 12) | ((bytes[i + 1]! & 0x3f) << 6) | (bytes[i + 2]! & 0x3f)), (n = 3);
     else if (b >= 0xf0 && b < 0xf5 && i + 3 < bytes.length)
       (cp = ((b & 0x07) << 18) | ((bytes[i + 1]! & 0x3f) << 12) | ((bytes[i + 2]! & 0x3f) << 6) | (bytes[i + 3]! & 0x3f)), (n = 4);
-    s += String.fromCodePoint(cp);
+    s += String.fromCodePoint(cp > 0x10ffff ? 0xfffd : cp); // f4 90+ would be past U+10FFFF: fromCodePoint throws
     i += n;
   }
   return s;

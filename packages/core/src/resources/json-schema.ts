@@ -9,7 +9,8 @@
  * fields or test a list for an item (if/then/else, not, anyOf: CEL_EQUIVALENTS below). What it cannot,
  * and is left to `gatehouse validate`: the CEL rules that compare two fields or two list items or count
  * matches, list-map uniqueness (`x-kubernetes-list-map-keys`: said in the description), duplicate
- * objects across files, base64 in Secret data, the v1alpha1 route binding, and YAML syntax. Hostname
+ * objects across files, the v1alpha1 route binding, and YAML syntax. Base64 in Secret data is a
+ * pattern. Hostname
  * checks become patterns (they are regular apart from the wording of their messages). A field written
  * as `null` counts as absent, as in the decoder.
  *
@@ -19,6 +20,7 @@ import { KINDS, KNOWN_UNSUPPORTED, OWN_GROUPS, objectSchema, type KindDef } from
 import { metadata } from './core-kinds.js';
 import { Ctx, type Field, type ListSchema, type ObjectSchema, type Rule, type Schema, type StringSchema } from './schema.js';
 import type { Diagnostic } from '../diagnostics.js';
+import { decodeBase64 } from './base64.js';
 import { formatPath, type FieldPath, type RawDocument } from './document.js';
 
 export type JsonSchema = { [k: string]: unknown };
@@ -604,11 +606,23 @@ export interface KindSchema {
 
 const apiVersionOf = (group: string, version: string) => (group ? `${group}/${version}` : version);
 
+/**
+ * Secret `data` values as `decodeBase64` (base64.ts) reads them: standard alphabet, whitespace anywhere,
+ * any number of trailing "=", and not one character short of a 4-character group.
+ */
+const B64 = '[A-Za-z0-9+/]\\s*';
+export const BASE64_PATTERN = `^\\s*(?:${B64}${B64}${B64}${B64})*(?:${B64}${B64}(?:${B64})?)?(?:=\\s*)*$`;
+/** Values the pattern and the decoder must agree on (checked when the schema is built; the pattern is left out if they do not). */
+const BASE64_PROBES = ['', 'a2V5', 'a2V5eQ', 'a2V5eQ==', 'a2V5eQ=', 'a2V5e', 'a2 V5\n', 'a2V5=a', 'not*base64!', '====', 'YQ===', '-_8=', 'a2V5eXk'];
+
 /** The whole object (apiVersion, kind, metadata, spec or top-level body) of one kind at one version. */
 export function kindJsonSchema(def: KindDef, version: string): JsonSchema {
   const top = objectToJson(objectSchema(def, version, metadata));
   const apiVersion = apiVersionOf(def.group, version);
   const props = top.properties as Record<string, JsonSchema>;
+  const base64 = new RegExp(BASE64_PATTERN, 'u');
+  if (def.group === '' && def.kind === 'Secret' && props.data && BASE64_PROBES.every((v) => base64.test(v) === (decodeBase64(v) !== undefined)))
+    props.data = { ...props.data, additionalProperties: { type: 'string', pattern: BASE64_PATTERN, description: 'Base64 (for plain text use stringData).' } };
   props.apiVersion = { const: apiVersion };
   props.kind = { const: def.kind };
   props.status = { description: 'Written by controllers; ignored by Gatehouse.' };
