@@ -208,7 +208,7 @@ export class GatehouseRuntime implements Runtime {
     return result;
   }
 
-  /** Close a removed port server in the background: stop accepting at once, drain, then close. */
+  /** A UDP port server of `key` still draining (retired by an earlier reload) is closed now. */
   async #endUdpDrain(key: string): Promise<void> {
     for (const r of this.#retiring.values()) {
       if (r.key !== key || r.protocol !== 'UDP') continue;
@@ -220,6 +220,7 @@ export class GatehouseRuntime implements Runtime {
     }
   }
 
+  /** Close a removed port server in the background: stop accepting at once, drain, then close. */
   #retire(key: string, server: PortServer, protocol: PortIR['protocol']): void {
     let done: Promise<void>;
     try {
