@@ -22,7 +22,7 @@ import {
   type RawDocument,
   type ResourceSet,
 } from '@gatehouse/core';
-import { parseFile } from './parse.js';
+import { needsFullParse, parseBlock, type ParsedFile } from './block-parse.js';
 
 export interface LoadedDirectory {
   docs: RawDocument[];
@@ -151,6 +151,7 @@ export async function loadDirectory(dir: string): Promise<LoadedDirectory> {
   });
   const docs: RawDocument[] = [];
   const files: string[] = [];
+  let full: typeof import('./parse.js') | undefined;
   for (const { f, text, error } of texts) {
     const file = display(f.rel);
     files.push(file);
@@ -161,7 +162,13 @@ export async function loadDirectory(dir: string): Promise<LoadedDirectory> {
       continue;
     }
     hash.update(text).update('\0');
-    const parsed = parseFile(file, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, docs.length);
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    // Plain block YAML (nearly every file) needs neither YAML library; parse.ts loads them on first use.
+    let parsed: ParsedFile | undefined = needsFullParse(body) ? undefined : parseBlock(file, body, docs.length);
+    if (parsed === undefined) {
+      full ??= await import('./parse.js');
+      parsed = full.parseFile(file, body, docs.length, true);
+    }
     docs.push(...parsed.docs);
     diagnostics.push(...parsed.diagnostics);
   }

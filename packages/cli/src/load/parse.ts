@@ -6,8 +6,10 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import jsyaml from 'js-yaml';
-import { readBlockYaml, type BlockDoc, type Positions } from './block-yaml.js';
 import { formatPath, type Diagnostic, type FieldPath, type Position, type RawDocument } from '@gatehouse/core';
+import { needsFullParse, parseBlock, type ParsedFile } from './block-parse.js';
+
+export { parseBlock, type ParsedFile } from './block-parse.js';
 
 const YAML11_BOOL = /^(y|yes|n|no|on|off)$/i;
 const CLUSTER_SCOPED = new Set(['GatewayClass', 'Namespace']);
@@ -48,13 +50,9 @@ function locateIn(doc: Document, lc: LineCounter, file: string, path: FieldPath)
   return at(offset);
 }
 
-export interface ParsedFile {
-  docs: RawDocument[];
-  diagnostics: Diagnostic[];
-}
-
 /**
  * `order` is the global load order of the first document; the caller adds the count of docs returned.
+ * `blockTried`: the caller already tried `parseBlock` (block-parse.ts) on this text, and it gave up.
  *
  * Three paths, one result. The `yaml` package gives every node a position and precise errors, but it
  * parses about ten times slower than js-yaml, which gives no positions. So:
@@ -65,63 +63,12 @@ export interface ParsedFile {
  *   3. anything unusual (tabs, anchors/aliases, tags, merge keys, possible YAML 1.1 booleans, or a file
  *      js-yaml rejects) goes through `yaml` straight away, which also gives the precise syntax errors.
  */
-export function parseFile(file: string, text: string, firstOrder: number): ParsedFile {
+export function parseFile(file: string, text: string, firstOrder: number, blockTried = false): ParsedFile {
   if (!needsFullParse(text)) {
-    const fast = parseBlock(file, text, firstOrder) ?? parseFast(file, text, firstOrder);
+    const fast = (blockTried ? undefined : parseBlock(file, text, firstOrder)) ?? parseFast(file, text, firstOrder);
     if (fast) return fast;
   }
   return parseFull(file, text, firstOrder);
-}
-
-/** The block-YAML reader (exported for tests): positions recorded while reading; undefined outside its subset. */
-export function parseBlock(file: string, text: string, firstOrder: number): ParsedFile | undefined {
-  // YAML 1.1 boolean words go to the full parser, which warns about them with their exact place.
-  const read = readBlockYaml(text, undefined, true);
-  if (!read) return undefined;
-  // Positions inside documents are needed only for diagnostics: read the file again, recording them.
-  let located: { docs: BlockDoc[]; positions: Positions } | undefined;
-  const withPositions = () => {
-    if (!located) {
-      const positions: Positions = new WeakMap();
-      located = { docs: readBlockYaml(text, positions)!, positions };
-    }
-    return located;
-  };
-  const docs: RawDocument[] = read.map((d, index) => ({
-    file,
-    index,
-    order: firstOrder + index,
-    value: d.value,
-    locate: (path: FieldPath): Position => {
-      if (path.length === 0) return { file, line: d.start.line, col: d.start.col };
-      const { docs: again, positions } = withPositions();
-      let node: unknown = again[index]!.value;
-      let pos = d.start;
-      for (const step of path) {
-        if (node === null || typeof node !== 'object') break;
-        const p = positions.get(node);
-        const q = typeof step === 'number' ? (Array.isArray(p) ? p[step] : undefined) : p instanceof Map ? p.get(step) : undefined;
-        if (!q) break;
-        pos = q;
-        node = (node as Record<string | number, unknown>)[step];
-      }
-      return { file, line: pos.line, col: pos.col };
-    },
-  }));
-  return { docs, diagnostics: [] };
-}
-
-/** Features the fast path leaves to `yaml`: tabs, anchors, aliases, tags, merge keys. */
-function needsFullParse(text: string): boolean {
-  if (text.includes('\t') || text.includes('<<')) return true;
-  for (const ch of ['&', '*', '!']) {
-    for (let i = text.indexOf(ch); i >= 0; i = text.indexOf(ch, i + 1)) {
-      const before = i === 0 ? ' ' : text[i - 1]!;
-      const after = text[i + 1] ?? ' ';
-      if (/[\s[{,]/.test(before) && !/\s/.test(after)) return true;
-    }
-  }
-  return false;
 }
 
 /** Strings that YAML 1.1 read as booleans: the full path warns about them, with the exact place. */
