@@ -21,6 +21,7 @@ import { metadata } from './core-kinds.js';
 import { Ctx, type Field, type ListSchema, type ObjectSchema, type Rule, type Schema, type StringSchema } from './schema.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { decodeBase64 } from './base64.js';
+import { checkHostname } from './formats.js';
 import { formatPath, type FieldPath, type RawDocument } from './document.js';
 
 export type JsonSchema = { [k: string]: unknown };
@@ -154,6 +155,12 @@ function discriminatedUnion(s: ObjectSchema): JsonSchema[] | undefined {
  */
 export const PATH_VALUE_PATTERN =
   "^(?!.*//)(?!.*/\\.{1,2}/)(?!.*/\\.{1,2}$)(?!.*%2[fF])/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$";
+
+/** `isIP` (formats.ts): a dotted quad, or IPv6 read loosely (hex groups, one "::" at most, up to 8 groups, an IPv4 tail). */
+const V4 = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}';
+export const IP_PATTERN = `^${V4}$|^(?!.*::.*::)(?:(?:[0-9a-fA-F]{1,4}|[0-9a-fA-F.]*\\.[0-9a-fA-F.]*)?:){1,7}(?:[0-9a-fA-F]{1,4}|${V4})?$`;
+/** A hostname without a wildcard, as checkHostname reads it (the generator's probes recognise the dialect). */
+const PRECISE_HOSTNAME: JsonSchema | undefined = checkToSchema({ t: 'string', check: (v) => checkHostname(v) ?? (v.startsWith('*') ? 'a wildcard' : undefined) });
 
 /** gRPC names, as the decoder checks them for type Exact. */
 const GRPC_SERVICE_PATTERN = '^\\.?[a-zA-Z_][a-zA-Z_0-9]*(\\.[a-zA-Z_][a-zA-Z_0-9]*)*$';
@@ -380,6 +387,35 @@ const CEL_EQUIVALENTS: readonly CelEquivalent[] = [
           method: { pattern: GRPC_METHOD_PATTERN, description: 'An Exact method is a gRPC method name, e.g. "Check" (no "/").' },
         },
       },
+    }),
+  },
+  // A Gateway address value, by its type: an IP for IPAddress (the default), a precise hostname for Hostname.
+  {
+    on: 'object',
+    fields: ['type', 'value'],
+    probes: [
+      [{ type: 'IPAddress', value: '10.0.0.1' }, null],
+      [{ type: 'IPAddress', value: 'fe80::1:2' }, null],
+      [{ type: 'IPAddress', value: '::ffff:10.0.0.1' }, null],
+      [{ type: 'IPAddress', value: '' }, null],
+      [{ type: 'IPAddress', value: 'gw.example.com' }, ['value']],
+      [{ type: 'IPAddress', value: '300.0.0.1' }, ['value']],
+      [{ type: 'IPAddress', value: '1::2::3' }, ['value']],
+      [{ type: 'Hostname', value: 'gw.example.com' }, null],
+      [{ type: 'Hostname', value: '*.example.com' }, ['value']],
+      [{ type: 'Hostname', value: 'Bad_Host' }, ['value']],
+      [{ type: 'Hostname', value: '10.0.0.1' }, ['value']],
+      [{ type: 'example.com/custom', value: 'anything at all' }, null],
+    ],
+    json: (f) => ({
+      allOf: [
+        // An empty value is left for the implementation to choose: `^$` is one alternative of each pattern
+        // (an anyOf with `const: ""` makes editors report the wrong branch: 'Value must be ""').
+        { if: holds(f, { type: ['IPAddress'] }), then: { properties: { value: { pattern: `^$|${IP_PATTERN}`, description: 'An IPv4 or IPv6 address (type IPAddress).' } } } },
+        ...(PRECISE_HOSTNAME
+          ? [{ if: holds(f, { type: ['Hostname'] }), then: { properties: { value: { ...PRECISE_HOSTNAME, pattern: `^$|${String(PRECISE_HOSTNAME.pattern)}` } } } }]
+          : []),
+      ],
     }),
   },
   // A Service of type ExternalName needs externalName.
