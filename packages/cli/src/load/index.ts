@@ -17,7 +17,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import {
   compareDiagnostics,
-  decodeDocuments,
+  DocumentDecoder,
   type Diagnostic,
   type RawDocument,
   type ResourceSet,
@@ -113,6 +113,18 @@ function errText(e: unknown): string {
 
 /** Reads and parses every configuration file under `dir` (or the one file `dir`). Throws LoadError only for a bad path. */
 export async function loadDirectory(dir: string): Promise<LoadedDirectory> {
+  const docs: RawDocument[] = [];
+  const read = await readConfig(dir, (parsed) => {
+    for (const d of parsed) docs.push(d);
+  });
+  return { docs, ...read };
+}
+
+/**
+ * loadDirectory's work, handing each file's documents (in load order) to `sink` as soon as the file is
+ * parsed, instead of collecting them.
+ */
+async function readConfig(dir: string, sink: (docs: RawDocument[]) => void): Promise<Omit<LoadedDirectory, 'docs'>> {
   const abs = resolve(dir);
   let st;
   try {
@@ -149,7 +161,7 @@ export async function loadDirectory(dir: string): Promise<LoadedDirectory> {
       return { f, text: undefined, error };
     }
   });
-  const docs: RawDocument[] = [];
+  let order = 0; // global load order of the next document
   const files: string[] = [];
   let full: typeof import('./parse.js') | undefined;
   for (const { f, text, error } of texts) {
@@ -164,21 +176,30 @@ export async function loadDirectory(dir: string): Promise<LoadedDirectory> {
     hash.update(text).update('\0');
     const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     // Plain block YAML (nearly every file) needs neither YAML library; parse.ts loads them on first use.
-    let parsed: ParsedFile | undefined = needsFullParse(body) ? undefined : parseBlock(file, body, docs.length);
+    let parsed: ParsedFile | undefined = needsFullParse(body) ? undefined : parseBlock(file, body, order);
     if (parsed === undefined) {
       full ??= await import('./parse.js');
-      parsed = full.parseFile(file, body, docs.length, true);
+      parsed = full.parseFile(file, body, order, true);
     }
-    docs.push(...parsed.docs);
+    order += parsed.docs.length;
     diagnostics.push(...parsed.diagnostics);
+    sink(parsed.docs);
   }
-  return { docs, diagnostics, files, hash: hash.digest('hex') };
+  return { diagnostics, files, hash: hash.digest('hex') };
 }
 
-/** loadDirectory + decodeDocuments: what run, validate, routes, explain and status start from. */
+/** loadDirectory + decodeDocuments (file by file): what run, validate, routes, explain and status start from. */
 export async function loadResources(dir: string): Promise<LoadedResources> {
-  const loaded = await loadDirectory(dir);
-  const decoded = decodeDocuments(loaded.docs);
+  // Each file is decoded as soon as it is parsed, and its parsed values dropped (DocumentDecoder): they
+  // die young instead of surviving, and being copied by, every scavenge until the directory is read.
+  const decoder = new DocumentDecoder();
+  const loaded = await readConfig(dir, (docs) => {
+    for (const d of docs) {
+      decoder.add(d);
+      d.value = undefined;
+    }
+  });
+  const decoded = decoder.finish();
   const diagnostics = [...loaded.diagnostics, ...decoded.diagnostics].sort(compareDiagnostics);
   return { resources: decoded.resources, diagnostics, files: loaded.files, hash: loaded.hash };
 }

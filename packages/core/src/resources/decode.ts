@@ -35,6 +35,29 @@ export function decodeDocuments(docs: readonly RawDocument[]): DecodeResult {
   return { resources, diagnostics };
 }
 
+/**
+ * decodeDocuments one document at a time, for a loader that decodes each file as soon as it is parsed:
+ * `add` every document in load order, then `finish` once. `add` reads `doc.value` only while it runs
+ * (later steps use the document's file, order and `locate`), so the caller may drop the value after it:
+ * the parsed tree then dies young instead of living, and being copied by every scavenge, until the
+ * whole directory is decoded. The result equals decodeDocuments over the same documents.
+ */
+export class DocumentDecoder {
+  private readonly decoder = new Decoder();
+  private finished = false;
+
+  add(doc: RawDocument): void {
+    if (this.finished) throw new Error('DocumentDecoder: add after finish');
+    this.decoder.addDocument(doc);
+  }
+
+  finish(): DecodeResult {
+    this.finished = true;
+    const { resources, diagnostics } = this.decoder.complete();
+    return { resources, diagnostics };
+  }
+}
+
 /** decodeDocuments plus, for every v1alpha1 object that decoded cleanly, its v1 manifest and notes. */
 export function convertDocuments(docs: readonly RawDocument[]): DecodeResult & { conversions: Conversion[] } {
   const d = new Decoder();
@@ -84,7 +107,15 @@ class Decoder {
   readonly set: ResourceSet = emptyResourceSet();
 
   run(docs: readonly RawDocument[]): DecodeResult {
-    for (const doc of docs) this.guard(doc, () => this.decodeValue(doc, doc.value));
+    for (const doc of docs) this.addDocument(doc);
+    return this.complete();
+  }
+
+  addDocument(doc: RawDocument): void {
+    this.guard(doc, () => this.decodeValue(doc, doc.value));
+  }
+
+  complete(): DecodeResult {
     this.accept(this.candidates);
     const late: Candidate[] = [];
     for (const p of this.pending) this.guard(p.doc, () => this.bindRoute(p, late));
