@@ -22,6 +22,7 @@ import { Ctx, type Field, type ListSchema, type ObjectSchema, type Rule, type Sc
 import type { Diagnostic } from '../diagnostics.js';
 import { decodeBase64 } from './base64.js';
 import { checkHostname } from './formats.js';
+import { decodeDocuments } from './decode.js';
 import { formatPath, type FieldPath, type RawDocument } from './document.js';
 
 export type JsonSchema = { [k: string]: unknown };
@@ -418,6 +419,24 @@ const CEL_EQUIVALENTS: readonly CelEquivalent[] = [
       ],
     }),
   },
+  // v1alpha1 forwardTo: serviceName or backendRef.
+  {
+    on: 'object',
+    fields: ['serviceName', 'backendRef', 'weight'],
+    probes: [
+      [{ weight: 1, port: 80 }, []],
+      [{ serviceName: 'web', weight: 1 }, null],
+      [{ backendRef: { group: 'g.example.com', kind: 'K', name: 'web' }, weight: 1 }, null],
+    ],
+    json: () => ({
+      description: 'forwardTo needs serviceName or backendRef',
+      // `type: object`: a null list item is read as {} (and then has neither).
+      anyOf: [
+        { type: 'object', required: ['serviceName'], properties: { serviceName: { type: 'string' } } },
+        { type: 'object', required: ['backendRef'], properties: { backendRef: { type: 'object' } } },
+      ],
+    }),
+  },
   // A Service of type ExternalName needs externalName.
   {
     on: 'object',
@@ -651,6 +670,39 @@ export const BASE64_PATTERN = `^\\s*(?:${B64}${B64}${B64}${B64})*(?:${B64}${B64}
 /** Values the pattern and the decoder must agree on (checked when the schema is built; the pattern is left out if they do not). */
 const BASE64_PROBES = ['', 'a2V5', 'a2V5eQ', 'a2V5eQ==', 'a2V5eQ=', 'a2V5e', 'a2 V5\n', 'a2V5=a', 'not*base64!', '====', 'YQ===', '-_8=', 'a2V5eXk'];
 
+/** A Secret of type kubernetes.io/tls holds tls.crt and tls.key, each in data or stringData. */
+const SECRET_TLS_KEYS: JsonSchema = {
+  if: { required: ['type'], properties: { type: { const: 'kubernetes.io/tls' } } },
+  then: {
+    description: 'a Secret of type kubernetes.io/tls needs tls.crt and tls.key, in data (base64) or stringData',
+    allOf: ['tls.crt', 'tls.key'].map((k) => ({
+      anyOf: [
+        { required: ['data'], properties: { data: { type: 'object', required: [k] } } },
+        { required: ['stringData'], properties: { stringData: { type: 'object', required: [k] } } },
+      ],
+    })),
+  },
+};
+
+/** Whether the decoder (decode.ts, not a schema rule) asks a kubernetes.io/tls Secret for both keys, in data or stringData. */
+function secretNeedsTlsKeys(): boolean {
+  const errors = (body: object) =>
+    decodeDocuments([{ ...PROBE_DOC, value: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, ...body } }]).diagnostics.filter(
+      (d) => d.severity === 'error',
+    ).length;
+  const tls = { type: 'kubernetes.io/tls' };
+  try {
+    return (
+      errors({ ...tls, data: { 'tls.crt': 'YQ==' } }) > 0 &&
+      errors({ ...tls, stringData: { 'tls.key': 'k' } }) > 0 &&
+      errors({ ...tls, data: { 'tls.crt': 'YQ==' }, stringData: { 'tls.key': 'k' } }) === 0 &&
+      errors({ data: { 'tls.crt': 'YQ==' } }) === 0
+    );
+  } catch {
+    return false; // the schema stays looser than the decoder, never stricter
+  }
+}
+
 /** The whole object (apiVersion, kind, metadata, spec or top-level body) of one kind at one version. */
 export function kindJsonSchema(def: KindDef, version: string): JsonSchema {
   const top = objectToJson(objectSchema(def, version, metadata));
@@ -659,6 +711,7 @@ export function kindJsonSchema(def: KindDef, version: string): JsonSchema {
   const base64 = new RegExp(BASE64_PATTERN, 'u');
   if (def.group === '' && def.kind === 'Secret' && props.data && BASE64_PROBES.every((v) => base64.test(v) === (decodeBase64(v) !== undefined)))
     props.data = { ...props.data, additionalProperties: { type: 'string', pattern: BASE64_PATTERN, description: 'Base64 (for plain text use stringData).' } };
+  if (def.group === '' && def.kind === 'Secret' && secretNeedsTlsKeys()) top.allOf = [...((top.allOf as JsonSchema[]) ?? []), SECRET_TLS_KEYS];
   props.apiVersion = { const: apiVersion };
   props.kind = { const: def.kind };
   props.status = { description: 'Written by controllers; ignored by Gatehouse.' };
@@ -674,6 +727,8 @@ export function kindJsonSchema(def: KindDef, version: string): JsonSchema {
     required: [...required],
     additionalProperties: false,
   };
+  // Rules of a body whose fields sit at the top level (Secret, EndpointSlice, ConfigMap), and the Secret's TLS keys.
+  if (top.allOf) ordered.allOf = top.allOf;
   return ordered;
 }
 
