@@ -9,8 +9,8 @@
  *   1. `gatehouse validate DIR` as a user runs it: a fresh `node` process per run (start-up, module
  *      loading, read + parse with positions + decode + validate + compile, printing), wall time and
  *      the child's CPU time (user + system, from its own process.cpuUsage() at exit).
- *   2. In-process, the steps one by one, first (cold JIT) and warm: loadDirectory (read + parse),
- *      decodeDocuments (decode + validate), compile.
+ *   2. In-process, first (cold JIT) and warm: loadResources (read + parse + decode/validate, file by
+ *      file, as the command does), then compile; and loadDirectory (read + parse alone) for the split.
  * Prints the figures; asserts nothing.
  *
  *   npx tsc -b && node benchmarks/load.js [--files 1000] [--routes 10000] [--runs 5] [--keep DIR]
@@ -21,8 +21,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { compile, decodeDocuments } from '../packages/core/dist/index.js';
-import { loadDirectory } from '../packages/cli/dist/load/index.js';
+import { compile } from '../packages/core/dist/index.js';
+import { loadDirectory, loadResources } from '../packages/cli/dist/load/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '../packages/cli/dist/bin.js');
@@ -188,34 +188,34 @@ for (let i = 0; i < RUNS; i++) {
   if (r.status !== 0) summary += `\n${out.slice(0, 5).join('\n')}\n${r.stderr}`;
 }
 
-// 2. In process, step by step: the first run is cold (what the command pays), the later ones warm.
-const steps = { read: [], decode: [], compile: [], total: [], cpu: [] };
+// 2. In process: the first run is cold (what the command pays), the later ones warm.
+const steps = { load: [], read: [], compile: [], total: [], cpu: [] };
 let counts = '';
 for (let i = 0; i < RUNS; i++) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const loaded = await loadDirectory(root);
+  const loaded = await loadResources(root);
   const t1 = performance.now();
-  const decoded = decodeDocuments(loaded.docs);
+  const compiled = compile(loaded.resources);
   const t2 = performance.now();
-  const compiled = compile(decoded.resources);
-  const t3 = performance.now();
   const c = process.cpuUsage(c0);
-  steps.read.push(t1 - t0);
-  steps.decode.push(t2 - t1);
-  steps.compile.push(t3 - t2);
-  steps.total.push(t3 - t0);
+  const t3 = performance.now();
+  await loadDirectory(root);
+  steps.read.push(performance.now() - t3);
+  steps.load.push(t1 - t0);
+  steps.compile.push(t2 - t1);
+  steps.total.push(t2 - t0);
   steps.cpu.push((c.user + c.system) / 1000);
-  const errors = [...loaded.diagnostics, ...decoded.diagnostics, ...compiled.diagnostics].filter((d) => d.severity === 'error');
-  counts = `${decoded.resources.httpRoutes.length} HTTPRoutes decoded from ${loaded.files.length} files, ${errors.length} errors, ${compiled.diagnostics.length} compile diagnostics`;
+  const errors = [...loaded.diagnostics, ...compiled.diagnostics].filter((d) => d.severity === 'error');
+  counts = `${loaded.resources.httpRoutes.length} HTTPRoutes decoded from ${loaded.files.length} files, ${errors.length} errors, ${compiled.diagnostics.length} compile diagnostics`;
 }
 
 console.log(`gatehouse validate (fresh process, ${ROUTES} HTTPRoutes in ${FILES} files + 2 files of gateway/backends): ${summary}`);
 console.log(`  wall ${fmt(cmdWall)}`);
 console.log(`  CPU  ${fmt(cmdCpu)}`);
 console.log(`in process: ${counts}`);
-console.log(`  first run: read+parse ${steps.read[0].toFixed(0)} ms, decode/validate ${steps.decode[0].toFixed(0)} ms, compile ${steps.compile[0].toFixed(0)} ms, total ${steps.total[0].toFixed(0)} ms`);
+console.log(`  first run: load (read+parse+decode/validate) ${steps.load[0].toFixed(0)} ms, compile ${steps.compile[0].toFixed(0)} ms, total ${steps.total[0].toFixed(0)} ms`);
 const warm = (k) => median(steps[k].slice(1).length ? steps[k].slice(1) : steps[k]).toFixed(0);
-console.log(`  warm (median of runs 2..${RUNS}): read+parse ${warm('read')} ms, decode/validate ${warm('decode')} ms, compile ${warm('compile')} ms, total ${warm('total')} ms wall, ${warm('cpu')} ms CPU`);
+console.log(`  warm (median of runs 2..${RUNS}): load ${warm('load')} ms (of which read+parse alone: ${warm('read')} ms), compile ${warm('compile')} ms, total ${warm('total')} ms wall, ${warm('cpu')} ms CPU`);
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 if (!KEEP) rmSync(join(root, '..'), { recursive: true, force: true });
