@@ -120,7 +120,8 @@ const NOW_REJECTED = [
 
 // strictRequired would flag the union branches' `then: {required: [field]}`, whose field is declared next to them.
 // ajv is CommonJS: under NodeNext its class is the default export's `default` (also the class at run time)
-const ajv = new Ajv.default({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
+// verbose: an error carries its keyword's schema (errorPath reads a `not`'s `required`).
+const ajv = new Ajv.default({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, verbose: true });
 const kinds = kindJsonSchemas();
 const all = ajv.compile(allJsonSchema(kinds));
 const byKind = new Map<string, ValidateFunction>();
@@ -135,6 +136,10 @@ function errorPath(e: ErrorObject): string {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   // The decoder reports an unknown field at the field, a missing one at its parent object.
   if (e.keyword === 'additionalProperties') parts.push((e.params as { additionalProperty: string }).additionalProperty);
+  // A forbidden field is written `not: {required: [field], ...}` on its object (a `properties` entry would
+  // make editors offer it twice in completion): the field is the one the decoder names.
+  const forbidden = e.keyword === 'not' ? (e.schema as { required?: unknown }).required : undefined;
+  if (Array.isArray(forbidden) && forbidden.length === 1) parts.push(forbidden[0] as string);
   return formatPath(parts);
 }
 

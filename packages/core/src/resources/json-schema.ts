@@ -137,12 +137,18 @@ function discriminatedUnion(s: ObjectSchema): JsonSchema[] | undefined {
   const fields = [...new Set(named.values())];
   const placeholder = (f: string) => (s.fields[f]!.schema.t === 'string' ? '/x' : {});
   const branches: JsonSchema[] = [];
+  // "Set and not null" and "not set (or null)" are written with `required` inside `not`, never as
+  // `properties` of the `then`: yaml-language-server offers every property of every matching branch in
+  // completion, so each union field would be offered twice.
+  // `type: object`: the union object itself may be null (absent), and then holds nothing.
+  const setTo = (f: string, js: JsonSchema): JsonSchema => ({ type: 'object', required: [f], properties: { [f]: js } });
   for (const [v, name] of named) {
-    const then: JsonSchema = { required: [name], properties: { [name]: { not: { type: 'null' } } } };
+    const then: JsonSchema = { required: [name], not: setTo(name, { type: 'null' }) };
     const others = fields.filter((f) => f !== name);
     const alone = { type: v, [name]: placeholder(name) };
     const forbidden = agrees(s.rules, [[alone, null], ...others.map((f): Probe => [{ ...alone, [f]: placeholder(f) }, [f]])]);
-    if (forbidden) for (const f of others) (then.properties as Record<string, JsonSchema>)[f] = unset(`${f} must not be set when type is ${v}`);
+    if (forbidden)
+      then.allOf = others.map((f) => ({ description: `${f} must not be set when type is ${v}`, not: setTo(f, { not: { type: 'null' } }) }));
     branches.push({ if: { properties: { type: { const: v } }, required: ['type'] }, then });
   }
   return branches;
@@ -211,15 +217,25 @@ function agrees(rules: readonly Rule[], probes: readonly Probe[]): boolean {
  * An `if` schema: each field holds one of its values. A field that is absent or null counts as its
  * default (the decoder fills it in before the rules run), so it matches when the default is one of them.
  */
-function holds(fields: Record<string, Field>, conds: Record<string, readonly unknown[]>): JsonSchema {
+function holds(fields: Record<string, Field>, conds: Record<string, readonly string[]>): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   for (const [k, values] of Object.entries(conds)) {
-    const byDefault = values.includes(fields[k]?.default);
-    properties[k] = byDefault ? { enum: [...values, null] } : values.length === 1 ? { const: values[0] } : { enum: [...values] };
+    const byDefault = values.includes(fields[k]?.default as string);
+    properties[k] = oneOfStrings(values, byDefault);
     if (!byDefault) required.push(k);
   }
   return required.length ? { properties, required } : { properties };
+}
+
+/**
+ * A condition "the string is one of `values`" (or null, when `orNull`), as a pattern: an `enum` or
+ * `const` inside an `if` shows up in yaml-language-server's hover as the field's "Allowed Values"
+ * (`protocol`: HTTP, TCP, UDP), and a pattern does not. `pattern` ignores a non-string such as null.
+ */
+function oneOfStrings(values: readonly string[], orNull = false): JsonSchema {
+  const pattern = `^(${values.map((v) => v.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`;
+  return orNull ? { pattern } : { type: 'string', pattern };
 }
 
 /** A field that must not be set (null counts as absent). */
@@ -295,7 +311,13 @@ const CEL_EQUIVALENTS: readonly CelEquivalent[] = [
     ],
     json: (f) => ({
       if: holds(f, { protocol: ['TLS'] }),
-      then: { description: 'a TLS listener needs tls.mode: Passthrough or Terminate', required: ['tls'], properties: { tls: { type: 'object', required: ['mode'], properties: { mode: { type: 'string' } } } } },
+      then: {
+        description: 'a TLS listener needs tls.mode: Passthrough or Terminate',
+        required: ['tls'],
+        // tls and mode set, not null (null counts as absent); `not` rather than `type: object` and
+        // `properties`, which made editors offer an extra "object(listener)" completion under tls.
+        properties: { tls: { required: ['mode'], not: { anyOf: [{ type: 'null' }, { required: ['mode'], properties: { mode: { type: 'null' } } }] } } },
+      },
     }),
   },
   {
@@ -327,13 +349,20 @@ const CEL_EQUIVALENTS: readonly CelEquivalent[] = [
       [{ mode: 'Terminate', certificateRefs: [], options: { 'example.com/key': 'v' } }, null],
     ],
     json: () => ({
-      if: { properties: { mode: { enum: ['Terminate', null] } } },
+      if: { properties: { mode: oneOfStrings(['Terminate'], true) } },
       then: {
         description: 'tls mode Terminate needs certificateRefs (a Secret of type kubernetes.io/tls)',
-        anyOf: [
-          { required: ['certificateRefs'], properties: { certificateRefs: { type: 'array', minItems: 1 } } },
-          { required: ['options'], properties: { options: { type: 'object', minProperties: 1 } } },
-        ],
+        // One of them set, and not both empty; written with `required` and `not`: a `properties` outside a
+        // `not` would make editors offer certificateRefs and options twice more in completion.
+        anyOf: [{ required: ['certificateRefs'] }, { required: ['options'] }],
+        not: {
+          type: 'object', // tls: null is absent
+          anyOf: [{ required: ['certificateRefs'] }, { required: ['options'] }],
+          properties: {
+            certificateRefs: { anyOf: [{ type: 'null' }, { type: 'array', maxItems: 0 }] },
+            options: { anyOf: [{ type: 'null' }, { type: 'object', maxProperties: 0 }] },
+          },
+        },
       },
     }),
   },
