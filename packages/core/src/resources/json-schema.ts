@@ -9,10 +9,9 @@
  * fields or test a list for an item (if/then/else, not, anyOf: CEL_EQUIVALENTS below). What it cannot,
  * and is left to `gatehouse validate`: the CEL rules that compare two fields or two list items or count
  * matches, list-map uniqueness (`x-kubernetes-list-map-keys`: said in the description), duplicate
- * objects across files, the v1alpha1 route binding, and YAML syntax. Base64 in Secret data is a
- * pattern. Hostname
- * checks become patterns (they are regular apart from the wording of their messages). A field written
- * as `null` counts as absent, as in the decoder.
+ * objects across files, the v1alpha1 route binding, and YAML syntax. Hostname checks, IP addresses
+ * and base64 in Secret data become patterns (they are regular apart from the wording of their
+ * messages). A field written as `null` counts as absent, as in the decoder.
  *
  * Pure: no I/O; the output is deterministic (keys in declaration order).
  */
