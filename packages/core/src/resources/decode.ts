@@ -6,7 +6,18 @@ import { KINDS, KNOWN_UNSUPPORTED, OWN_GROUPS, objectSchema, type KindDef } from
 import { metadata as metadataSchema } from './core-kinds.js';
 import { didYouMean } from './suggest.js';
 import { decodeBase64, utf8 } from './base64.js';
-import { computeParentRefs, convertGateway, convertGatewayClass, convertRoute, type Converted } from './v1alpha1.js';
+import {
+  applyBackendPolicy,
+  computeParentRefs,
+  convertGateway,
+  convertGatewayClass,
+  convertRoute,
+  nameSplitRoutes,
+  readBackendPolicy,
+  splitDocument,
+  type BackendPolicy,
+  type Converted,
+} from './v1alpha1.js';
 
 export interface DecodeResult {
   resources: ResourceSet;
@@ -16,8 +27,8 @@ export interface DecodeResult {
 
 /** One v1alpha1 object as `gatehouse convert` prints it. */
 export interface Conversion {
-  /** The v1 manifest: apiVersion gateway.networking.k8s.io/v1, kind, metadata, spec. */
-  manifest: Record<string, any>;
+  /** The v1 manifest: apiVersion gateway.networking.k8s.io/v1, kind, metadata, spec; null for a BackendPolicy (no v1 kind: notes only). */
+  manifest: Record<string, any> | null;
   /** What changed (one line each). */
   notes: string[];
   /** Where the v1alpha1 object was written. */
@@ -64,7 +75,8 @@ export function convertDocuments(docs: readonly RawDocument[]): DecodeResult & {
   const r = d.run(docs);
   const conversions = [...d.conversions.entries()]
     .filter(([res]) => d.accepted.has(res))
-    .map(([res, c]) => ({ manifest: c.manifest, notes: c.notes, source: res.source, object: objName(res.kind, res.metadata.namespace, res.metadata.name) }))
+    .map(([res, c]): Conversion => ({ manifest: c.manifest, notes: c.notes, source: res.source, object: objName(res.kind, res.metadata.namespace, res.metadata.name) }))
+    .concat(d.backendPolicies.map((b) => ({ manifest: null, notes: b.policy.notes, source: b.source, object: objName('BackendPolicy', b.policy.namespace, b.policy.name) })))
     .sort((a, b) => a.source.order - b.source.order);
   return { ...r, conversions };
 }
@@ -102,6 +114,7 @@ class Decoder {
   readonly accepted = new Set<Resource>();
   private candidates: Candidate[] = [];
   private pending: PendingRoute[] = [];
+  readonly backendPolicies: { policy: BackendPolicy; doc: RawDocument; source: Conversion['source'] }[] = [];
   private seen = new Map<string, RawDocument>();
   private schemas = new Map<string, ObjectSchema>();
   readonly set: ResourceSet = emptyResourceSet();
@@ -117,6 +130,11 @@ class Decoder {
 
   complete(): DecodeResult {
     this.accept(this.candidates);
+    for (const b of this.backendPolicies) {
+      const ctx = new Ctx(b.doc, objName('BackendPolicy', b.policy.namespace, b.policy.name), this.diags);
+      applyBackendPolicy(b.policy, this.set.services, (code, path, msg) => ctx.warn(code, path, msg));
+    }
+    nameSplitRoutes(this.pending, (k, ns, n) => this.seen.has(`${k}/${ns}/${n}`), (p, path, msg) => new Ctx((p as PendingRoute).doc, p.object, this.diags).report('info', 'V1ALPHA1_SPLIT', path, msg));
     const late: Candidate[] = [];
     for (const p of this.pending) this.guard(p.doc, () => this.bindRoute(p, late));
     this.accept(late);
@@ -169,6 +187,13 @@ class Decoder {
 
     const sameKind = KINDS_BY_NAME.get(kind) ?? [];
     const def = sameKind.find((d) => d.group === group && d.versions.includes(version));
+    if (!def && group === V1ALPHA1_GROUP && kind === 'BackendPolicy' && version === 'v1alpha1') {
+      ctx.object = objName(kind, rawNs, name);
+      const policy = readBackendPolicy(value, rawNs, ctx);
+      const pos = doc.locate([]);
+      if (policy) this.backendPolicies.push({ policy, doc, source: { file: pos.file, line: pos.line, col: pos.col, order: doc.order } });
+      return;
+    }
     if (!def) {
       ctx.object = objName(kind, sameKind[0]?.clusterScoped ? '' : rawNs, name);
       if (sameKind.length) {
@@ -226,6 +251,7 @@ class Decoder {
       if (ctx.errors > 0) return;
       if (conv.gateways) {
         this.pending.push({ doc, def, object: ctx.object, base, conv });
+        for (const c of conv.splits ?? []) this.pending.push({ doc: splitDocument(doc, c.splitOf!.rule), def, object: ctx.object, base: { ...base, metadata: { ...base.metadata } }, conv: c });
         return;
       }
       spec = this.v1Spec(def, conv, doc, ctx.object);

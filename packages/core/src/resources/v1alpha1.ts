@@ -4,8 +4,10 @@
  * prints; decode then checks it against the v1 schema like any other v1 object. Route binding
  * (parentRefs) needs every Gateway and Namespace, so it runs in a post-pass: `bindV1alpha1Routes`.
  */
-import { GATEWAY_GROUP, V1ALPHA1_GROUP, type Gateway, type LabelSelector, type Namespace, type ParentReference } from './types.js';
-import { int, list, map, obj, oneOf, opt, req, str, type Ctx, type ObjectSchema } from './schema.js';
+import { GATEWAY_GROUP, V1ALPHA1_GROUP, type Gateway, type LabelSelector, type Namespace, type ParentReference, type Service } from './types.js';
+import { any, int, list, map, obj, oneOf, opt, req, str, walk, type Ctx, type ObjectSchema } from './schema.js';
+import type { FieldPath, RawDocument } from './document.js';
+import { metadata as metadataSchema } from './core-kinds.js';
 import { checkHostname, checkPathValue, kind, objectName, namespaceName } from './formats.js';
 import { selector } from './gateway-api.js';
 import { formatLabelSelector, matchesLabelSelector } from './selector.js';
@@ -184,6 +186,10 @@ export interface Converted {
   gateways?: GatewaysAllow;
   /** Gateways only: the per-listener Route-label selectors (no v1 field). */
   routeSelectors?: (LabelSelector | undefined)[];
+  /** TLSRoutes only: rules[1..] with SNIs of their own, each its own TLSRoute (named by `nameSplitRoutes`). */
+  splits?: Converted[];
+  /** A split-off TLSRoute: the route and rule index it came from. */
+  splitOf?: { name: string; rule: number };
 }
 
 const mapGroup = (g: string) => (g === 'core' ? '' : g === V1ALPHA1_GROUP ? GATEWAY_GROUP : g);
@@ -403,19 +409,15 @@ export function convertRoute(kind: string, m: any, spec: any, ctx: Ctx): Convert
       if (rule.matches && r.matches.some((mt: any) => mt.path.type === 'Prefix')) notes.push(`rules[${i}]: path type Prefix is PathPrefix in v1 (whole path segments)`);
       return rule;
     });
+  } else if (kind === 'TLSRoute') {
+    return convertTLSRoute(m, spec, ctx, notes, out);
   } else {
     const rules = spec.rules;
     if (rules.length > 1) {
-      notes.push(`only rules[0] kept: v1 ${kind} has exactly one rule`);
+      notes.push(`only rules[0] kept: v1 ${kind} has exactly one rule, and without the extensionRef matches (removed from the API) every rule matches every connection, so rules[0] took them all`);
       ctx.warn('V1ALPHA1_EXTRA_RULES', ['spec', 'rules', 1], `v1 ${kind} has exactly one rule: rules[1..${rules.length - 1}] are ignored (split them into separate ${kind}s)`);
     }
     const r = rules[0];
-    if (kind === 'TLSRoute') {
-      const snis = [...new Set<string>(r.matches.flatMap((mt: any) => mt.snis ?? []))].filter((h) => h !== '' && h !== '*');
-      if (snis.length) out.hostnames = snis;
-      else notes.push('no SNI given (v1alpha1: every connection); v1 requires hostnames: add them before applying to a cluster');
-      notes.push('rules[0].matches[].snis became spec.hostnames');
-    }
     if (r.matches.some((mt: any) => mt.extensionRef)) {
       notes.push('rules[0].matches[].extensionRef dropped (removed from the API)');
       ctx.warn('V1ALPHA1_DROPPED', ['spec', 'rules', 0, 'matches'], 'match extensionRef has no v1 equivalent and is ignored');
@@ -423,6 +425,207 @@ export function convertRoute(kind: string, m: any, spec: any, ctx: Ctx): Convert
     out.rules = [{ backendRefs: convertForwardTo(r.forwardTo, notes, 'rules[0]', ctx, ['spec', 'rules', 0, 'forwardTo'], false) }];
   }
   return { manifest: manifest(kind, m, out), notes: [...new Set(notes)], gateways: spec.gateways };
+}
+
+/**
+ * TLSRoute (v1alpha1.md §2.5): v1 has exactly one rule, and the SNIs are the route's `hostnames`, so
+ * rules with different SNI sets become separate TLSRoutes (`splits`, named later by `nameSplitRoutes`
+ * because the free names depend on the whole directory). An SNI already listed by an earlier rule
+ * stays with that rule (v1alpha1 sent it there: the first matching rule wins); a rule left with no SNI
+ * of its own could never be reached and is dropped with a warning. A later rule without SNIs (every
+ * connection the other rules leave) cannot be written in v1, whose TLSRoute requires hostnames: it is
+ * dropped with a warning too (rules[0] without SNIs keeps the v1 "hostnames required" error).
+ */
+function convertTLSRoute(m: any, spec: any, ctx: Ctx, common: string[], out: Record<string, any>): Converted {
+  const claimed = new Set<string>();
+  const kept: { i: number; hostnames: string[] }[] = [];
+  const unreachable: number[] = [];
+  const noSnis: number[] = [];
+  const partial = new Map<number, string>();
+  spec.rules.forEach((r: any, i: number) => {
+    const snis = [...new Set<string>(r.matches.flatMap((mt: any) => mt.snis ?? []))].filter((h) => h !== '' && h !== '*');
+    if (snis.length === 0) return void (i === 0 ? kept.push({ i, hostnames: [] }) : noSnis.push(i));
+    const own = snis.filter((h) => !claimed.has(h));
+    if (own.length === 0) return void unreachable.push(i);
+    if (own.length < snis.length) partial.set(i, `rules[${i}]: SNI ${snis.filter((h) => claimed.has(h)).join(', ')} left out of hostnames (an earlier rule already takes it: v1alpha1 sent it there)`);
+    own.forEach((h) => claimed.add(h));
+    kept.push({ i, hostnames: own });
+  });
+  if (unreachable.length)
+    ctx.warn(
+      'V1ALPHA1_EXTRA_RULES',
+      ['spec', 'rules', unreachable[0]!],
+      `rules[${unreachable.join('], rules[')}] can never be reached (${unreachable.length > 1 ? 'their SNIs are' : 'its SNIs are'} all taken by an earlier rule) and ${unreachable.length > 1 ? 'are' : 'is'} dropped`,
+    );
+  if (noSnis.length)
+    ctx.warn(
+      'V1ALPHA1_EXTRA_RULES',
+      ['spec', 'rules', noSnis[0]!],
+      `rules[${noSnis.join('], rules[')}] ${noSnis.length > 1 ? 'have' : 'has'} no SNIs (v1alpha1: every connection the other rules leave), which a v1 TLSRoute cannot express (hostnames are required): dropped; give ${noSnis.length > 1 ? 'them' : 'it'} snis to keep ${noSnis.length > 1 ? 'them' : 'it'}`,
+    );
+  const build = (k: { i: number; hostnames: string[] }, notes: string[], o: Record<string, any>) => {
+    const r = spec.rules[k.i];
+    if (k.hostnames.length) o.hostnames = k.hostnames;
+    else notes.push('no SNI given (v1alpha1: every connection); v1 requires hostnames: add them before applying to a cluster');
+    notes.push(`rules[${k.i}].matches[].snis became spec.hostnames`);
+    if (r.matches.some((mt: any) => mt.extensionRef)) {
+      notes.push(`rules[${k.i}].matches[].extensionRef dropped (removed from the API)`);
+      ctx.warn('V1ALPHA1_DROPPED', ['spec', 'rules', k.i, 'matches'], 'match extensionRef has no v1 equivalent and is ignored');
+    }
+    o.rules = [{ backendRefs: convertForwardTo(r.forwardTo, notes, `rules[${k.i}]`, ctx, ['spec', 'rules', k.i, 'forwardTo'], false) }];
+  };
+  const notes = [...common];
+  build(kept[0]!, notes, out);
+  if (unreachable.length) notes.push(`rules[${unreachable.join('], rules[')}] dropped: never reached (every SNI taken by an earlier rule)`);
+  if (noSnis.length) notes.push(`rules[${noSnis.join('], rules[')}] dropped: no SNIs, and a v1 TLSRoute requires hostnames`);
+  const splits = kept.slice(1).map((k): Converted => {
+    const sn = [...common, `rules[${k.i}] of TLSRoute ${m.namespace}/${m.name}, split off: v1 TLSRoute has exactly one rule and its SNIs are the route's hostnames (same labels, same parent binding)`];
+    const o: Record<string, any> = { parentRefs: [] };
+    build(k, sn, o);
+    if (partial.has(k.i)) sn.push(partial.get(k.i)!);
+    return { manifest: manifest('TLSRoute', m, o), notes: [...new Set(sn)], gateways: spec.gateways, splitOf: { name: m.name, rule: k.i } };
+  });
+  return { manifest: manifest('TLSRoute', m, out), notes: [...new Set(notes)], gateways: spec.gateways, ...(splits.length ? { splits } : {}) };
+}
+
+/** Where a split-off TLSRoute's diagnostics point: its `rules[0]` is the source's `rules[i]`. */
+export function splitDocument(doc: RawDocument, rule: number): RawDocument {
+  return { ...doc, locate: (p) => doc.locate(p[0] === 'spec' && p[1] === 'rules' && p[2] === 0 ? ['spec', 'rules', rule, ...p.slice(3)] : p) };
+}
+
+/** The v1alpha1 routes waiting for the binding post-pass (decode's PendingRoute). */
+export interface PendingV1alpha1Route {
+  def: { kind: string };
+  base: { metadata: { name: string; namespace: string } };
+  object: string;
+  conv: Converted;
+}
+
+/**
+ * Names the split-off TLSRoutes `<name>-rule-<i>` (then `-2`, `-3`, ... on a clash with any object of
+ * the directory, `taken`, or another route being converted), so they can never collide, and tells the
+ * user which objects were created (`report`, an info on the source route's rules[i]).
+ */
+export function nameSplitRoutes(
+  pending: PendingV1alpha1Route[],
+  taken: (kind: string, namespace: string, name: string) => boolean,
+  report: (p: PendingV1alpha1Route, path: FieldPath, message: string) => void,
+): void {
+  const used = new Set(pending.filter((p) => !p.conv.splitOf).map((p) => `${p.def.kind}/${p.base.metadata.namespace}/${p.base.metadata.name}`));
+  const free = (ns: string, name: string) => !taken('TLSRoute', ns, name) && !used.has(`TLSRoute/${ns}/${name}`);
+  for (const p of pending) {
+    const from = p.conv.splitOf;
+    if (!from) continue;
+    const ns = p.base.metadata.namespace;
+    let name = '';
+    for (let k = 1; k <= 1000 && !name; k++) {
+      const suffix = `-rule-${from.rule}${k > 1 ? `-${k}` : ''}`;
+      const candidate = `${from.name.slice(0, 253 - suffix.length).replace(/[-.]+$/, '')}${suffix}`;
+      if (free(ns, candidate)) name = candidate;
+    }
+    name ||= `${from.name.slice(0, 200)}-rule-${from.rule}-${used.size}`;
+    used.add(`TLSRoute/${ns}/${name}`);
+    p.base.metadata = { ...p.base.metadata, name };
+    p.conv.manifest.metadata.name = name;
+    p.object = `TLSRoute ${ns}/${name}`;
+  }
+  for (const p of pending) {
+    const splits = p.conv.splits;
+    if (!splits?.length) continue;
+    const ns = p.base.metadata.namespace;
+    const made = splits.map((s) => `rules[${s.splitOf!.rule}] → TLSRoute ${ns}/${s.manifest.metadata.name}`);
+    p.conv.notes.push(...made.map((x) => `split: ${x} (v1 TLSRoute has exactly one rule)`));
+    report(
+      p,
+      ['spec', 'rules', splits[0]!.splitOf!.rule],
+      `v1 TLSRoute has exactly one rule, so the rules with SNIs of their own became separate TLSRoutes: ${made.join(', ')}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- BackendPolicy
+
+export const APP_PROTOCOL_ANNOTATION = 'networking.x-k8s.io/app-protocol';
+
+const backendPolicyObject = obj({
+  apiVersion: opt(any()),
+  kind: opt(any()),
+  metadata: req(metadataSchema),
+  status: opt(any()),
+  spec: req(
+    obj({
+      backendRefs: req(list(obj({ group: req(str()), kind: req(kind()), name: req(objectName()), port: opt(port()) }), { minItems: 1, maxItems: 16 })),
+      tls: opt(obj({ certificateAuthorityRef: opt(localRef), options: opt(map(str()), {}) })),
+    }),
+  ),
+});
+
+/** A decoded v1alpha1 BackendPolicy: its annotation is applied to Services by `applyBackendPolicy`. */
+export interface BackendPolicy {
+  namespace: string;
+  name: string;
+  appProtocol?: string;
+  backendRefs: { group: string; kind: string; name: string; port?: number }[];
+  /** What `gatehouse convert` prints for it (there is no v1 object to print). */
+  notes: string[];
+}
+
+/**
+ * BackendPolicy (v1alpha1.md §2.6) has no v1 kind: its `networking.x-k8s.io/app-protocol` annotation
+ * becomes the referenced Service ports' `appProtocol`; its `tls` would be a BackendTLSPolicy, which
+ * Gatehouse does not implement (warning). Returns undefined on schema errors (reported to ctx).
+ */
+export function readBackendPolicy(value: unknown, namespace: string, ctx: Ctx): BackendPolicy | undefined {
+  const w = walk(backendPolicyObject, value, ctx, []);
+  if (ctx.errors > 0 || !w) return undefined;
+  const appProtocol: string | undefined = w.metadata.annotations[APP_PROTOCOL_ANNOTATION] || undefined;
+  const notes: string[] = ['BackendPolicy has no v1 kind (removed in v0.4.0)'];
+  if (w.spec.tls) {
+    notes.push('spec.tls dropped: its v1 successor BackendTLSPolicy is not implemented by Gatehouse');
+    ctx.warn('V1ALPHA1_DROPPED', ['spec', 'tls'], 'BackendPolicy tls (v1: BackendTLSPolicy) is not implemented by Gatehouse and is ignored: upstream TLS uses default verification');
+  }
+  if (!appProtocol) notes.push(`no ${APP_PROTOCOL_ANNOTATION} annotation: nothing else to convert`);
+  return { namespace, name: w.metadata.name, appProtocol, backendRefs: w.spec.backendRefs, notes };
+}
+
+/**
+ * Sets `appProtocol` on the ports of the Services a BackendPolicy names (a port given, else every
+ * port), replacing those Service objects in `services` (never mutating them). A Service port's own
+ * appProtocol wins (warning when it differs). `warn` gets the path inside the BackendPolicy.
+ */
+export function applyBackendPolicy(policy: BackendPolicy, services: Service[], warn: (code: string, path: FieldPath, message: string) => void): void {
+  const proto = policy.appProtocol;
+  if (!proto) return;
+  policy.backendRefs.forEach((ref, i) => {
+    const at: FieldPath = ['spec', 'backendRefs', i];
+    if (mapGroup(ref.group) !== '' || ref.kind !== 'Service') {
+      policy.notes.push(`backendRefs[${i}]: ${ref.kind} ${ref.name} is not a Service: no appProtocol to set`);
+      return warn('V1ALPHA1_DROPPED', at, `${APP_PROTOCOL_ANNOTATION} applies to Service ports only; ${ref.kind} ${JSON.stringify(ref.name)} is ignored`);
+    }
+    const idx = services.findIndex((s) => s.metadata.name === ref.name && s.metadata.namespace === policy.namespace);
+    const svc = services[idx];
+    if (!svc) {
+      policy.notes.push(`backendRefs[${i}]: Service ${policy.namespace}/${ref.name} is not in the directory: add appProtocol: ${proto} to its ports yourself`);
+      return warn('V1ALPHA1_UNRESOLVED', at, `Service ${policy.namespace}/${ref.name} is not in the directory: appProtocol ${proto} was not applied`);
+    }
+    if (ref.port !== undefined && !svc.spec.ports.some((p) => p.port === ref.port)) {
+      policy.notes.push(`backendRefs[${i}]: Service ${policy.namespace}/${ref.name} has no port ${ref.port}`);
+      return warn('V1ALPHA1_UNRESOLVED', [...at, 'port'], `Service ${policy.namespace}/${ref.name} has no port ${ref.port}: appProtocol ${proto} was not applied`);
+    }
+    const ports = svc.spec.ports.map((p) => {
+      if (ref.port !== undefined && p.port !== ref.port) return p;
+      if (p.appProtocol === undefined) {
+        policy.notes.push(`Service ${policy.namespace}/${ref.name} port ${p.port}: appProtocol ${proto} (put it in the Service manifest: ports[].appProtocol)`);
+        return { ...p, appProtocol: proto };
+      }
+      if (p.appProtocol !== proto) {
+        policy.notes.push(`Service ${policy.namespace}/${ref.name} port ${p.port} keeps its own appProtocol ${p.appProtocol}`);
+        warn('V1ALPHA1_CONFLICT', at, `Service ${policy.namespace}/${ref.name} port ${p.port} sets appProtocol ${p.appProtocol} itself; it wins over the BackendPolicy's ${proto}`);
+      }
+      return p;
+    });
+    services[idx] = { ...svc, spec: { ...svc.spec, ports } };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------- binding post-pass
