@@ -64,7 +64,7 @@ export function resolveBackendRef(
 ): Resolution {
   // The same ref from the same kind of owner in the same namespace always resolves the same way:
   // cache it (large tables share a few hundred Services among thousands of rules).
-  const cacheKey = [owner.kind, owner.metadata.namespace, ref.group, ref.kind, ref.namespace ?? '', ref.name, ref.port ?? '', purpose].join('|');
+  const cacheKey = `${owner.kind}|${owner.metadata.namespace}|${ref.group}|${ref.kind}|${ref.namespace ?? ''}|${ref.name}|${ref.port ?? ''}|${purpose}`;
   let cache = resolutionCache.get(ctx);
   if (!cache) {
     cache = new Map();
@@ -331,14 +331,24 @@ function resolveEnvoyBackend(
 export class BackendRegistry {
   readonly list: BackendIR[] = [];
   private readonly index = new Map<string, number>();
+  /**
+   * The same resolved object again (resolutions are cached per ref, so thousands of rules hand in a
+   * few hundred objects): found by identity, without building and hashing the string key.
+   */
+  private readonly byObject = new Map<BackendIR, number>();
 
   intern(backend: BackendIR): number {
+    const seen = this.byObject.get(backend);
+    if (seen !== undefined) return seen;
     const k = `${backend.id} ${backend.protocol}`;
-    const found = this.index.get(k);
-    if (found !== undefined) return found;
-    this.index.set(k, this.list.length);
-    this.list.push({ ...backend });
-    return this.list.length - 1;
+    let found = this.index.get(k);
+    if (found === undefined) {
+      found = this.list.length;
+      this.index.set(k, found);
+      this.list.push({ ...backend });
+    }
+    this.byObject.set(backend, found);
+    return found;
   }
 
   /** Make ids unique (see above). Call once, after every intern. */

@@ -28,11 +28,23 @@ export function prefixLength(value: string): number {
   return value.length > 1 && value.endsWith('/') ? value.length - 1 : value.length;
 }
 
+/** hostnameRank's first element without the array (the comparator runs n log n times per group). */
+function hostWildcard(hostname: string): number {
+  return hostname === '*' || hostname.startsWith('*.') ? 1 : 0;
+}
+
+/** hostnameRank's second element without the array. */
+function hostLength(hostname: string): number {
+  return hostname === '*' ? 0 : hostname.startsWith('*.') ? hostname.length - 1 : hostname.length;
+}
+
 export function compareHttpEntries(a: HttpMatchEntry, b: HttpMatchEntry): number {
-  const [aw, al] = hostnameRank(a.hostname);
-  const [bw, bl] = hostnameRank(b.hostname);
-  if (aw !== bw) return aw - bw;
-  if (al !== bl) return bl - al;
+  if (a.hostname !== b.hostname) {
+    const aw = hostWildcard(a.hostname), bw = hostWildcard(b.hostname);
+    if (aw !== bw) return aw - bw;
+    const al = hostLength(a.hostname), bl = hostLength(b.hostname);
+    if (al !== bl) return bl - al;
+  }
 
   // A gRPC method match and a plain path match are ranked on different scales (characters of
   // service/method vs path type and length). Mixing the two scales pairwise is not a total order

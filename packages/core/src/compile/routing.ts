@@ -174,7 +174,19 @@ function fillGroup(group: HttpGroupIR, socket: SocketState, byListener: Map<List
       group.rules.push(rule.ir);
       for (const hostname of attachment.hostnames) {
         for (const m of rule.matches) {
-          entries.push({ ...m, hostname, rule: ruleIndex, listener });
+          // Written out (not `{ ...m, hostname, ... }`): one shape for every entry, same key order.
+          entries.push({
+            path: m.path,
+            method: m.method,
+            headers: m.headers,
+            queryParams: m.queryParams,
+            grpc: m.grpc,
+            grpcMethod: m.grpcMethod,
+            matchIndex: m.matchIndex,
+            hostname,
+            rule: ruleIndex,
+            listener,
+          });
         }
       }
     }
