@@ -72,7 +72,7 @@ export function parseDirArgs(command: string, argv: readonly string[]): DirArgs 
 export async function loadAndCompile(command: string, dir: string, options: CompileOptions): Promise<CompileResult | number> {
   let loaded;
   try {
-    loaded = await loadResources(dir);
+    loaded = await loadResources(dir, { hash: false }); // one-shot: no reload to compare with
   } catch (e) {
     if (e instanceof LoadError) {
       process.stderr.write(`gatehouse ${command}: ${e.message}\n`);

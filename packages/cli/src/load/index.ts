@@ -38,7 +38,16 @@ export interface LoadedResources {
   /** Loader and decoder diagnostics together, sorted by file, line, column, code. */
   diagnostics: Diagnostic[];
   files: string[];
+  /** As LoadedDirectory's; `''` when the caller passed `{ hash: false }`. */
   hash: string;
+}
+
+export interface LoadOptions {
+  /**
+   * Compute the content hash (default true). The reloader needs it to recognise a no-op save;
+   * one-shot commands (`validate`, `routes`, `explain`) do not, and skip hashing every byte read.
+   */
+  hash?: boolean;
 }
 
 /** The path does not exist or is neither a directory nor a file. Callers print `message` and exit. */
@@ -129,7 +138,7 @@ export async function loadDirectory(dir: string): Promise<LoadedDirectory> {
  * loadDirectory's work, handing each file's documents (in load order) to `sink` as soon as the file is
  * parsed, instead of collecting them.
  */
-async function readConfig(dir: string, sink: (docs: RawDocument[]) => void): Promise<Omit<LoadedDirectory, 'docs'>> {
+async function readConfig(dir: string, sink: (docs: RawDocument[]) => void, hashing = true): Promise<Omit<LoadedDirectory, 'docs'>> {
   const abs = resolve(dir);
   let st;
   try {
@@ -155,7 +164,7 @@ async function readConfig(dir: string, sink: (docs: RawDocument[]) => void): Pro
     throw new LoadError(`${dir}: not a directory or a regular file`, 'ENOTDIR');
   }
 
-  const hash = createHash('sha256');
+  const hash = hashing ? createHash('sha256') : null;
   // Read synchronously: for a thousand small files one readFileSync each costs a fraction of the
   // promise version (a thread-pool round trip per open, stat, read and close), and parsing, which
   // follows, holds the event loop anyway.
@@ -172,13 +181,13 @@ async function readConfig(dir: string, sink: (docs: RawDocument[]) => void): Pro
   for (const { f, text, error } of texts) {
     const file = display(f.rel);
     files.push(file);
-    hash.update(f.rel).update('\0');
+    hash?.update(f.rel).update('\0');
     if (text === undefined) {
-      hash.update('<unreadable>\0');
+      hash?.update('<unreadable>\0');
       diagnostics.push({ severity: 'error', code: 'READ_ERROR', message: `cannot read file: ${errText(error)}`, file, line: 1, col: 1 });
       continue;
     }
-    hash.update(text).update('\0');
+    hash?.update(text).update('\0');
     const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     // Plain block YAML (nearly every file) needs neither YAML library; parse.ts loads them on first use.
     let parsed: ParsedFile | undefined = needsFullParse(body) ? undefined : parseBlock(file, body, order);
@@ -190,11 +199,11 @@ async function readConfig(dir: string, sink: (docs: RawDocument[]) => void): Pro
     diagnostics.push(...parsed.diagnostics);
     sink(parsed.docs);
   }
-  return { diagnostics, files, hash: hash.digest('hex') };
+  return { diagnostics, files, hash: hash ? hash.digest('hex') : '' };
 }
 
 /** loadDirectory + decodeDocuments (file by file): what run, validate, routes, explain and status start from. */
-export async function loadResources(dir: string): Promise<LoadedResources> {
+export async function loadResources(dir: string, options: LoadOptions = {}): Promise<LoadedResources> {
   // Each file is decoded as soon as it is parsed, and its parsed values dropped (DocumentDecoder): they
   // die young instead of surviving, and being copied by, every scavenge until the directory is read.
   const decoder = new DocumentDecoder();
@@ -203,7 +212,7 @@ export async function loadResources(dir: string): Promise<LoadedResources> {
       decoder.add(d);
       d.value = undefined;
     }
-  });
+  }, options.hash ?? true);
   const decoded = decoder.finish();
   const diagnostics = [...loaded.diagnostics, ...decoded.diagnostics].sort(compareDiagnostics);
   return { resources: decoded.resources, diagnostics, files: loaded.files, hash: loaded.hash };

@@ -47,6 +47,7 @@ export interface CompiledRoute {
 export function compileHttpRoute(ctx: CompileContext, route: HTTPRoute | GRPCRoute, registry: BackendRegistry): CompiledRoute {
   const out: CompiledRoute = { route, rules: [], dropped: [], refs: { problems: [], statuses: [] } };
   const purpose: BackendPurpose = route.kind === 'GRPCRoute' ? 'grpc' : 'http';
+  const routeName = nsName(route); // one string shared by every rule
   route.spec.rules.forEach((rule, ruleIndex) => {
     const rulePath = `spec.rules[${ruleIndex}]`;
     // GRPCRoute matches are turned into HTTP-shaped ones first; ReplacePrefixMatch never applies to them.
@@ -105,7 +106,7 @@ export function compileHttpRoute(ctx: CompileContext, route: HTTPRoute | GRPCRou
       return;
     }
     const ir: HttpRuleIR = {
-      route: nsName(route),
+      route: routeName,
       routeKind: route.kind,
       ruleIndex,
       ruleName: rule.name ?? null,

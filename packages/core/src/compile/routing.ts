@@ -197,6 +197,7 @@ function fillGroup(group: HttpGroupIR, socket: SocketState, byListener: Map<List
 
 /** SNI precedence: exact names, then longer wildcard suffixes, then `*`; ties: older route, then listener. */
 function sortTlsRoutes(routes: TlsRouteIR[], byListener: Map<ListenerState, Attached[]>): void {
+  if (routes.length < 2) return; // nothing to order (an HTTP port: no rank map of every route either)
   const rankOf = new Map<string, number>();
   for (const list of byListener.values()) {
     for (const { work } of list) rankOf.set(`${work.route.kind} ${nsName(work.route)}`, work.rank);

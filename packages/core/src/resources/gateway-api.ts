@@ -52,6 +52,7 @@ const parentRefKey = (p: any) => `${p.group}/${p.kind}/${p.namespace ?? ''}/${p.
 
 /** CEL on spec.parentRefs: several refs to one parent must each name a distinct sectionName/port. */
 const distinctParentRefs: Rule = (refs: any[], ctx, path) => {
+  if (refs.length < 2) return; // nearly every route has one parentRef: nothing to compare
   const byParent = new Map<string, number[]>();
   refs.forEach((p, i) => {
     const k = parentRefKey(p);
