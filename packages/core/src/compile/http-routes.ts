@@ -77,10 +77,11 @@ export function compileHttpRoute(ctx: CompileContext, route: HTTPRoute | GRPCRou
     const backendRefs: BackendRefIR[] = [];
     let backendProblem: Problem | null = null;
     (rule.backendRefs as HTTPBackendRef[]).forEach((ref, refIndex) => {
-      const refFilters = compileFilters(
-        { ...scope, path: `${rulePath}.backendRefs[${refIndex}].filters` },
-        ref.filters as HTTPRouteFilter[],
-      );
+      // Most backendRefs have no filters: no scope copy and no field path for them.
+      const refFilters =
+        ref.filters.length === 0
+          ? []
+          : compileFilters({ ...scope, path: `${rulePath}.backendRefs[${refIndex}].filters` }, ref.filters as HTTPRouteFilter[]);
       if (isProblem(refFilters)) {
         backendProblem = refFilters;
         return;

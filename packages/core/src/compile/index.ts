@@ -144,13 +144,13 @@ function tableWithLazyHash(ports: RoutingTable['ports'], backends: RoutingTable[
  */
 function sortBackends(list: readonly BackendIR[], works: readonly RouteWork[]): BackendIR[] {
   const order = list.map((b, i) => ({ b, i })).sort((x, y) => (x.b.id < y.b.id ? -1 : x.b.id > y.b.id ? 1 : 0));
-  const remap = new Map<number, number>();
-  order.forEach((x, newIndex) => remap.set(x.i, newIndex));
+  const remap = new Int32Array(order.length); // old index → new index
+  order.forEach((x, newIndex) => (remap[x.i] = newIndex));
   const fixFilter = (f: FilterIR): void => {
-    if (f.type === 'RequestMirror') f.backend = remap.get(f.backend)!;
+    if (f.type === 'RequestMirror') f.backend = remap[f.backend]!;
   };
   const fixRef = (r: BackendRefIR): void => {
-    if (r.backend >= 0) r.backend = remap.get(r.backend)!;
+    if (r.backend >= 0) r.backend = remap[r.backend]!;
     r.filters.forEach(fixFilter);
   };
   for (const work of works) {
