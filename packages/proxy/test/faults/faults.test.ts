@@ -97,13 +97,20 @@ t.test('malformed response → 502 malformed', async (t) => {
   const a = await rawRequest(gw.port, GET);
   t.equal(a.status, 502);
   t.ok(gw.backendErrors.includes('be:malformed'), gw.backendErrors.join());
+  t.ok(
+    gw.logs.some((l) => l.level === 'warn' && l.msg === 'upstream failed' && l.fields?.reason === 'malformed' && l.fields?.backend === 'be'),
+    'a log line (warn, upstream failed, reason malformed)',
+  );
+  t.equal(gw.records.at(-1)?.error, 'malformed');
   // a response header with an invalid value
   const be2 = await rawBackend((s) => s.end('HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\nContent-Length: 0\r\n\r\n'));
   t.teardown(() => be2.close());
   const gw2 = await single(t, be2.port);
   const b = await rawRequest(gw2.port, GET);
   t.equal(b.status, 502);
+  t.ok(gw2.logs.some((l) => l.level === 'warn' && l.msg === 'upstream failed' && l.fields?.reason === 'malformed'), 'invalid header value: a log line too');
   await noLeaks(t, gw, h0);
+  await noLeaks(t, gw2, h0);
 });
 
 t.test('slow response → 504 at the backend timeout', async (t) => {
@@ -128,13 +135,18 @@ t.test('an endpoint that hangs on connect → 503 connect_timeout', async (t) =>
   }
   t.teardown(() => hang.close());
   const gw = await single(t, hang.port, {}, { connectTimeoutMs: 300 });
+  const h0 = tcpHandles();
   const start = Date.now();
   const a = await rawRequest(gw.port, GET, 5000);
   t.equal(a.status, 503, a.statusLine);
   t.ok(Date.now() - start < 2500, `answered after the connect timeout (${Date.now() - start} ms, one connect retry)`);
   t.ok(gw.backendErrors.includes('be:connect_timeout'), gw.backendErrors.join());
   t.equal(gw.records.at(-1)?.error, 'connect_timeout');
-  t.ok(await eventually(() => poolStats(gw).running === 0 && poolStats(gw).pending === 0));
+  t.ok(
+    gw.logs.some((l) => l.level === 'warn' && l.msg === 'upstream failed' && l.fields?.reason === 'connect_timeout' && l.fields?.backend === 'be'),
+    'a log line (warn, upstream failed, reason connect_timeout)',
+  );
+  await noLeaks(t, gw, h0);
 });
 
 t.test('many faults in a row: the process keeps serving', async (t) => {
