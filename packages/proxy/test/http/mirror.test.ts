@@ -1,4 +1,5 @@
 import t from 'tap';
+import type http from 'node:http';
 import { startEchoServer } from '../../src/echo-server.js';
 import { closeAgent, request } from '../helpers/client.js';
 import { gateway } from '../helpers/gateway.js';
@@ -76,4 +77,67 @@ t.test('RequestMirror: fire-and-forget copies, fraction, never delays the main r
   start = Date.now();
   const r3 = await request(gw, '/dead-mirror', { host: 'x' });
   t.equal(r3.status, 200, 'a dead mirror does not fail the main request');
+});
+
+t.test('RequestMirror: the copy carries the rule’s request-header modifications (features.md §9.9 “the (filtered) request”)', async (t) => {
+  type Seen = { method: string; url: string; headers: http.IncomingHttpHeaders; raw: string[] };
+  const recorder = async (name: string, seen: Seen[]) =>
+    upstream((req, res) => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, raw: req.rawHeaders });
+      req.resume();
+      req.on('end', () => res.end(name));
+    });
+  const mainSeen: Seen[] = [];
+  const mirrorSeen: Seen[] = [];
+  const main = await recorder('main', mainSeen);
+  const mirror = await recorder('mirror', mirrorSeen);
+  const port = await freePort();
+  const ops = { set: [['x-filtered', 'yes']] as [string, string][], add: [['x-add', 'added']] as [string, string][], remove: ['x-remove'] };
+  const tbl = table(
+    [
+      {
+        port,
+        groups: [
+          {
+            rules: [
+              // the mirror is written before the modifier: the copy is still the filtered request
+              { path: '/before', filters: [{ type: 'RequestMirror', backend: 1, fraction: 1 }, { type: 'RequestHeaderModifier', ops }], refs: [{ backend: 0 }] },
+              { path: '/after', filters: [{ type: 'RequestHeaderModifier', ops }, { type: 'RequestMirror', backend: 1, fraction: 1 }], refs: [{ backend: 0 }] },
+            ],
+          },
+        ],
+      },
+    ],
+    [backend('main', [{ address: '127.0.0.1', port: main.port }]), backend('mirror', [{ address: '127.0.0.1', port: mirror.port }])],
+  );
+  const { rt, port: gw } = await gateway(tbl);
+  t.teardown(async () => {
+    closeAgent();
+    await rt.close(100);
+    await main.close();
+    await mirror.close();
+  });
+  for (const path of ['/before', '/after']) {
+    const n = mirrorSeen.length;
+    const r = await request(gw, `${path}/x?gateway-api-conformance-request-id=${path.slice(1)}`, {
+      host: 'example.com',
+      headers: { 'x-filtered': 'client-value', 'x-add': 'orig', 'x-remove': 'secret', 'x-keep': 'k' },
+    });
+    t.equal(r.body, 'main', `${path}: the main backend answered`);
+    const until = Date.now() + 2000;
+    while (mirrorSeen.length === n && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+    t.equal(mirrorSeen.length, n + 1, `${path}: the mirror got one copy`);
+    const m = mirrorSeen[n];
+    const p = mainSeen.at(-1)!;
+    for (const [who, s] of [['mirror', m], ['main', p]] as const) {
+      t.equal(s.method, 'GET', `${path} ${who}: method`);
+      t.equal(s.url, `${path}/x?gateway-api-conformance-request-id=${path.slice(1)}`, `${path} ${who}: path and query unchanged`);
+      t.equal(s.headers['x-filtered'], 'yes', `${path} ${who}: set overwrote the client's value`);
+      const addValues = s.raw.flatMap((v, i) => (i % 2 === 1 && s.raw[i - 1].toLowerCase() === 'x-add' ? [v] : []));
+      t.equal(addValues.join(','), 'orig,added', `${path} ${who}: add appended to the client's value (${JSON.stringify(addValues)})`);
+      t.notOk('x-remove' in s.headers, `${path} ${who}: removed header absent`);
+      t.equal(s.headers['x-keep'], 'k', `${path} ${who}: other client headers kept`);
+      t.equal(s.headers.host, 'example.com', `${path} ${who}: Host forwarded`);
+    }
+  }
 });
