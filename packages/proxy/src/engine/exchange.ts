@@ -385,7 +385,7 @@ export class Exchange implements Expirable {
         this.readSmallBody();
         return;
       }
-      sendMirrors(this, plan.mirrors);
+      sendMirrors(this, plan);
     }
     if (!this.h2) {
       if (this.chunked && engine.limits.maxBodyBytes > 0) this.limitBody();
@@ -438,10 +438,17 @@ export class Exchange implements Expirable {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.once('end', () => {
       this.bodyBuffer = Buffer.concat(chunks);
-      sendMirrors(this, this.plan!.mirrors);
+      sendMirrors(this, this.plan!);
       this.attempt();
     });
     req.once('error', () => this.clientGone());
+  }
+
+  /** A rule-level mirror's request when this backendRef's filters edit the main one (upstream/mirror.ts). */
+  mirrorRequest(plan: FilterPlan): { path: string; headers: string[] } {
+    const head = this.head;
+    const path = plan.pathRewrite === null ? head.path : plan.pathRewrite.apply(head.path);
+    return { path: head.query === '' ? path : path + '?' + head.query, headers: this.buildHeaders(plan) };
   }
 
   buildHeaders(plan: FilterPlan): string[] {

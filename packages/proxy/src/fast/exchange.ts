@@ -377,9 +377,22 @@ export class FastExchange implements Expirable, UpstreamUser {
         if (this.reqComplete) this.bodyCollected();
         return;
       }
-      sendMirrors(this, plan.mirrors);
+      sendMirrors(this, plan);
     }
     this.firstTry();
+  }
+
+  /** A rule-level mirror's request when this backendRef's filters edit the main one (upstream/mirror.ts). */
+  mirrorRequest(plan: FilterPlan): { path: string; headers: string[] } {
+    const head = this.head;
+    const conn = this.conn;
+    const engine = this.pp.engine;
+    const idOn = engine.limits.requestId !== 'off';
+    const path = plan.pathRewrite === null ? head.path : plan.pathRewrite.apply(head.path);
+    return {
+      path: head.query === '' ? path : path + '?' + head.query,
+      headers: upstreamHeaders(head.raw, plan, this.rawHost, conn.clientAddress, conn.secure, engine.trustForwarded, this.requestId, idOn),
+    };
   }
 
   /** The first try, after the parser accepted the packet the head came in (see DownConn.deferred). */
@@ -398,7 +411,7 @@ export class FastExchange implements Expirable, UpstreamUser {
     this.conn.unqueue(this.bodyBytes);
     this.bodyBytes = 0;
     this.collect = false;
-    sendMirrors(this, this.plan!.mirrors);
+    sendMirrors(this, this.plan!);
     this.firstTry();
   }
 

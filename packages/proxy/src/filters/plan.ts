@@ -24,6 +24,13 @@ export class FilterPlan {
   mirrors: Mirror[] = [];
   /** An ExtensionRef or other filter that cannot be honoured: the request is answered 500. */
   unsupported: string | null = null;
+  /**
+   * The first `ruleMirrors` of `mirrors` are the rule's own; when this backendRef's filters edit the
+   * request, those copies carry the rule-level edits only (`mirrorBase`), not the ones meant for this
+   * backend (a credential header must not leak to a mirror). Null when they would be the same request.
+   */
+  mirrorBase: FilterPlan | null = null;
+  ruleMirrors = 0;
 
   /** Whether any filter at all (lets the hot path skip work for plain rules). */
   get empty(): boolean {
@@ -56,6 +63,10 @@ export class FilterPlan {
       plan.mirrors = base.mirrors.slice();
       plan.unsupported = base.unsupported;
     }
+    if (base !== undefined && base.mirrors.length > 0 && filters.some(editsRequest)) {
+      plan.mirrorBase = base;
+      plan.ruleMirrors = base.mirrors.length;
+    }
     for (const f of filters) {
       switch (f.type) {
         case 'RequestHeaderModifier':
@@ -86,4 +97,9 @@ export class FilterPlan {
     }
     return plan;
   }
+}
+
+/** Whether a filter changes what is sent upstream (so a rule-level mirror copy must not carry it). */
+function editsRequest(f: FilterIR): boolean {
+  return f.type === 'RequestHeaderModifier' || f.type === 'URLRewrite';
 }

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { PreparedPort } from '../engine/prepared.js';
-import type { Mirror } from '../filters/mirror.js';
+import type { FilterPlan } from '../filters/plan.js';
 
 /** What a mirror copy needs from an exchange of either HTTP engine (engine/exchange.ts, fast/exchange.ts). */
 export interface MirroredExchange {
@@ -10,6 +10,8 @@ export interface MirroredExchange {
   readonly upstreamPath: string;
   readonly head: { readonly method: string };
   readonly headers: string[];
+  /** The path (with query) and header list the request would have under `plan` instead of its own. */
+  mirrorRequest(plan: FilterPlan): { path: string; headers: string[] };
 }
 
 /** The mirror's response is read and dropped; errors are only counted. One shared handler object. */
@@ -33,11 +35,14 @@ class MirrorHandler {
  * backend, sampled by fraction. A request body is mirrored only when the exchange read it into
  * `bodyBuffer` (Content-Length ≤ MIRROR_BODY_LIMIT); bigger or chunked bodies are not mirrored.
  */
-export function sendMirrors(ex: MirroredExchange, mirrors: readonly Mirror[]): void {
+export function sendMirrors(ex: MirroredExchange, plan: FilterPlan): void {
   const engine = ex.pp.engine;
   const table = ex.pp.table;
   if (ex.hasBody && ex.bodyBuffer === null) return;
-  for (const m of mirrors) {
+  const mirrors = plan.mirrors;
+  let ruleRequest: { path: string; headers: string[] } | null = null;
+  for (let i = 0; i < mirrors.length; i++) {
+    const m = mirrors[i]!;
     if (!m.sample()) continue;
     const backend = table.backends[m.backend];
     if (backend === undefined || backend.protocol === 'h2c') continue;
@@ -45,6 +50,13 @@ export function sendMirrors(ex: MirroredExchange, mirrors: readonly Mirror[]): v
     if (ep === null) continue;
     const pool = engine.pools.get(ep, backend.protocol === 'tls' ? 'tls' : 'http1');
     const handler = new MirrorHandler(backend.id, ex) as unknown as Dispatcher.DispatchHandler;
-    pool.dispatch({ path: ex.upstreamPath, method: ex.head.method, headers: ex.headers, body: ex.bodyBuffer }, handler);
+    let path = ex.upstreamPath;
+    let headers = ex.headers;
+    if (i < plan.ruleMirrors && plan.mirrorBase !== null) {
+      ruleRequest ??= ex.mirrorRequest(plan.mirrorBase);
+      path = ruleRequest.path;
+      headers = ruleRequest.headers;
+    }
+    pool.dispatch({ path, method: ex.head.method, headers, body: ex.bodyBuffer }, handler);
   }
 }

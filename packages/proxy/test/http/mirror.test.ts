@@ -141,3 +141,71 @@ t.test('RequestMirror: the copy carries the rule’s request-header modification
     }
   }
 });
+
+t.test('RequestMirror: a rule-level copy does not carry the filters of the backendRef the main request went to', async (t) => {
+  // Gateway API: backendRef filters apply only to requests sent to that backend. A credential set for the
+  // main backend, or its URLRewrite, must not reach the rule's mirror; the rule's own edits still do.
+  type Seen = { url: string; headers: http.IncomingHttpHeaders };
+  const recorder = async (name: string, seen: Seen[]) =>
+    upstream((req, res) => {
+      seen.push({ url: req.url ?? '', headers: req.headers });
+      req.resume();
+      req.on('end', () => res.end(name));
+    });
+  const mainSeen: Seen[] = [];
+  const mirrorSeen: Seen[] = [];
+  const main = await recorder('main', mainSeen);
+  const mirror = await recorder('mirror', mirrorSeen);
+  const port = await freePort();
+  const rule = { set: [['x-rule', 'r']] as [string, string][], add: [], remove: [] };
+  const secret = { set: [['authorization', 'Bearer for-main-only']] as [string, string][], add: [], remove: [] };
+  const tbl = table(
+    [
+      {
+        port,
+        groups: [
+          {
+            rules: [
+              {
+                path: '/m',
+                filters: [{ type: 'RequestHeaderModifier', ops: rule }, { type: 'RequestMirror', backend: 1, fraction: 1 }],
+                refs: [
+                  {
+                    backend: 0,
+                    filters: [
+                      { type: 'RequestHeaderModifier', ops: secret },
+                      { type: 'URLRewrite', hostname: 'main.internal', path: { type: 'ReplacePrefixMatch', value: '/v2', prefix: '/m' } },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    [backend('main', [{ address: '127.0.0.1', port: main.port }]), backend('mirror', [{ address: '127.0.0.1', port: mirror.port }])],
+  );
+  const { rt, port: gw } = await gateway(tbl);
+  t.teardown(async () => {
+    closeAgent();
+    await rt.close(100);
+    await main.close();
+    await mirror.close();
+  });
+  const r = await request(gw, '/m/x?q=1', { host: 'example.com' });
+  t.equal(r.body, 'main');
+  const until = Date.now() + 2000;
+  while (mirrorSeen.length === 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+  t.equal(mirrorSeen.length, 1, 'the mirror got one copy');
+  const m = mirrorSeen[0]!;
+  const p = mainSeen[0]!;
+  t.equal(p.headers.authorization, 'Bearer for-main-only', 'main: its backendRef header');
+  t.equal(p.url, '/v2/x?q=1', 'main: its backendRef rewrite');
+  t.equal(p.headers.host, 'main.internal', 'main: its backendRef host rewrite');
+  t.equal(p.headers['x-rule'], 'r', 'main: the rule header');
+  t.notOk('authorization' in m.headers, 'mirror: no header of the main backendRef');
+  t.equal(m.url, '/m/x?q=1', 'mirror: the path without the main backendRef rewrite');
+  t.equal(m.headers.host, 'example.com', 'mirror: the client Host');
+  t.equal(m.headers['x-rule'], 'r', 'mirror: the rule header');
+});
