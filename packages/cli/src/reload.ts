@@ -77,6 +77,8 @@ export class Reloader {
   private running: Promise<ReloadOutcome> | null = null;
   private queued: Promise<ReloadOutcome> | null = null;
   private appliedHash: string | null = null;
+  /** Ports of the serving table that could not be bound: a reload of the same content tries them again. */
+  private bindFailures = 0;
   private failed: { hash: string; outcome: ReloadOutcome } | null = null;
   private lastOutcome: ReloadOutcome | null = null;
   private lastOk: ReloadOutcome | null = null;
@@ -170,8 +172,9 @@ export class Reloader {
       return reject(null, [{ severity: 'error', code: 'LOAD_FAILED', message }], 'the directory could not be read');
     }
 
-    // Same content as what is serving: nothing to do (but a previous failure is now resolved).
-    if (loaded.hash === this.appliedHash) {
+    // Same content as what is serving: nothing to do (but a previous failure is now resolved), unless some
+    // of its ports could not be bound: then it is applied again, which binds the ports freed since.
+    if (loaded.hash === this.appliedHash && this.bindFailures === 0) {
       const wasFailing = this.lastOutcome?.result === 'error';
       this.failed = null;
       if (wasFailing) {
@@ -216,6 +219,7 @@ export class Reloader {
     }
 
     this.appliedHash = loaded.hash;
+    this.bindFailures = applied.failed.length;
     this.failed = null;
     this.generations.commit(observed);
     const sorted = diags.sort(compareDiagnostics);

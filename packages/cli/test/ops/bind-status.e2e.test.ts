@@ -114,6 +114,19 @@ t.test('ports that cannot be bound on reload show in /status; the bound listener
   t.equal(r.status, 200, 'the listener that bound still serves');
   await r.text();
 
+  // The other process lets the port go; a reload of the same files (SIGHUP, POST /reload) binds it now.
+  await new Promise((r) => blocker.close(r));
+  const again = await fetch(`http://127.0.0.1:${admin}/reload`, { method: 'POST' });
+  const second = (await again.json()) as { result: string; message: string };
+  t.equal(second.result, 'ok', 'the same content is applied again while a port is unbound');
+  t.match(second.message, /1 port could not be bound/, 'only the foreign address is left');
+  const after = (await (await fetch(`http://127.0.0.1:${admin}/status`)).json()) as { gateways: GatewayStatus[] };
+  const nowBound = after.gateways.find((g) => g.name === 'default/blocked')!;
+  t.match(cond(nowBound.listeners[0].conditions, 'Accepted'), { status: 'True' }, 'the freed port is now Accepted');
+  const viaFreed = await fetch(`http://127.0.0.1:${taken}/`, { headers: { host: 'any.example' } });
+  t.equal(viaFreed.status, 404, 'and answers on the freed port (no route attaches to that Gateway: 404)');
+  await viaFreed.text();
+
   p.child.kill('SIGTERM');
   t.equal((await withTimeout(p.exited, 8000, 'exit')).code, 0, 'exits 0 on SIGTERM');
 });
