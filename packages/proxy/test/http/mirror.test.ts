@@ -6,6 +6,17 @@ import { gateway } from '../helpers/gateway.js';
 import { backend, freePort, table } from '../helpers/ir.js';
 import { upstream } from '../helpers/upstream.js';
 
+/** What a backend saw of each request. */
+type Seen = { method: string; url: string; headers: http.IncomingHttpHeaders; raw: string[] };
+
+/** A backend answering `name` that records every request it receives into `seen`. */
+const recorder = async (name: string, seen: Seen[]) =>
+  upstream((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, raw: req.rawHeaders });
+    req.resume();
+    req.on('end', () => res.end(name));
+  });
+
 t.test('RequestMirror: fire-and-forget copies, fraction, never delays the main request', async (t) => {
   const a = await startEchoServer({ name: 'a' });
   const lines: string[] = [];
@@ -80,13 +91,6 @@ t.test('RequestMirror: fire-and-forget copies, fraction, never delays the main r
 });
 
 t.test('RequestMirror: the copy carries the rule’s request-header modifications (features.md §9.9 “the (filtered) request”)', async (t) => {
-  type Seen = { method: string; url: string; headers: http.IncomingHttpHeaders; raw: string[] };
-  const recorder = async (name: string, seen: Seen[]) =>
-    upstream((req, res) => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, raw: req.rawHeaders });
-      req.resume();
-      req.on('end', () => res.end(name));
-    });
   const mainSeen: Seen[] = [];
   const mirrorSeen: Seen[] = [];
   const main = await recorder('main', mainSeen);
@@ -145,13 +149,6 @@ t.test('RequestMirror: the copy carries the rule’s request-header modification
 t.test('RequestMirror: a rule-level copy does not carry the filters of the backendRef the main request went to', async (t) => {
   // Gateway API: backendRef filters apply only to requests sent to that backend. A credential set for the
   // main backend, or its URLRewrite, must not reach the rule's mirror; the rule's own edits still do.
-  type Seen = { url: string; headers: http.IncomingHttpHeaders };
-  const recorder = async (name: string, seen: Seen[]) =>
-    upstream((req, res) => {
-      seen.push({ url: req.url ?? '', headers: req.headers });
-      req.resume();
-      req.on('end', () => res.end(name));
-    });
   const mainSeen: Seen[] = [];
   const mirrorSeen: Seen[] = [];
   const main = await recorder('main', mainSeen);

@@ -37,6 +37,39 @@ function exchange(
   });
 }
 
+/**
+ * A backend that writes the chunks `next()` returns (null: done, then FIN) with back-pressure, behind a
+ * TCPRoute; returns a client connected through the proxy. Both are closed at the end of the test.
+ */
+async function throughProducer(t: { teardown(fn: () => unknown): void }, name: string, next: () => Buffer | null): Promise<net.Socket> {
+  const producer = net.createServer((s) => {
+    s.on('error', () => {});
+    const pump = (): void => {
+      for (let chunk = next(); chunk !== null; chunk = next()) {
+        if (!s.write(chunk)) {
+          s.once('drain', pump);
+          return;
+        }
+      }
+      s.end();
+    };
+    pump();
+  });
+  await new Promise<void>((r) => producer.listen(0, '127.0.0.1', r));
+  const srv = new TcpPortServer(
+    l4Port('TCP', l4Route(`default/${name}`, 'TCPRoute', [ref(0)])),
+    context(table([backend(`Service default/${name}:9`, [(producer.address() as net.AddressInfo).port])])),
+  );
+  await srv.listen();
+  t.teardown(async () => {
+    await srv.close(0);
+    producer.close();
+  });
+  const c = net.connect({ port: srv.boundPort(), host: '127.0.0.1' });
+  c.on('error', () => {});
+  return c;
+}
+
 t.test('TCP echo through the proxy, with weights', async (t) => {
   const a = await tcpEchoServer();
   const b = await tcpEchoServer();
@@ -220,33 +253,12 @@ t.test('back-pressure: a client that stops reading stalls the backend instead of
   const total = 96 * 1024 * 1024;
   let flushedAtStall = -1;
   let sent = 0;
-  const producer = net.createServer((s) => {
-    s.on('error', () => {});
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
-    const pump = (): void => {
-      while (sent < total) {
-        sent += chunk.length;
-        if (!s.write(chunk)) {
-          s.once('drain', pump);
-          return;
-        }
-      }
-      s.end();
-    };
-    pump();
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  const c = await throughProducer(t, 'bp', () => {
+    if (sent >= total) return null;
+    sent += chunk.length;
+    return chunk;
   });
-  await new Promise<void>((r) => producer.listen(0, '127.0.0.1', r));
-  const srv = new TcpPortServer(
-    l4Port('TCP', l4Route('default/bp', 'TCPRoute', [ref(0)])),
-    context(table([backend('Service default/bp:9', [(producer.address() as net.AddressInfo).port])])),
-  );
-  await srv.listen();
-  t.teardown(async () => {
-    await srv.close(0);
-    producer.close();
-  });
-  const c = net.connect({ port: srv.boundPort(), host: '127.0.0.1' });
-  c.on('error', () => {});
   c.pause();
   await sleep(800);
   flushedAtStall = sent;
@@ -298,35 +310,13 @@ t.test('bulk upstream → client: every byte arrives intact and in order through
   // written out of order, would change the digest. The client pauses now and then so writes queue up.
   const data = randomBytes(24 * 1024 * 1024);
   const want = createHash('sha256').update(data).digest('hex');
-  const producer = net.createServer((s) => {
-    s.on('error', () => {});
-    let off = 0;
-    const pump = (): void => {
-      while (off < data.length) {
-        const n = Math.min(data.length - off, 1000 + ((off * 7919) % 150_000));
-        const ok = s.write(data.subarray(off, off + n));
-        off += n;
-        if (!ok) {
-          s.once('drain', pump);
-          return;
-        }
-      }
-      s.end();
-    };
-    pump();
+  let off = 0;
+  const c = await throughProducer(t, 'bulk', () => {
+    if (off >= data.length) return null;
+    const n = Math.min(data.length - off, 1000 + ((off * 7919) % 150_000));
+    off += n;
+    return data.subarray(off - n, off);
   });
-  await new Promise<void>((r) => producer.listen(0, '127.0.0.1', r));
-  const srv = new TcpPortServer(
-    l4Port('TCP', l4Route('default/bulk', 'TCPRoute', [ref(0)])),
-    context(table([backend('Service default/bulk:9', [(producer.address() as net.AddressInfo).port])])),
-  );
-  await srv.listen();
-  t.teardown(async () => {
-    await srv.close(0);
-    producer.close();
-  });
-  const c = net.connect({ port: srv.boundPort(), host: '127.0.0.1' });
-  c.on('error', () => {});
   const hash = createHash('sha256');
   let received = 0;
   let reads = 0;
