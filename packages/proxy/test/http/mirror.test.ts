@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { startEchoServer } from '../../src/echo-server.js';
 import { closeAgent, request } from '../helpers/client.js';
 import { gateway } from '../helpers/gateway.js';
-import { backend, freePort, table } from '../helpers/ir.js';
+import { backend, freePort, table, type RuleSpec } from '../helpers/ir.js';
 import { upstream } from '../helpers/upstream.js';
 
 /** What a backend saw of each request. */
@@ -16,6 +16,35 @@ const recorder = async (name: string, seen: Seen[]) =>
     req.resume();
     req.on('end', () => res.end(name));
   });
+
+/**
+ * A gateway on `rules` (backend 0 `main`, backend 1 `mirror`, both recording what they see), closed with
+ * the test.
+ */
+async function mainAndMirror(t: { teardown(fn: () => unknown): void }, rules: RuleSpec[]) {
+  const mainSeen: Seen[] = [];
+  const mirrorSeen: Seen[] = [];
+  const main = await recorder('main', mainSeen);
+  const mirror = await recorder('mirror', mirrorSeen);
+  const tbl = table(
+    [{ port: await freePort(), groups: [{ rules }] }],
+    [backend('main', [{ address: '127.0.0.1', port: main.port }]), backend('mirror', [{ address: '127.0.0.1', port: mirror.port }])],
+  );
+  const { rt, port: gw } = await gateway(tbl);
+  t.teardown(async () => {
+    closeAgent();
+    await rt.close(100);
+    await main.close();
+    await mirror.close();
+  });
+  return { gw, mainSeen, mirrorSeen };
+}
+
+/** Waits (at most 2 s) for a copy beyond the first `n`: mirrors are fire-and-forget. */
+async function copiesAfter(seen: Seen[], n: number): Promise<void> {
+  const until = Date.now() + 2000;
+  while (seen.length === n && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+}
 
 t.test('RequestMirror: fire-and-forget copies, fraction, never delays the main request', async (t) => {
   const a = await startEchoServer({ name: 'a' });
@@ -91,36 +120,12 @@ t.test('RequestMirror: fire-and-forget copies, fraction, never delays the main r
 });
 
 t.test('RequestMirror: the copy carries the rule’s request-header modifications (features.md §9.9 “the (filtered) request”)', async (t) => {
-  const mainSeen: Seen[] = [];
-  const mirrorSeen: Seen[] = [];
-  const main = await recorder('main', mainSeen);
-  const mirror = await recorder('mirror', mirrorSeen);
-  const port = await freePort();
   const ops = { set: [['x-filtered', 'yes']] as [string, string][], add: [['x-add', 'added']] as [string, string][], remove: ['x-remove'] };
-  const tbl = table(
-    [
-      {
-        port,
-        groups: [
-          {
-            rules: [
-              // the mirror is written before the modifier: the copy is still the filtered request
-              { path: '/before', filters: [{ type: 'RequestMirror', backend: 1, fraction: 1 }, { type: 'RequestHeaderModifier', ops }], refs: [{ backend: 0 }] },
-              { path: '/after', filters: [{ type: 'RequestHeaderModifier', ops }, { type: 'RequestMirror', backend: 1, fraction: 1 }], refs: [{ backend: 0 }] },
-            ],
-          },
-        ],
-      },
-    ],
-    [backend('main', [{ address: '127.0.0.1', port: main.port }]), backend('mirror', [{ address: '127.0.0.1', port: mirror.port }])],
-  );
-  const { rt, port: gw } = await gateway(tbl);
-  t.teardown(async () => {
-    closeAgent();
-    await rt.close(100);
-    await main.close();
-    await mirror.close();
-  });
+  const { gw, mainSeen, mirrorSeen } = await mainAndMirror(t, [
+    // the mirror is written before the modifier: the copy is still the filtered request
+    { path: '/before', filters: [{ type: 'RequestMirror', backend: 1, fraction: 1 }, { type: 'RequestHeaderModifier', ops }], refs: [{ backend: 0 }] },
+    { path: '/after', filters: [{ type: 'RequestHeaderModifier', ops }, { type: 'RequestMirror', backend: 1, fraction: 1 }], refs: [{ backend: 0 }] },
+  ]);
   for (const path of ['/before', '/after']) {
     const n = mirrorSeen.length;
     const r = await request(gw, `${path}/x?gateway-api-conformance-request-id=${path.slice(1)}`, {
@@ -128,8 +133,7 @@ t.test('RequestMirror: the copy carries the rule’s request-header modification
       headers: { 'x-filtered': 'client-value', 'x-add': 'orig', 'x-remove': 'secret', 'x-keep': 'k' },
     });
     t.equal(r.body, 'main', `${path}: the main backend answered`);
-    const until = Date.now() + 2000;
-    while (mirrorSeen.length === n && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+    await copiesAfter(mirrorSeen, n);
     t.equal(mirrorSeen.length, n + 1, `${path}: the mirror got one copy`);
     const m = mirrorSeen[n];
     const p = mainSeen.at(-1)!;
@@ -149,51 +153,26 @@ t.test('RequestMirror: the copy carries the rule’s request-header modification
 t.test('RequestMirror: a rule-level copy does not carry the filters of the backendRef the main request went to', async (t) => {
   // Gateway API: backendRef filters apply only to requests sent to that backend. A credential set for the
   // main backend, or its URLRewrite, must not reach the rule's mirror; the rule's own edits still do.
-  const mainSeen: Seen[] = [];
-  const mirrorSeen: Seen[] = [];
-  const main = await recorder('main', mainSeen);
-  const mirror = await recorder('mirror', mirrorSeen);
-  const port = await freePort();
   const rule = { set: [['x-rule', 'r']] as [string, string][], add: [], remove: [] };
   const secret = { set: [['authorization', 'Bearer for-main-only']] as [string, string][], add: [], remove: [] };
-  const tbl = table(
-    [
-      {
-        port,
-        groups: [
-          {
-            rules: [
-              {
-                path: '/m',
-                filters: [{ type: 'RequestHeaderModifier', ops: rule }, { type: 'RequestMirror', backend: 1, fraction: 1 }],
-                refs: [
-                  {
-                    backend: 0,
-                    filters: [
-                      { type: 'RequestHeaderModifier', ops: secret },
-                      { type: 'URLRewrite', hostname: 'main.internal', path: { type: 'ReplacePrefixMatch', value: '/v2', prefix: '/m' } },
-                    ],
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      },
-    ],
-    [backend('main', [{ address: '127.0.0.1', port: main.port }]), backend('mirror', [{ address: '127.0.0.1', port: mirror.port }])],
-  );
-  const { rt, port: gw } = await gateway(tbl);
-  t.teardown(async () => {
-    closeAgent();
-    await rt.close(100);
-    await main.close();
-    await mirror.close();
-  });
+  const { gw, mainSeen, mirrorSeen } = await mainAndMirror(t, [
+    {
+      path: '/m',
+      filters: [{ type: 'RequestHeaderModifier', ops: rule }, { type: 'RequestMirror', backend: 1, fraction: 1 }],
+      refs: [
+        {
+          backend: 0,
+          filters: [
+            { type: 'RequestHeaderModifier', ops: secret },
+            { type: 'URLRewrite', hostname: 'main.internal', path: { type: 'ReplacePrefixMatch', value: '/v2', prefix: '/m' } },
+          ],
+        },
+      ],
+    },
+  ]);
   const r = await request(gw, '/m/x?q=1', { host: 'example.com' });
   t.equal(r.body, 'main');
-  const until = Date.now() + 2000;
-  while (mirrorSeen.length === 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+  await copiesAfter(mirrorSeen, 0);
   t.equal(mirrorSeen.length, 1, 'the mirror got one copy');
   const m = mirrorSeen[0]!;
   const p = mainSeen[0]!;
